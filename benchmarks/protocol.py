@@ -1,0 +1,130 @@
+"""The benchmark protocol of ../shared/BENCHMARK.md: data, split and metrics.
+
+Only numpy, pandas and scikit-learn are used here, so that this module imports
+both in the project's environment and in the peers' virtual environment.
+
+Positive-class rule (binary tasks, applied to every system alike): the labels of
+the full dataset are sorted; the positive class is the greater one (the last),
+and ROC AUC is computed on the probability of that class.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, mean_squared_error, r2_score, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+TASKS = ("binary", "multiclass", "regression")
+MAIN_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+SECOND_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "r2"}
+HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
+PROBA_CLIP = 1e-15
+
+
+def read_manifest(suite_dir: Path) -> list[dict]:
+    with open(Path(suite_dir) / "manifest.json") as f:
+        return json.load(f)
+
+
+def load_dataset(suite_dir: Path, entry: dict) -> tuple[pd.DataFrame, pd.Series]:
+    """Read the gzipped CSV, drop rows whose target is missing, return (X, y).
+
+    Features are returned unchanged: strings stay strings, NaN stays NaN.
+    """
+    df = pd.read_csv(Path(suite_dir) / entry["file"])
+    target = entry["target"]
+    df = df[df[target].notna()].reset_index(drop=True)
+    y = df[target]
+    X = df.drop(columns=[target])
+    return X, y
+
+
+def split(X: pd.DataFrame, y: pd.Series, task: str, seed: int):
+    """75/25 split, stratified on the target for classification tasks."""
+    stratify = y if task in ("binary", "multiclass") else None
+    return train_test_split(X, y, test_size=0.25, random_state=seed, stratify=stratify)
+
+
+def sorted_classes(y: pd.Series) -> list:
+    """All classes of the full dataset, sorted (the last is the positive class)."""
+    return sorted(pd.unique(y).tolist())
+
+
+def _canonical(values, classes: list) -> list:
+    """Map labels a system returns (maybe of another dtype, e.g. 1.0 or '1' for 1)
+    onto the dataset's own class labels."""
+    exact = {c: c for c in classes}
+    by_str = {str(c): c for c in classes}
+    out = []
+    for v in values:
+        v = v.item() if hasattr(v, "item") else v
+        if v in exact:
+            out.append(exact[v])
+        elif str(v) in by_str:
+            out.append(by_str[str(v)])
+        elif isinstance(v, float) and v.is_integer() and str(int(v)) in by_str:
+            out.append(by_str[str(int(v))])
+        else:
+            raise ValueError(f"predicted label {v!r} is not one of the classes {classes}")
+    return out
+
+
+def align_proba(proba, proba_classes, classes: list) -> np.ndarray:
+    """Reorder probability columns (given in the order `proba_classes`) to the order of
+    `classes` (all classes of the full dataset, sorted); a class the model never saw
+    gets probability 0."""
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 1:  # a bare positive-class probability for binary tasks
+        proba = np.column_stack([1.0 - proba, proba])
+    mapped = _canonical(list(proba_classes), classes)
+    if len(mapped) != proba.shape[1]:
+        raise ValueError(f"{proba.shape[1]} probability columns for classes {proba_classes}")
+    out = np.zeros((proba.shape[0], len(classes)))
+    for j, c in enumerate(mapped):
+        out[:, classes.index(c)] = proba[:, j]
+    return out
+
+
+def multiclass_log_loss(y_true, proba: np.ndarray, classes: list) -> float:
+    """Log loss with labels = every class of the full dataset; probabilities clipped to
+    [1e-15, 1] and each row renormalized to sum 1 (as sklearn's log_loss did)."""
+    p = np.clip(proba, PROBA_CLIP, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    idx = np.array([classes.index(c) for c in _canonical(list(y_true), classes)])
+    return float(-np.mean(np.log(p[np.arange(len(idx)), idx])))
+
+
+def score(task: str, y_test: pd.Series, classes: list | None, proba=None, proba_classes=None, pred=None) -> dict:
+    """Main and second metric on the test part.
+
+    Classification: `proba` (n x k) with its column labels `proba_classes`, and `pred`
+    (predicted labels, for accuracy). Regression: `pred` only.
+    """
+    if task == "regression":
+        y = np.asarray(y_test, dtype=float)
+        p = np.asarray(pred, dtype=float).ravel()
+        return {
+            "metric": "rmse",
+            "value": float(np.sqrt(mean_squared_error(y, p))),
+            "second_metric": "r2",
+            "second_value": float(r2_score(y, p)),
+        }
+    full = align_proba(proba, proba_classes, classes)
+    y_true = _canonical(list(y_test), classes)
+    y_pred = _canonical(list(np.asarray(pred).ravel()), classes)
+    accuracy = float(accuracy_score([classes.index(c) for c in y_true], [classes.index(c) for c in y_pred]))
+    if task == "binary":
+        positive = classes[-1]
+        is_pos = np.array([c == positive for c in y_true], dtype=int)
+        value = float(roc_auc_score(is_pos, full[:, -1]))
+        return {"metric": "roc_auc", "value": value, "second_metric": "accuracy", "second_value": accuracy}
+    return {
+        "metric": "log_loss",
+        "value": multiclass_log_loss(y_true, full, classes),
+        "second_metric": "accuracy",
+        "second_value": accuracy,
+    }

@@ -1,0 +1,245 @@
+"""One benchmark job: fit one system on one dataset split, score it, write a JSON result.
+
+run_benchmark.py starts this file as a subprocess, once per (dataset, system, seed):
+
+    python benchmarks/systems.py --suite-dir DIR --dataset NAME --system NAME \
+        --seed 0 --time-limit 120 --result result.json [--automl-kwargs JSON]
+
+Each system is one small function `fit_predict_<system>(X_train, y_train, X_test, task,
+time_limit, **kwargs)` that returns a `Prediction`; timing, data, split and metrics are
+shared (protocol.py), so every system is measured the same way.
+
+fit_seconds is the wall time of the fit call. predict_seconds is the wall time of the
+call that gives the main metric on the test part: predict_proba for classification,
+predict for regression (the extra predict call for accuracy is not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import protocol  # noqa: E402
+
+
+@dataclass
+class Prediction:
+    fit_seconds: float
+    predict_seconds: float
+    pred: object  # predicted labels (classification) or values (regression)
+    proba: object = None  # classification: n x k probabilities ...
+    proba_classes: list | None = None  # ... whose columns are these labels
+    notes: dict = field(default_factory=dict)
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    """String, object and category columns are the ones a system must encode."""
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+    )
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def _fit_predict_sklearn_api(model, X_train, y_train, X_test, task, **fit_kwargs) -> Prediction:
+    _, fit_s = _timed(model.fit, X_train, y_train, **fit_kwargs)
+    if task == "regression":
+        pred, pred_s = _timed(model.predict, X_test)
+        return Prediction(fit_s, pred_s, np.asarray(pred).ravel())
+    proba, pred_s = _timed(model.predict_proba, X_test)
+    pred = np.asarray(model.predict(X_test)).ravel()
+    return Prediction(fit_s, pred_s, pred, proba, list(model.classes_))
+
+
+# --------------------------------------------------------------------------- systems
+
+
+def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs=None) -> Prediction:
+    from automl import AutoMLClassifier, AutoMLRegressor
+
+    kwargs = dict(time_limit=time_limit, random_state=0, verbosity=0, metric=protocol.MAIN_METRIC[task])
+    kwargs.update(automl_kwargs or {})
+    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    return _fit_predict_sklearn_api(cls(**kwargs), X_train, y_train, X_test, task)
+
+
+def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
+    """CatBoost defaults; string columns as cat_features with NaN filled by "NA"."""
+    from catboost import CatBoostClassifier, CatBoostRegressor
+
+    cat_cols = [c for c in X_train.columns if _is_categorical(X_train[c])]
+
+    def prep(X):
+        X = X.copy()
+        for c in cat_cols:
+            X[c] = X[c].astype(object).where(X[c].notna(), "NA").astype(str)
+        return X
+
+    cls = CatBoostRegressor if task == "regression" else CatBoostClassifier
+    # allow_writing_files=False only stops the catboost_info/ folder; the model is the default
+    model = cls(random_seed=0, verbose=0, allow_writing_files=False)
+    return _fit_predict_sklearn_api(model, prep(X_train), y_train, prep(X_test), task, cat_features=cat_cols)
+
+
+def fit_predict_lightgbm_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
+    """LightGBM defaults; string columns as pandas category, with the training part's
+    categories for both parts (a value unseen in training becomes NaN)."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    cat_cols = [c for c in X_train.columns if _is_categorical(X_train[c])]
+    X_train, X_test = X_train.copy(), X_test.copy()
+    for c in cat_cols:
+        cats = sorted(X_train[c].dropna().astype(str).unique().tolist())
+        dtype = pd.CategoricalDtype(categories=cats)
+        X_train[c] = X_train[c].astype(object).where(X_train[c].notna(), None).astype(dtype)
+        X_test[c] = X_test[c].astype(object).where(X_test[c].notna(), None).astype(dtype)
+
+    cls = LGBMRegressor if task == "regression" else LGBMClassifier
+    return _fit_predict_sklearn_api(cls(random_state=0, verbose=-1), X_train, y_train, X_test, task)
+
+
+def fit_predict_autogluon_best(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
+    from autogluon.tabular import TabularPredictor
+
+    eval_metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "root_mean_squared_error"}[task]
+    label = y_train.name
+    train = X_train.copy()
+    train[label] = y_train.to_numpy()
+    tmp = tempfile.mkdtemp(prefix="ag_")
+    try:
+        predictor = TabularPredictor(label=label, problem_type=task, eval_metric=eval_metric,
+                                     path=str(Path(tmp) / "model"))
+        _, fit_s = _timed(predictor.fit, train, time_limit=time_limit, presets="best_quality")
+        if task == "regression":
+            pred, pred_s = _timed(predictor.predict, X_test)
+            out = Prediction(fit_s, pred_s, np.asarray(pred).ravel())
+        else:
+            proba, pred_s = _timed(predictor.predict_proba, X_test, as_multiclass=True)
+            pred = np.asarray(predictor.predict(X_test)).ravel()
+            out = Prediction(fit_s, pred_s, pred, proba.to_numpy(), list(proba.columns))
+        try:
+            out.notes["best_model"] = predictor.model_best
+            out.notes["n_models"] = len(predictor.model_names())
+        except Exception:  # noqa: BLE001 - notes are optional
+            pass
+        # without these, AutoGluon fits bagging folds one after another / skips its fastai net
+        for module in ("ray", "fastai"):
+            try:
+                __import__(module)
+            except ImportError:
+                out.notes[f"{module}_absent"] = True
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+SYSTEMS = {
+    "automl": fit_predict_automl,
+    "catboost_default": fit_predict_catboost_default,
+    "lightgbm_default": fit_predict_lightgbm_default,
+    "autogluon_best": fit_predict_autogluon_best,
+}
+
+# packages whose versions are recorded with each result
+_VERSION_PACKAGES = {
+    "automl": ["automl", "lightgbm", "xgboost", "catboost", "torch", "optuna"],
+    "catboost_default": ["catboost"],
+    "lightgbm_default": ["lightgbm"],
+    "autogluon_best": ["autogluon.tabular", "lightgbm", "catboost", "xgboost", "torch", "ray"],
+}
+
+
+def versions(system: str) -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ["numpy", "pandas", "scikit-learn"] + _VERSION_PACKAGES.get(system, []):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            try:  # e.g. AutoGluon installs xgboost as the distribution "xgboost-cpu"
+                out[pkg] = metadata.version(pkg + "-cpu")
+                continue
+            except metadata.PackageNotFoundError:
+                pass
+            if pkg == "automl":
+                try:
+                    import automl  # not installed, but importable from the repo
+
+                    out[pkg] = getattr(automl, "__version__", "source")
+                except Exception:  # noqa: BLE001
+                    out[pkg] = "absent"
+            else:
+                out[pkg] = "absent"
+    return out
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def run_job(suite_dir: Path, dataset: str, system: str, seed: int, time_limit: float, automl_kwargs: dict) -> dict:
+    entry = next((e for e in protocol.read_manifest(suite_dir) if e["name"] == dataset), None)
+    if entry is None:
+        raise SystemExit(f"dataset {dataset!r} is not in {suite_dir}/manifest.json")
+    task = entry["task"]
+    X, y = protocol.load_dataset(suite_dir, entry)
+    classes = None if task == "regression" else protocol.sorted_classes(y)
+    X_train, X_test, y_train, y_test = protocol.split(X, y, task, seed)
+
+    kwargs = {"automl_kwargs": automl_kwargs} if system == "automl" else {}
+    p = SYSTEMS[system](X_train, y_train, X_test, task, time_limit, **kwargs)
+    scores = protocol.score(task, y_test, classes, proba=p.proba, proba_classes=p.proba_classes, pred=p.pred)
+    return {
+        "task": task,
+        **scores,
+        "fit_seconds": p.fit_seconds,
+        "predict_seconds": p.predict_seconds,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "notes": p.notes,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--suite-dir", type=Path, required=True)
+    ap.add_argument("--dataset", required=True)
+    ap.add_argument("--system", required=True, choices=sorted(SYSTEMS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--time-limit", type=float, default=120)
+    ap.add_argument("--automl-kwargs", default="{}", help="JSON dict of extra AutoML constructor arguments")
+    ap.add_argument("--result", type=Path, required=True, help="where to write the JSON result")
+    args = ap.parse_args(argv)
+
+    result = {"versions": versions(args.system)}
+    try:
+        result.update(run_job(args.suite_dir, args.dataset, args.system, args.seed, args.time_limit,
+                              json.loads(args.automl_kwargs)))
+        result["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - a failing system is a result, not a crash
+        traceback.print_exc()
+        result["status"] = "error"
+        result["error"] = f"{type(exc).__name__}: {exc}"[:500]
+    args.result.write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
