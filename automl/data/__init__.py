@@ -1,0 +1,1 @@
+"""Reading tables, inferring column types, encoding them, and per-family views."""

@@ -1,0 +1,139 @@
+"""TabularEncoder: turns a user's table into numeric arrays, fitted on training rows only.
+
+The output, an ``EncodedTable``, keeps numbers and category codes apart so that every model
+family can build its own view (see ``views.py``) from one shared encoding.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .schema import CATEGORICAL, DATETIME, NUMERIC, Schema, infer_schema
+
+# Category levels seen fewer times than this in training share the "other" code.
+MIN_LEVEL_COUNT = 3
+# At most this many levels per column keep their own code (the most frequent ones).
+MAX_LEVELS = 512
+DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "ordinal")
+MISSING_CODE = -1
+
+
+@dataclass
+class EncodedTable:
+    """Encoded rows: float32 numbers (NaN = missing) and int32 category codes.
+
+    Category codes run from 0 to ``cardinalities[j] - 1``; the last code of each column is
+    "other" (rare or unseen levels) and ``MISSING_CODE`` marks a missing value.
+    """
+
+    numeric: np.ndarray
+    categorical: np.ndarray
+    numeric_names: list[str]
+    categorical_names: list[str]
+    cardinalities: list[int]
+
+    def __len__(self) -> int:
+        return self.numeric.shape[0]
+
+    def take(self, rows: np.ndarray) -> "EncodedTable":
+        return EncodedTable(self.numeric[rows], self.categorical[rows], self.numeric_names,
+                            self.categorical_names, self.cardinalities)
+
+    @property
+    def n_features(self) -> int:
+        return self.numeric.shape[1] + self.categorical.shape[1]
+
+
+class TabularEncoder:
+    """Infers a schema and the category levels on training rows; encodes any rows the same way."""
+
+    def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
+        self.schema_: Schema = infer_schema(frame)
+        self.levels_: dict[str, list[str]] = {}
+        for name in self.schema_.columns(CATEGORICAL):
+            counts = _as_text(frame[name]).value_counts()
+            keep = counts[counts >= MIN_LEVEL_COUNT].index[:MAX_LEVELS]
+            self.levels_[name] = sorted(keep, key=_natural_key)
+        self.date_parts_: dict[str, list[str]] = {}
+        for name in self.schema_.columns(DATETIME):
+            parts = _date_parts(frame[name])
+            self.date_parts_[name] = [p for p in DATETIME_PARTS if pd.Series(parts[p]).nunique() > 1]
+        return self
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(self.schema_.kinds)
+
+    def transform(self, frame: pd.DataFrame) -> EncodedTable:
+        numeric, numeric_names = [], []
+        for name in self.schema_.columns(NUMERIC):
+            numeric.append(_as_number(frame[name]))
+            numeric_names.append(name)
+        for name, keep in self.date_parts_.items():
+            parts = _date_parts(frame[name])
+            for part in keep:
+                numeric.append(parts[part])
+                numeric_names.append(f"{name}__{part}")
+        n = len(frame)
+        num = np.column_stack(numeric).astype(np.float32) if numeric else np.zeros((n, 0), np.float32)
+        num[~np.isfinite(num)] = np.nan
+
+        codes, cards = [], []
+        for name, levels in self.levels_.items():
+            text = _as_text(frame[name])
+            mapping = pd.Series(np.arange(len(levels), dtype=np.int32), index=pd.Index(levels, dtype=object))
+            code = text.map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
+            code = np.where(np.isnan(code), len(levels), code)  # rare or unseen -> "other"
+            code[text.isna().to_numpy()] = MISSING_CODE
+            codes.append(code.astype(np.int32))
+            cards.append(len(levels) + 1)
+        cat = np.column_stack(codes) if codes else np.zeros((n, 0), np.int32)
+        return EncodedTable(num, cat, numeric_names, list(self.levels_), cards)
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Category levels as strings (so 1, "1" and True/"True" compare the way a user reads them)."""
+    mask = col.isna()
+    text = col.astype(object).where(~mask).map(lambda v: v if isinstance(v, str) else _format(v), na_action="ignore")
+    return text.astype(object)
+
+
+def _format(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _natural_key(level: str):
+    try:
+        return (0, float(level), level)
+    except ValueError:
+        return (1, 0.0, level)
+
+
+def _as_number(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return col.astype(float).to_numpy()
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _date_parts(col: pd.Series) -> dict[str, np.ndarray]:
+    if not pd.api.types.is_datetime64_any_dtype(col.dtype):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            col = pd.to_datetime(col, errors="coerce", format="mixed")
+    if getattr(col.dt, "tz", None) is not None:
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    dt = col.dt
+    ordinal = (col - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+    return {
+        "year": dt.year.to_numpy(dtype=np.float64, na_value=np.nan),
+        "month": dt.month.to_numpy(dtype=np.float64, na_value=np.nan),
+        "day": dt.day.to_numpy(dtype=np.float64, na_value=np.nan),
+        "weekday": dt.weekday.to_numpy(dtype=np.float64, na_value=np.nan),
+        "hour": dt.hour.to_numpy(dtype=np.float64, na_value=np.nan),
+        "ordinal": ordinal.to_numpy(dtype=np.float64, na_value=np.nan),
+    }

@@ -1,0 +1,212 @@
+"""AutoMLClassifier and AutoMLRegressor.
+
+fit: validate → encode → plan folds → train the portfolio (bagged, OOF into the store) →
+ensemble on the stored predictions. predict: encode → run the ensemble's members → combine.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import NotFittedError
+
+from .budget import TimeBudget
+from .data.encoder import TabularEncoder
+from .data.frame import align_columns, as_frame, split_target
+from .data.target import LabelCodec, clean_target
+from .device import resolve_device
+from .ensemble import get_strategy
+from .metrics import get_metric
+from .models.base import TaskInfo
+from .portfolio import load_portfolio
+from .store import PredictionStore
+from .training import train_portfolio
+from .validation import FoldPlan, default_n_folds
+
+log = logging.getLogger("automl")
+
+# Share of the time limit kept back for the ensemble step and saving (plus a fixed margin).
+RESERVE_SHARE, RESERVE_SECONDS = 0.05, 2.0
+
+
+class _AutoMLBase(BaseEstimator):
+    _estimator_type: str
+
+    def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "ges",
+                 n_folds: int | None = None, metric: str | None = None, device: str = "auto",
+                 random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
+                 portfolio: str | None = None, n_jobs: int | None = None):
+        self.time_limit = time_limit
+        self.models = models
+        self.ensemble = ensemble
+        self.n_folds = n_folds
+        self.metric = metric
+        self.device = device
+        self.random_state = random_state
+        self.verbosity = verbosity
+        self.output_dir = output_dir
+        self.portfolio = portfolio
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Trains the portfolio within ``time_limit`` seconds and ensembles it. ``y`` may name a column of X."""
+        budget = TimeBudget(self.time_limit)
+        with _logging(self.verbosity):
+            frame, target = split_target(as_frame(X), y)
+            if len(frame) == 0:
+                raise ValueError("The table is empty: there are no rows to learn from.")
+            task = self._task(target)
+            target, keep = clean_target(target, task)
+            if not keep.all():
+                warnings.warn(f"Dropped {int((~keep).sum())} rows whose target is missing.", UserWarning,
+                              stacklevel=2)
+                frame = frame[keep]
+            self._record_inputs(frame)
+            y_enc = self._encode_target(target)
+            self.task_ = task
+            self.metric_ = get_metric(self.metric, task).name
+            self.encoder_ = TabularEncoder().fit(frame)
+            if not self.encoder_.input_columns:
+                raise ValueError(f"No usable feature columns: {self.encoder_.schema_.dropped}.")
+            features = self.encoder_.transform(frame)
+            info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
+            n_folds = self.n_folds or default_n_folds(len(frame), features.n_features, self.time_limit)
+            plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
+            configs = load_portfolio(self.portfolio, self.models)
+            self.device_ = resolve_device(self.device)
+            self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
+            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of)
+            log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
+                     task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
+            reserve = RESERVE_SHARE * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
+            train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
+            self.models_ = train_portfolio(
+                configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
+                seed=self.random_state, n_threads=self.n_jobs or os.cpu_count() or 1, device=self.device_)
+            self.store_.save(self.run_dir_ / "store")
+            self._fit_ensemble(self.ensemble)
+            self.fit_seconds_ = budget.elapsed()
+            log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
+                     len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
+        return self
+
+    def fit_ensemble(self, ensemble: str = "ges"):
+        """Re-runs only the ensemble step on the stored OOF predictions; returns self."""
+        self._check_fitted()
+        self._fit_ensemble(ensemble)
+        return self
+
+    def _fit_ensemble(self, name: str):
+        strategy = get_strategy(name)(get_metric(self.metric_, self.task_), self.task_, seed=self.random_state)
+        oof = self.store_.oof
+        self.ensemble_ = strategy.fit(oof, self.store_.y)
+        self.ensemble_name_ = name
+        self.ensemble_score_ = get_metric(self.metric_, self.task_).score(self.store_.y, self.ensemble_.predict(oof))
+
+    # ------------------------------------------------------------- predict
+    def _predict_raw(self, X) -> np.ndarray:
+        self._check_fitted()
+        frame = align_columns(as_frame(X), self.feature_names_in_.tolist(),
+                              array_input=not isinstance(X, pd.DataFrame))
+        if len(frame) == 0:
+            raise ValueError("X has no rows to predict.")
+        features = self.encoder_.transform(frame)
+        names = self.store_.names
+        predictions = np.zeros((len(names), len(frame), self.store_.n_outputs), dtype=np.float32)
+        for j in self.ensemble_.used_models:
+            predictions[j] = self.models_[names[j]].predict(features)
+        return self.ensemble_.predict(predictions)
+
+    # ------------------------------------------------------------- reports
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trained model: OOF score, times, and its weight in the ensemble."""
+        self._check_fitted()
+        weights = getattr(self.ensemble_, "weights_", None)
+        rows = [{
+            "model": r.name, "family": r.family, f"oof_{self.metric_}": r.oof_score,
+            "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,
+            "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
+        } for j, r in enumerate(self.store_.records)]
+        board = pd.DataFrame(rows)
+        ascending = not get_metric(self.metric_, self.task_).greater_is_better
+        return board.sort_values(f"oof_{self.metric_}", ascending=ascending, ignore_index=True)
+
+    def save(self, path) -> None:
+        """Writes the fitted estimator (and its prediction store) to the folder ``path``."""
+        from .persistence import save
+
+        save(self, path)
+
+    # ------------------------------------------------------------- helpers
+    def _record_inputs(self, frame: pd.DataFrame) -> None:
+        self.feature_names_in_ = np.array(frame.columns, dtype=object)
+        self.n_features_in_ = frame.shape[1]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "ensemble_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.non_deterministic = False
+        return tags
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+    """AutoML for classification: ``predict_proba`` columns follow ``classes_`` (the user's labels)."""
+
+    def _task(self, target: pd.Series) -> str:
+        return "binary" if target.dropna().nunique() <= 2 else "multiclass"
+
+    def _encode_target(self, target: pd.Series) -> np.ndarray:
+        self._labels = LabelCodec().fit(target)
+        self.classes_ = self._labels.classes_
+        return self._labels.encode(target)
+
+    def predict_proba(self, X) -> np.ndarray:
+        proba = self._predict_raw(X).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self._labels.decode(np.argmax(self._predict_raw(X), axis=1))
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """AutoML for regression on a numeric target."""
+
+    def _task(self, target: pd.Series) -> str:
+        return "regression"
+
+    def _encode_target(self, target: pd.Series) -> np.ndarray:
+        return target.to_numpy(dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        return self._predict_raw(X)[:, 0].astype(np.float64)
+
+
+@contextmanager
+def _logging(verbosity: int):
+    """Per-model progress lines on stderr at verbosity >= 1; silent at 0."""
+    handler = None
+    if verbosity >= 1 and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s automl: %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+    previous = log.level
+    log.setLevel(logging.INFO if verbosity >= 1 else logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(previous)
+        if handler is not None:
+            log.removeHandler(handler)

@@ -1,0 +1,93 @@
+"""The interface every model family implements, and what a family is told about the task."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..budget import TimeBudget
+from ..data.encoder import EncodedTable
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What every model needs to know about the problem."""
+
+    task: str  # "binary", "multiclass" or "regression"
+    n_classes: int  # 0 for regression
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.is_classification else 1
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One entry of a portfolio: a family and its hyperparameters, under a unique name."""
+
+    name: str
+    family: str
+    params: dict
+
+
+class Model(ABC):
+    """One model trained on one set of rows.
+
+    ``fit`` gets encoded rows and targets (class indices 0..n_classes-1, or floats), plus
+    early-stopping rows when the family declares ``uses_validation``. ``predict`` returns
+    probabilities of shape (n, n_classes) for classification, (n, 1) for regression.
+    Families that can stop early must stop when ``budget`` expires and keep what they have.
+    """
+
+    family: ClassVar[str]
+    uses_validation: ClassVar[bool] = False
+
+    def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu"):
+        self.params = dict(params)
+        self.info = info
+        self.seed = seed
+        self.n_threads = n_threads
+        self.device = device
+
+    @abstractmethod
+    def fit(self, X: EncodedTable, y: np.ndarray, X_val: EncodedTable | None = None,
+            y_val: np.ndarray | None = None, budget: TimeBudget | None = None) -> "Model":
+        ...
+
+    @abstractmethod
+    def predict(self, X: EncodedTable) -> np.ndarray:
+        ...
+
+    def _as_output(self, raw: np.ndarray, seen_classes: np.ndarray | None = None) -> np.ndarray:
+        """Shapes a library's output to the shared convention (every class gets a column)."""
+        raw = np.asarray(raw, dtype=np.float64)
+        if not self.info.is_classification:
+            return raw.reshape(-1, 1).astype(np.float32)
+        if raw.ndim == 1:  # positive-class probability of a binary model
+            raw = np.column_stack([1.0 - raw, raw])
+        if seen_classes is not None and len(seen_classes) != self.info.n_classes:
+            full = np.zeros((raw.shape[0], self.info.n_classes))
+            full[:, np.asarray(seen_classes, dtype=int)] = raw
+            raw = full
+        return raw.astype(np.float32)
+
+
+class Patience:
+    """Early stopping bookkeeping: the best iteration so far, and when to give up."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.best_loss = np.inf
+        self.best_iteration = -1
+
+    def update(self, iteration: int, loss: float) -> bool:
+        """Records ``loss`` at ``iteration``; True when training should stop."""
+        if loss < self.best_loss:
+            self.best_loss, self.best_iteration = loss, iteration
+        return iteration - self.best_iteration >= self.patience

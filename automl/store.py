@@ -1,0 +1,78 @@
+"""PredictionStore: every model's out-of-fold predictions and metadata, on disk in the run folder.
+
+Ensemble strategies read only this store, so they can be searched and re-run without
+retraining any base model.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class ModelRecord:
+    name: str
+    family: str
+    params: dict
+    fit_seconds: float
+    predict_seconds_per_1k: float
+    oof_score: float
+
+
+class PredictionStore:
+    """OOF predictions [n_models, n_rows, n_outputs] (float32), targets and per-model records."""
+
+    def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray):
+        self.y = np.asarray(y)
+        self.task = task
+        self.metric = metric
+        self.fold_of = np.asarray(fold_of)
+        self.records: list[ModelRecord] = []
+        self._oof: list[np.ndarray] = []
+
+    def add(self, record: ModelRecord, oof: np.ndarray) -> None:
+        if oof.shape[0] != len(self.y):
+            raise ValueError(f"OOF predictions have {oof.shape[0]} rows; the store has {len(self.y)}.")
+        self.records.append(record)
+        self._oof.append(np.asarray(oof, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.records]
+
+    @property
+    def n_outputs(self) -> int:
+        return self._oof[0].shape[1]
+
+    @property
+    def oof(self) -> np.ndarray:
+        """All OOF predictions as one array [n_models, n_rows, n_outputs]."""
+        if not self._oof:
+            raise ValueError("The prediction store is empty: no model finished training.")
+        return np.stack(self._oof)
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "oof.npy", self.oof)
+        np.save(folder / "y.npy", self.y)
+        np.save(folder / "fold_of.npy", self.fold_of)
+        meta = {"task": self.task, "metric": self.metric, "models": [asdict(r) for r in self.records]}
+        (folder / "models.json").write_text(json.dumps(meta, indent=1))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "PredictionStore":
+        folder = Path(folder)
+        meta = json.loads((folder / "models.json").read_text())
+        store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],
+                    np.load(folder / "fold_of.npy"))
+        oof = np.load(folder / "oof.npy")
+        for record, predictions in zip(meta["models"], oof):
+            store.add(ModelRecord(**record), predictions)
+        return store

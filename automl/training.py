@@ -1,0 +1,73 @@
+"""Training a portfolio: every configuration bagged on the shared FoldPlan, in portfolio order,
+until the time budget runs out. Failures are logged and skipped; the store stays valid throughout
+(any-time), so a fit stopped by its limit still predicts with what finished.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from .budget import TimeBudget
+from .data.encoder import EncodedTable
+from .metrics import Metric
+from .models.bagging import BaggedModel, ModelTimeout
+from .models.base import ModelConfig, TaskInfo
+from .store import ModelRecord, PredictionStore
+from .validation import FoldPlan
+
+log = logging.getLogger("automl")
+
+# No single model may take more than this share of the training time that is left, so one slow
+# configuration cannot starve the rest of the portfolio.
+MAX_SHARE_PER_MODEL = 0.4
+# Below this many seconds left, no further model is started.
+MIN_SECONDS_TO_START = 1.0
+# Trained when nothing else finished: fast on any data, so a fit always yields a model.
+FALLBACK = ModelConfig("linear_fallback", "linear", {})
+
+
+def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
+                    info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
+                    seed: int, n_threads: int, device: str) -> dict[str, BaggedModel]:
+    """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models."""
+    models: dict[str, BaggedModel] = {}
+    for i, config in enumerate(configs):
+        if budget.remaining() < MIN_SECONDS_TO_START and models:
+            log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
+            break
+        share = max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
+        model_budget = budget.sub(budget.remaining() * share if budget.limited else None)
+        model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device,
+                         progress=f"[{i + 1}/{len(configs)}]", time_left=budget)
+        if model is not None:
+            models[config.name] = model
+    if not models:
+        log.warning("No configuration finished in time; training the fast fallback model.")
+        model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
+                         progress="[fallback]", time_left=budget)
+        if model is None:
+            raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
+        models[FALLBACK.name] = model
+    return models
+
+
+def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, time_left):
+    start = time.perf_counter()
+    model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
+    try:
+        oof = model.fit(X, y, plan, budget)
+    except ModelTimeout as exc:
+        log.info("%s %s skipped: %s", progress, config.name, exc)
+        return None
+    except Exception as exc:  # a failing model never kills the fit
+        log.warning("%s %s failed and was skipped: %s: %s", progress, config.name, type(exc).__name__, exc)
+        return None
+    score = metric.score(y, oof)
+    store.add(ModelRecord(config.name, config.family, config.params, model.fit_seconds_,
+                          model.predict_seconds_per_1k_, score), oof)
+    left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
+    log.info("%s %-22s OOF %s %.5f  (%.1fs%s)", progress, config.name, metric.name, score,
+             time.perf_counter() - start, left)
+    return model

@@ -1,0 +1,57 @@
+"""FoldPlan: the k-fold split shared by every model of a fit."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+DEFAULT_FOLDS = 8
+
+
+@dataclass
+class FoldPlan:
+    """``fold_of[i]`` is the fold whose model predicts row ``i`` out of fold."""
+
+    fold_of: np.ndarray
+    n_folds: int
+
+    @classmethod
+    def make(cls, y: np.ndarray, n_folds: int, task: str, seed: int) -> "FoldPlan":
+        n_folds = max(2, min(n_folds, len(y)))
+        if task != "regression":
+            smallest_class = np.bincount(y).min()
+            n_folds = max(2, min(n_folds, smallest_class)) if smallest_class >= 2 else n_folds
+            splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed) if smallest_class >= 2 \
+                else KFold(n_folds, shuffle=True, random_state=seed)
+        else:
+            splitter = KFold(n_folds, shuffle=True, random_state=seed)
+        fold_of = np.empty(len(y), dtype=np.int32)
+        for k, (_, held_out) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            fold_of[held_out] = k
+        return cls(fold_of, n_folds)
+
+    def split(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Training rows and held-out rows of fold ``k``."""
+        return np.flatnonzero(self.fold_of != k), np.flatnonzero(self.fold_of == k)
+
+    def __iter__(self):
+        return (self.split(k) for k in range(self.n_folds))
+
+
+def default_n_folds(n_rows: int, n_features: int, time_limit: float | None) -> int:
+    """8 folds, fewer when the data is large for the time given (each fold is a full model fit)."""
+    if n_rows > 100_000:
+        return 4
+    if time_limit is not None and n_rows * max(n_features, 1) / max(time_limit, 1.0) > 10_000:
+        return 5
+    return DEFAULT_FOLDS
+
+
+def inner_split(y: np.ndarray, task: str, seed: int, fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Fit rows and early-stopping rows drawn from a fold's training rows (never its held-out rows)."""
+    rows = np.arange(len(y))
+    n_val = max(1, int(round(fraction * len(y))))
+    stratify = y if task != "regression" and np.bincount(y).min() >= 2 and n_val >= len(np.unique(y)) else None
+    fit_rows, val_rows = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(fit_rows), np.sort(val_rows)
