@@ -83,7 +83,7 @@ class _AutoMLBase(BaseEstimator):
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
             self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
-            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of)
+            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
             reserve = RESERVE_SHARE * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
@@ -107,9 +107,10 @@ class _AutoMLBase(BaseEstimator):
     def _fit_ensemble(self, name: str):
         strategy = get_strategy(name)(get_metric(self.metric_, self.task_), self.task_, seed=self.random_state)
         oof = self.store_.oof
-        self.ensemble_ = strategy.fit(oof, self.store_.y)
+        self.ensemble_ = strategy.fit(oof, self.store_.y, self.store_.features)
         self.ensemble_name_ = name
-        self.ensemble_score_ = get_metric(self.metric_, self.task_).score(self.store_.y, self.ensemble_.predict(oof))
+        self.ensemble_score_ = get_metric(self.metric_, self.task_).score(
+            self.store_.y, self.ensemble_.predict(oof, self.store_.features))
 
     # ------------------------------------------------------------- predict
     def _predict_raw(self, X) -> np.ndarray:
@@ -123,7 +124,7 @@ class _AutoMLBase(BaseEstimator):
         predictions = np.zeros((len(names), len(frame), self.store_.n_outputs), dtype=np.float32)
         for j in self.ensemble_.used_models:
             predictions[j] = self.models_[names[j]].predict(features)
-        return self.ensemble_.predict(predictions)
+        return self.ensemble_.predict(predictions, features)
 
     # ------------------------------------------------------------- reports
     def leaderboard(self) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .data.encoder import EncodedTable
+
 
 @dataclass
 class ModelRecord:
@@ -23,9 +25,15 @@ class ModelRecord:
 
 
 class PredictionStore:
-    """OOF predictions [n_models, n_rows, n_outputs] (float32), targets and per-model records."""
+    """OOF predictions [n_models, n_rows, n_outputs] (float32), targets and per-model records.
 
-    def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray):
+    ``features`` keeps the encoded training rows for strategies that look at them (stacking,
+    dynamic selection); ``fold_of`` is the FoldPlan the OOF predictions came from.
+    """
+
+    def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray,
+                 features: EncodedTable | None = None):
+        self.features = features
         self.y = np.asarray(y)
         self.task = task
         self.metric = metric
@@ -64,14 +72,24 @@ class PredictionStore:
         np.save(folder / "y.npy", self.y)
         np.save(folder / "fold_of.npy", self.fold_of)
         meta = {"task": self.task, "metric": self.metric, "models": [asdict(r) for r in self.records]}
+        if self.features is not None:
+            np.save(folder / "features_numeric.npy", self.features.numeric)
+            np.save(folder / "features_categorical.npy", self.features.categorical)
+            meta["features"] = {"numeric_names": self.features.numeric_names,
+                                "categorical_names": self.features.categorical_names,
+                                "cardinalities": self.features.cardinalities}
         (folder / "models.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, folder: str | Path) -> "PredictionStore":
         folder = Path(folder)
         meta = json.loads((folder / "models.json").read_text())
+        features = None
+        if "features" in meta:
+            features = EncodedTable(np.load(folder / "features_numeric.npy"),
+                                    np.load(folder / "features_categorical.npy"), **meta["features"])
         store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],
-                    np.load(folder / "fold_of.npy"))
+                    np.load(folder / "fold_of.npy"), features)
         oof = np.load(folder / "oof.npy")
         for record, predictions in zip(meta["models"], oof):
             store.add(ModelRecord(**record), predictions)
