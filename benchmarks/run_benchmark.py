@@ -128,6 +128,9 @@ def run_one(python: str, system: str, suite_dir: Path, dataset: str, seed: int, 
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             returncode = None
+        except BaseException:  # Ctrl-C or SIGTERM of this driver: take the job down with it
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
     wall = time.perf_counter() - start
     try:  # children left behind (e.g. AutoGluon's workers) go too
         os.killpg(proc.pid, signal.SIGKILL)
@@ -160,6 +163,7 @@ def main(argv=None) -> int:
     ap.add_argument("--automl-kwargs", default="{}", help="JSON dict of extra AutoML constructor arguments")
     ap.add_argument("--system-name", default="", help="record the automl system under this name (for variants)")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so the running job is killed too
 
     suite_dir = resolve_suite(args.suite)
     manifest = json.loads((suite_dir / "manifest.json").read_text())
