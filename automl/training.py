@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from .data.encoder import EncodedTable
 from .metrics import Metric
 from .models.bagging import BaggedModel, ModelTimeout
 from .models.base import ModelConfig, TaskInfo
+from .models.registry import get_family
 from .store import ModelRecord, PredictionStore
 from .validation import FoldPlan
 
@@ -28,6 +30,19 @@ MIN_SECONDS_TO_START = 1.0
 FALLBACK = ModelConfig("linear_fallback", "linear", {})
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a fit stands after one configuration. It rides on that configuration's log record
+    (``record.progress``) so a display such as the CLI's progress bar follows the fit without
+    parsing messages."""
+
+    done: int
+    planned: int
+    model: str
+    metric: str
+    best_score: float | None  # best single-model OOF score so far; None before any model finished
+
+
 def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
                     info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
                     seed: int, n_threads: int, device: str) -> dict[str, BaggedModel]:
@@ -40,34 +55,44 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
         share = max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
         model_budget = budget.sub(budget.remaining() * share if budget.limited else None)
         model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device,
-                         progress=f"[{i + 1}/{len(configs)}]", time_left=budget)
+                         progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget)
         if model is not None:
             models[config.name] = model
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
         model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
-                         progress="[fallback]", time_left=budget)
+                         progress="[fallback]", step=(len(configs), len(configs)), time_left=budget)
         if model is None:
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
     return models
 
 
-def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, time_left):
+def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, step, time_left):
     start = time.perf_counter()
+    # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
+    device = device if get_family(config.family).supports_gpu else "cpu"
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
     try:
         oof = model.fit(X, y, plan, budget)
     except ModelTimeout as exc:
-        log.info("%s %s skipped: %s", progress, config.name, exc)
+        log.info("%s %s skipped: %s", progress, config.name, exc,
+                 extra={"progress": _progress(step, config, metric, store)})
         return None
     except Exception as exc:  # a failing model never kills the fit
-        log.warning("%s %s failed and was skipped: %s: %s", progress, config.name, type(exc).__name__, exc)
+        log.warning("%s %s failed and was skipped: %s: %s", progress, config.name, type(exc).__name__, exc,
+                    extra={"progress": _progress(step, config, metric, store)})
         return None
     score = metric.score(y, oof)
     store.add(ModelRecord(config.name, config.family, config.params, model.fit_seconds_,
                           model.predict_seconds_per_1k_, score), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
-    log.info("%s %-22s OOF %s %.5f  (%.1fs%s)", progress, config.name, metric.name, score,
-             time.perf_counter() - start, left)
+    log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, config.name, metric.name, score,
+             time.perf_counter() - start, device, left, extra={"progress": _progress(step, config, metric, store)})
     return model
+
+
+def _progress(step: tuple[int, int], config: ModelConfig, metric: Metric, store: PredictionStore) -> Progress:
+    scores = [r.oof_score for r in store.records]
+    best = min(scores, key=metric.to_loss) if scores else None
+    return Progress(step[0], step[1], config.name, metric.name, best)

@@ -47,6 +47,8 @@ class Model(ABC):
 
     family: ClassVar[str]
     uses_validation: ClassVar[bool] = False
+    # Whether ``device="cuda"`` makes this family train on the GPU; the others get "cpu".
+    supports_gpu: ClassVar[bool] = False
 
     def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu"):
         self.params = dict(params)

@@ -23,6 +23,7 @@ DEFAULTS = {
 class XGBoostModel(Model):
     family = "xgboost"
     uses_validation = True
+    supports_gpu = True
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         import xgboost as xgb
