@@ -138,6 +138,10 @@ def header_facts(rows: list[dict]) -> list[str]:
                     notes[r["system"]].add(k[: -len("_absent")])
         if r.get("commit"):
             commits[r["system"]].add(r["commit"])
+    loads = [v for r in rows if r.get("notes") for k, v in json.loads(r["notes"]).items() if k.startswith("load1_")]
+    if loads:
+        lines.append(f"- Machine load (1-min load average at job start/end, other people's jobs included): "
+                     f"median {_median(loads):.1f}, max {max(loads):.1f} on {', '.join(cores) or '?'} cores")
     lines.append("- Package versions:")
     for s in sorted(by_system):
         extra = f" (commit {', '.join(sorted(commits[s]))})" if commits[s] else ""

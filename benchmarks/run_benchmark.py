@@ -206,6 +206,7 @@ def main(argv=None) -> int:
             continue
         python = args.python if system == "automl" else args.peer_python
         started = dt.datetime.now().isoformat(timespec="seconds")
+        load_start = os.getloadavg()[0]  # the machine is shared: note how busy it was
         result = run_one(python, system, suite_dir, entry["name"], seed, args.time_limit,
                          automl_kwargs if system == "automl" else "{}",
                          logs / f"{entry['name']}__{label}__seed{seed}.log")
@@ -217,7 +218,8 @@ def main(argv=None) -> int:
             "seed": seed, "time_limit": args.time_limit, "started_at": started,
             "cores": os.cpu_count(), "gpu": gpu, "versions": json.dumps(versions, sort_keys=True),
             "commit": commit if system == "automl" else "",
-            "notes": json.dumps(result.get("notes", {})),
+            "notes": json.dumps({**result.get("notes", {}), "load1_start": round(load_start, 2),
+                                 "load1_end": round(os.getloadavg()[0], 2)}),
             **{k: result.get(k, "") for k in ["metric", "value", "second_metric", "second_value", "fit_seconds",
                                               "predict_seconds", "status", "error", "wall_seconds"]},
         }
