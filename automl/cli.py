@@ -1,0 +1,248 @@
+"""The ``automl`` command: fit, predict, leaderboard, info and report on table files.
+
+Every mistake a user can make (a missing file, an unknown column, a model folder from an
+incompatible version) ends with one line on stderr and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .data.io import read_table
+from .data.target import TASKS, infer_task
+from .device import DEVICES
+from .persistence import INFO_FILE, load, versions
+from .progress import show_progress
+
+DEFAULT_MODEL_DIR = "automl-model"
+# What the command line knows beyond the estimator: the target's column name and the id column.
+COLUMNS_FILE = "columns.json"
+# Name of the prediction column when the model was saved from Python, where no column name is known.
+DEFAULT_TARGET_NAME = "prediction"
+EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; reported as one line."""
+
+
+# ------------------------------------------------------------------ commands
+def fit(args: argparse.Namespace) -> None:
+    from .estimator import AutoMLClassifier, AutoMLRegressor
+
+    frame = read_table(args.train)
+    _require_columns(frame, [args.target] + ([args.id_column] if args.id_column else []), args.train)
+    if args.id_column:
+        frame = frame.drop(columns=[args.id_column])
+    task = args.task or infer_task(frame[args.target])
+    _check_task(task, frame[args.target])
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / INFO_FILE).exists():
+        raise UsageError(f"{out} exists and is not an automl model folder; choose another --out.")
+    estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    estimator = estimator_class(
+        time_limit=args.time_limit, models=args.models.split(",") if args.models else None,
+        ensemble=args.ensemble, metric=args.metric, device=args.device, random_state=args.seed,
+        verbosity=0 if args.quiet else 1, output_dir=str(out))
+    with show_progress(args.quiet, args.time_limit):
+        estimator.fit(frame, y=args.target)
+    estimator.save(out)
+    (out / COLUMNS_FILE).write_text(json.dumps({"target": args.target, "id_column": args.id_column}))
+    if not args.quiet:
+        print(_format_board(estimator.leaderboard().head(10)))
+        print(f"\nOOF {estimator.metric_} of the {estimator.ensemble_name_} ensemble: "
+              f"{estimator.ensemble_score_:.5f}. Model saved to {out}/ "
+              f"(next: automl predict {out} TEST.csv).")
+
+
+def predict(args: argparse.Namespace) -> None:
+    estimator, columns = _load_model(args.model_dir)
+    frame = read_table(args.test)
+    id_column = args.id_column or columns.get("id_column")
+    if id_column:
+        _require_columns(frame, [id_column], args.test)
+    target = columns.get("target") or DEFAULT_TARGET_NAME
+    features = frame.drop(columns=[c for c in (id_column, target) if c in frame.columns])
+    if args.proba:
+        if estimator.task_ == "regression":
+            raise UsageError("--proba needs a classification model; this one is a regression model.")
+        result = pd.DataFrame(estimator.predict_proba(features), columns=[str(c) for c in estimator.classes_])
+    else:
+        result = pd.DataFrame({target: estimator.predict(features)})
+    if id_column:
+        result.insert(0, id_column, frame[id_column].to_numpy())
+    result.to_csv(args.out, index=False)
+    print(f"Wrote {len(result)} predictions to {args.out}.", file=sys.stderr)
+
+
+def leaderboard(args: argparse.Namespace) -> None:
+    estimator, _ = _load_model(args.model_dir)
+    print(_format_board(estimator.leaderboard()))
+
+
+def info(args: argparse.Namespace) -> None:
+    estimator, columns = _load_model(args.model_dir)
+    saved = json.loads((Path(args.model_dir) / INFO_FILE).read_text()).get("versions", {})
+    schema = estimator.encoder_.schema_
+    lines = [
+        f"model      {type(estimator).__name__}, task {estimator.task_}",
+        f"metric     {estimator.metric_} (OOF of the {estimator.ensemble_name_} ensemble: "
+        f"{estimator.ensemble_score_:.5f})",
+    ]
+    if estimator.task_ != "regression":
+        lines.append(f"classes    {', '.join(map(str, estimator.classes_))}")
+    if columns:
+        lines.append(f"target     {columns['target']}" +
+                     (f"   (id column {columns['id_column']}, excluded from the features)"
+                      if columns.get("id_column") else ""))
+    limit = f" of a {estimator.time_limit:g}s limit" if estimator.time_limit else ""
+    lines.append(f"time used  {estimator.fit_seconds_:.1f}s{limit}, "
+                 f"{len(estimator.store_)} models trained on {len(estimator.store_.y)} rows")
+    lines.append(f"features   {len(estimator.feature_names_in_)} columns, {len(schema.kinds)} used:")
+    width = max(len(str(c)) for c in estimator.feature_names_in_)
+    lines += [f"  {name:<{width}}  {kind}" for name, kind in schema.kinds.items()]
+    lines += [f"  {name:<{width}}  dropped: {reason}" for name, reason in schema.dropped.items()]
+    lines.append("versions   saved with / installed now:")
+    installed = versions()
+    lines += [f"  {name:<13} {saved.get(name, '-'):<14} {installed.get(name, '-')}"
+              for name in sorted(set(saved) | set(installed))]
+    print("\n".join(lines))
+
+
+def report(args: argparse.Namespace) -> None:
+    from .report import write_report
+
+    estimator, columns = _load_model(args.model_dir)
+    out = Path(args.out) if args.out else Path(args.model_dir) / "report.html"
+    write_report(estimator, out, title=f"automl report: {Path(args.model_dir).resolve().name}",
+                 target=columns.get("target"))
+    print(f"Wrote {out}.", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ helpers
+def _load_model(model_dir: str):
+    """The estimator in a model folder, and what the command line recorded beside it."""
+    folder = Path(model_dir)
+    if not folder.is_dir():
+        raise UsageError(f"Model folder not found: {folder}")
+    estimator = load(folder)
+    columns_file = folder / COLUMNS_FILE
+    columns = json.loads(columns_file.read_text()) if columns_file.exists() else {}
+    return estimator, columns
+
+
+def _require_columns(frame: pd.DataFrame, names: list[str], source: str) -> None:
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, frame.columns[:20])) + (", ..." if frame.shape[1] > 20 else "")
+        raise UsageError(f"Column {missing[0]!r} not found in {source}; its columns are: {shown}")
+
+
+def _check_task(task: str, target: pd.Series) -> None:
+    n_classes = target.dropna().nunique()
+    if task == "binary" and n_classes > 2:
+        raise UsageError(f"--task binary, but the target {target.name!r} has {n_classes} classes; "
+                         "use --task multiclass.")
+
+
+def _format_board(board: pd.DataFrame) -> str:
+    return board.to_string(index=False, float_format=lambda v: f"{v:.5g}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings for the user (dropped rows, ignored columns) as one plain line each; the libraries'
+    own warnings (convergence, deprecations: subclasses of UserWarning or other categories) are noise here."""
+    if category is UserWarning:
+        print(f"automl: warning: {message}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------ parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="automl", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="AutoML for tables: train an ensemble on a CSV file, then predict with it.",
+        epilog="example:\n  automl fit train.csv --target survived --time-limit 60\n"
+               "  automl predict automl-model test.csv --out submission.csv")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, example: str, run) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.set_defaults(run=run)
+        return sub
+
+    sub = command("fit", "Train models on a table and save them to a model folder.",
+                  "automl fit train.csv --target price --time-limit 120 --out diamonds-model", fit)
+    sub.add_argument("train", help="training table: .csv, .csv.gz, .tsv or .parquet")
+    sub.add_argument("--target", required=True, help="name of the column to predict")
+    sub.add_argument("--time-limit", type=float, default=None, metavar="S",
+                     help="seconds for the whole fit (default: no limit)")
+    sub.add_argument("--task", choices=TASKS, help="default: inferred from the target column")
+    sub.add_argument("--metric", help="default: roc_auc (binary), log_loss (multiclass), rmse (regression)")
+    sub.add_argument("--models", metavar="A,B", help="model families to train, e.g. lightgbm,catboost "
+                                                       "(default: the portfolio)")
+    sub.add_argument("--ensemble", default="ges", metavar="S", help="ensemble strategy (default: ges)")
+    sub.add_argument("--id-column", metavar="COL", help="a row id: excluded from the features, "
+                                                         "written beside the predictions")
+    sub.add_argument("--out", default=DEFAULT_MODEL_DIR, metavar="DIR",
+                     help=f"model folder to write (default: {DEFAULT_MODEL_DIR})")
+    sub.add_argument("--device", choices=DEVICES, default="auto")
+    sub.add_argument("--seed", type=int, default=0, metavar="N")
+    sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    sub = command("predict", "Predict a table with a saved model; writes a CSV ready to submit.",
+                  "automl predict automl-model test.csv --id-column PassengerId --out submission.csv",
+                  predict)
+    sub.add_argument("model_dir", metavar="DIR", help="model folder written by automl fit")
+    sub.add_argument("test", help="table to predict: .csv, .csv.gz, .tsv or .parquet")
+    sub.add_argument("--out", default="predictions.csv", metavar="FILE",
+                     help="CSV to write (default: predictions.csv)")
+    sub.add_argument("--id-column", metavar="COL",
+                     help="column copied into the output (default: the one given at fit)")
+    sub.add_argument("--proba", action="store_true", help="one probability column per class")
+
+    sub = command("leaderboard", "Show every trained model's OOF score, times and ensemble weight.",
+                  "automl leaderboard automl-model", leaderboard)
+    sub.add_argument("model_dir", metavar="DIR")
+
+    sub = command("info", "Show a model's task, metric, classes, feature types, time used and versions.",
+                  "automl info automl-model", info)
+    sub.add_argument("model_dir", metavar="DIR")
+
+    sub = command("report", "Write a self-contained HTML report of a fit.",
+                  "automl report automl-model --out report.html", report)
+    sub.add_argument("model_dir", metavar="DIR")
+    sub.add_argument("--out", metavar="FILE", help="HTML file to write (default: DIR/report.html)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        if getattr(args, "quiet", False):
+            warnings.simplefilter("ignore")
+        warnings.showwarning = _show_warning
+        try:
+            args.run(args)
+        except KeyboardInterrupt:
+            print("automl: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # any failure is one line for the user, never a traceback
+            print(f"automl: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_ERROR
+    return 0
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, (UsageError, ValueError, FileNotFoundError, RuntimeError)) \
+        else f"{type(exc).__name__}: {text}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

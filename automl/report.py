@@ -1,0 +1,163 @@
+"""A self-contained HTML report of a fitted estimator: one file, charts inline as SVG.
+
+What it shows comes from the fitted estimator and its prediction store only (no refitting, no
+prediction on new data): the leaderboard, the ensemble's members and weights, the strategies
+tried, each model's OOF score against its fit time, and how the ensemble's OOF predictions
+compare with the truth (a confusion matrix, or predicted against actual).
+"""
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import plots
+
+# Regression scatter plots show at most this many rows (a seeded sample), to keep the page light.
+MAX_POINTS = 2000
+
+STYLE = """
+body { font-family: system-ui, sans-serif; color: #212529; margin: 2rem auto; max-width: 1180px; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #dee2e6; }
+.summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1.2rem; }
+.summary dt { color: #868e96; } .summary dd { margin: 0; }
+.row { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+table { border-collapse: collapse; font-size: .85rem; }
+th, td { padding: .25rem .6rem; text-align: right; border-bottom: 1px solid #e9ecef; }
+th:first-child, td:first-child { text-align: left; }
+tr.member td { background: #fff4e6; font-weight: 600; }
+.note { color: #868e96; font-size: .85rem; }
+"""
+
+
+def write_report(estimator, path: str | Path, title: str = "automl report", target: str | None = None) -> Path:
+    """Writes the report of a fitted estimator to ``path`` (an .html file) and returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(estimator, title, target), encoding="utf-8")
+    return path
+
+
+def render_report(estimator, title: str = "automl report", target: str | None = None) -> str:
+    """The report as one HTML string."""
+    board = estimator.leaderboard()
+    sections = [
+        f"<h1>{escape(title)}</h1>",
+        _summary(estimator, target),
+        "<h2>Leaderboard</h2>" + _leaderboard_table(board, estimator.metric_),
+        "<h2>Ensemble</h2>" + _ensemble(estimator),
+        "<h2>Models: OOF score against fit time</h2>" + _score_vs_time(estimator, board),
+        _fit_quality(estimator),
+        "<h2>Features</h2>" + _features(estimator),
+    ]
+    body = "\n".join(sections)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{STYLE}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def _summary(est, target: str | None) -> str:
+    schema = est.encoder_.schema_
+    limit = f" (limit {est.time_limit:g}s)" if est.time_limit else ""
+    items = [
+        ("Task", f"{est.task_}" + (f", {len(est.classes_)} classes" if est.task_ != "regression" else "")),
+        ("Target", target or "—"),
+        ("Metric", est.metric_),
+        ("Ensemble", f"{est.ensemble_name_}: {len(est.ensemble_.used_models)} of {len(est.store_)} models, "
+                     f"OOF {est.metric_} {est.ensemble_score_:.5f}"),
+        ("Rows", f"{len(est.store_.y):,}"),
+        ("Features", f"{len(schema.kinds)} used, {len(schema.dropped)} dropped"),
+        ("Fit time", f"{est.fit_seconds_:.1f}s{limit}"),
+    ]
+    if hasattr(est, "device_"):
+        items.append(("Device", est.device_))
+    rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
+    return f'<dl class="summary">{rows}</dl>'
+
+
+def _leaderboard_table(board: pd.DataFrame, metric: str) -> str:
+    header = "".join(f"<th>{escape(c)}</th>" for c in board.columns)
+    rows = []
+    for record in board.itertuples(index=False):
+        member = ' class="member"' if record.ensemble_weight > 0 else ""
+        cells = "".join(f"<td>{_cell(v)}</td>" for v in record)
+        rows.append(f"<tr{member}>{cells}</tr>")
+    return (f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="note">Sorted by OOF {escape(metric)}; highlighted rows are ensemble members.</p>')
+
+
+def _ensemble(est) -> str:
+    names = est.store_.names
+    weights = getattr(est.ensemble_, "weights_", None)
+    if weights is not None:
+        order = [j for j in np.argsort(-weights) if weights[j] > 0]
+        chart = plots.bars([names[j] for j in order], [float(weights[j]) for j in order], "weight in the ensemble")
+    else:  # strategies that are not a weighted mean (stacking, dynamic selection) list their inputs
+        chart = "<p>Models used: " + ", ".join(escape(names[j]) for j in est.ensemble_.used_models) + "</p>"
+    return f'<div class="row"><div>{chart}</div><div>{_strategies(est)}</div></div>'
+
+
+def _strategies(est) -> str:
+    """The strategies the search tried, when the estimator keeps that record."""
+    if hasattr(est, "ensemble_report"):
+        tried = est.ensemble_report()
+        if len(tried):
+            return "<h3>Strategies tried</h3>" + _frame_table(tried)
+    return (f"<h3>Strategy</h3><p>{escape(est.ensemble_name_)}: OOF {escape(est.metric_)} "
+            f"{est.ensemble_score_:.5f}</p>")
+
+
+def _score_vs_time(est, board: pd.DataFrame) -> str:
+    score_column = f"oof_{est.metric_}"
+    points = [plots.Point(r.fit_seconds, getattr(r, score_column), f"{r.model} ({getattr(r, score_column):.5g})",
+                          highlight=r.ensemble_weight > 0) for r in board.itertuples(index=False)]
+    members = board["ensemble_weight"] > 0
+    points.append(plots.Point(float(board.loc[members, "fit_seconds"].sum()), est.ensemble_score_,
+                              f"ensemble ({est.ensemble_name_})", highlight=True))
+    chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_}", log_x=True,
+                          legend=("ensemble and its members", "other models"))
+    return (chart + '<p class="note">The ensemble is placed at the summed fit time of its members. '
+            "Hover a point for its model.</p>")
+
+
+def _fit_quality(est) -> str:
+    """How the ensemble's OOF predictions compare with the truth."""
+    predictions = est.ensemble_.predict(est.store_.oof, est.store_.features)
+    y = est.store_.y
+    if est.task_ == "regression":
+        rows = np.random.default_rng(0).permutation(len(y))[:MAX_POINTS]
+        points = [plots.Point(float(y[i]), float(predictions[i, 0]), f"actual {y[i]:.4g}, "
+                                                                      f"predicted {predictions[i, 0]:.4g}")
+                  for i in rows]
+        shown = f" ({len(rows):,} of {len(y):,} rows, sampled)" if len(rows) < len(y) else ""
+        chart = plots.scatter(points, "actual", "predicted (ensemble, out of fold)", diagonal=True)
+        return f"<h2>Predicted against actual{shown}</h2>{chart}"
+    labels = [str(c) for c in est.classes_]
+    predicted = np.argmax(predictions, axis=1)
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(matrix, (y.astype(int), predicted), 1)
+    accuracy = np.trace(matrix) / matrix.sum()
+    chart = plots.heatmap(matrix, labels, labels, "predicted class", "true class")
+    return (f"<h2>Confusion matrix (ensemble, out of fold)</h2>{chart}"
+            f'<p class="note">Accuracy {accuracy:.4f}; shading is the share of each true class.</p>')
+
+
+def _features(est) -> str:
+    schema = est.encoder_.schema_
+    rows = [(name, kind, "") for name, kind in schema.kinds.items()]
+    rows += [(name, "dropped", reason) for name, reason in schema.dropped.items()]
+    return _frame_table(pd.DataFrame(rows, columns=["column", "type", "why dropped"]))
+
+
+def _frame_table(frame: pd.DataFrame) -> str:
+    header = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.5g}"
+    return escape(str(value))
