@@ -70,9 +70,9 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
 
 def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, step, time_left):
     start = time.perf_counter()
-    # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
-    device = device if get_family(config.family).supports_gpu else "cpu"
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
+    # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
+    ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
         oof = model.fit(X, y, plan, budget)
     except ModelTimeout as exc:
@@ -88,7 +88,7 @@ def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, d
                           model.predict_seconds_per_1k_, score), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
     log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, config.name, metric.name, score,
-             time.perf_counter() - start, device, left, extra={"progress": _progress(step, config, metric, store)})
+             time.perf_counter() - start, ran_on, left, extra={"progress": _progress(step, config, metric, store)})
     return model
 
 
