@@ -67,7 +67,9 @@ def predict(args: argparse.Namespace) -> None:
     if id_column:
         _require_columns(frame, [id_column], args.test)
     target = columns.get("target") or DEFAULT_TARGET_NAME
-    features = frame.drop(columns=[c for c in (id_column, target) if c in frame.columns])
+    # Id and target columns are set aside, unless the model was trained on them as features.
+    set_aside = {id_column, columns.get("id_column"), target} - set(estimator.feature_names_in_)
+    features = frame.drop(columns=[c for c in frame.columns if c in set_aside])
     if args.proba:
         if estimator.task_ == "regression":
             raise UsageError("--proba needs a classification model; this one is a regression model.")
