@@ -133,7 +133,7 @@ def _date_parts(col: pd.Series) -> dict[str, np.ndarray]:
         "year": dt.year.to_numpy(dtype=np.float64, na_value=np.nan),
         "month": dt.month.to_numpy(dtype=np.float64, na_value=np.nan),
         "day": dt.day.to_numpy(dtype=np.float64, na_value=np.nan),
-        "weekday": dt.weekday.to_numpy(dtype=np.float64, na_value=np.nan),
+        "weekday": dt.day_of_week.to_numpy(dtype=np.float64, na_value=np.nan),
         "hour": dt.hour.to_numpy(dtype=np.float64, na_value=np.nan),
         "ordinal": ordinal.to_numpy(dtype=np.float64, na_value=np.nan),
     }

@@ -17,6 +17,11 @@ from .base import Model, ModelConfig, TaskInfo
 from .registry import get_family
 
 
+# Below this many training cells (rows x features) a model runs on one thread: thread start-up
+# and barrier costs dominate small fits, and spinning OpenMP pools slow them 20x on a busy machine.
+MIN_CELLS_PER_EXTRA_THREAD = 500_000
+
+
 class ModelTimeout(RuntimeError):
     """The budget ran out before every fold was trained."""
 
@@ -36,12 +41,13 @@ class BaggedModel:
         self.models_: list[Model] = []
         start = time.perf_counter()
         predict_seconds = 0.0
+        n_threads = max(1, min(self.n_threads, len(y) * X.n_features // MIN_CELLS_PER_EXTRA_THREAD))
         for k, (train, held_out) in enumerate(plan):
             if budget.expired():
                 raise ModelTimeout(f"{self.config.name}: time ran out after {k} of {plan.n_folds} folds")
             # Each remaining fold gets an equal share of what is left.
             fold_budget = budget.sub(budget.remaining() / (plan.n_folds - k))
-            model = family(self.config.params, self.info, seed=self.seed + k, n_threads=self.n_threads,
+            model = family(self.config.params, self.info, seed=self.seed + k, n_threads=n_threads,
                            device=self.device)
             if family.uses_validation:
                 fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
