@@ -45,10 +45,12 @@ def fit(args: argparse.Namespace) -> None:
     if out.exists() and any(out.iterdir()) and not (out / INFO_FILE).exists():
         raise UsageError(f"{out} exists and is not an automl model folder; choose another --out.")
     estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    # --ensemble left out keeps the estimator's own default strategy.
+    chosen = {"ensemble": args.ensemble} if args.ensemble else {}
     estimator = estimator_class(
         time_limit=args.time_limit, models=args.models.split(",") if args.models else None,
-        ensemble=args.ensemble, metric=args.metric, device=args.device, random_state=args.seed,
-        verbosity=0 if args.quiet else 1, output_dir=str(out))
+        metric=args.metric, device=args.device, random_state=args.seed, verbosity=0 if args.quiet else 1,
+        output_dir=str(out), **chosen)
     with show_progress(args.quiet, args.time_limit):
         estimator.fit(frame, y=args.target)
     estimator.save(out)
@@ -188,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--metric", help="default: roc_auc (binary), log_loss (multiclass), rmse (regression)")
     sub.add_argument("--models", metavar="A,B", help="model families to train, e.g. lightgbm,catboost "
                                                        "(default: the portfolio)")
-    sub.add_argument("--ensemble", default="ges", metavar="S", help="ensemble strategy (default: ges)")
+    sub.add_argument("--ensemble", metavar="S", help="ensemble strategy, e.g. ges or best "
+                                                      "(default: the estimators' default)")
     sub.add_argument("--id-column", metavar="COL", help="a row id: excluded from the features, "
                                                          "written beside the predictions")
     sub.add_argument("--out", default=DEFAULT_MODEL_DIR, metavar="DIR",
