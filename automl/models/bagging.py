@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
@@ -20,6 +21,11 @@ from .registry import get_family
 # Below this many training cells (rows x features) a model runs on one thread: thread start-up
 # and barrier costs dominate small fits, and spinning OpenMP pools slow them 20x on a busy machine.
 MIN_CELLS_PER_EXTRA_THREAD = 500_000
+
+
+# A model whose first folds project past its budget by this factor is abandoned right away,
+# rather than after spending the whole budget on folds that would be thrown away.
+ABANDON_FACTOR = 1.5
 
 
 class ModelTimeout(RuntimeError):
@@ -36,15 +42,24 @@ class BaggedModel:
 
     def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget) -> np.ndarray:
         """Trains one copy per fold and returns the OOF predictions, shape (n_rows, n_outputs)."""
+        n_threads = max(1, min(self.n_threads, len(y) * X.n_features // MIN_CELLS_PER_EXTRA_THREAD))
+        # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
+        with threadpool_limits(limits=n_threads):
+            return self._fit_folds(X, y, plan, budget, n_threads)
+
+    def _fit_folds(self, X, y, plan, budget, n_threads):
         family = get_family(self.config.family)
         oof = np.zeros((len(y), self.info.n_outputs), dtype=np.float32)
         self.models_: list[Model] = []
         start = time.perf_counter()
         predict_seconds = 0.0
-        n_threads = max(1, min(self.n_threads, len(y) * X.n_features // MIN_CELLS_PER_EXTRA_THREAD))
         for k, (train, held_out) in enumerate(plan):
             if budget.expired():
-                raise ModelTimeout(f"{self.config.name}: time ran out after {k} of {plan.n_folds} folds")
+                raise ModelTimeout(f"time ran out after {k} of {plan.n_folds} folds")
+            needed = (time.perf_counter() - start) / k * (plan.n_folds - k) if k else 0.0
+            if budget.limited and needed > ABANDON_FACTOR * budget.remaining():
+                raise ModelTimeout(f"{plan.n_folds - k} folds left would need ~{needed:.0f}s, "
+                                   f"{budget.remaining():.0f}s remain")
             # Each remaining fold gets an equal share of what is left.
             fold_budget = budget.sub(budget.remaining() / (plan.n_folds - k))
             model = family(self.config.params, self.info, seed=self.seed + k, n_threads=n_threads,
