@@ -26,20 +26,26 @@ from .ensemble import get_strategy
 from .metrics import get_metric
 from .models.base import TaskInfo
 from .portfolio import load_portfolio
+from .search import search_ensemble
 from .store import PredictionStore
 from .training import train_portfolio
 from .validation import FoldPlan, default_n_folds
 
 log = logging.getLogger("automl")
 
-# Share of the time limit kept back for the ensemble step and saving (plus a fixed margin).
+# Share of the time limit kept back for the ensemble step and saving (plus a fixed margin);
+# the ``auto`` search gets a larger share, and at most SEARCH_MAX_SHARE if training ends early.
 RESERVE_SHARE, RESERVE_SECONDS = 0.05, 2.0
+SEARCH_SHARE, SEARCH_MAX_SHARE = 0.10, 0.25
+# Seconds for the search when there is no time limit, and the default cap of fit_ensemble.
+SEARCH_SECONDS = 120.0
+SAVE_SECONDS = 1.0
 
 
 class _AutoMLBase(BaseEstimator):
     _estimator_type: str
 
-    def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "ges",
+    def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "auto",
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
                  random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
                  portfolio: str | None = None, n_jobs: int | None = None):
@@ -86,31 +92,62 @@ class _AutoMLBase(BaseEstimator):
             self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
-            reserve = RESERVE_SHARE * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
+            _check_ensemble_name(self.ensemble)
+            share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
+            reserve = share * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
             train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
                 seed=self.random_state, n_threads=self.n_jobs or os.cpu_count() or 1, device=self.device_)
             self.store_.save(self.run_dir_ / "store")
-            self._fit_ensemble(self.ensemble)
+            if budget.limited:
+                search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
+            else:
+                search_seconds = SEARCH_SECONDS
+            self._fit_ensemble(self.ensemble, search_seconds)
             self.fit_seconds_ = budget.elapsed()
             log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
                      len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
         return self
 
-    def fit_ensemble(self, ensemble: str = "ges"):
-        """Re-runs only the ensemble step on the stored OOF predictions; returns self."""
+    def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SEARCH_SECONDS):
+        """Re-runs only the ensemble step on the stored OOF predictions; returns self.
+
+        ``time_limit`` caps this step alone (None: no cap), whatever the fit's own limit was.
+        """
         self._check_fitted()
-        self._fit_ensemble(ensemble)
+        _check_ensemble_name(ensemble)
+        self._fit_ensemble(ensemble, time_limit)
         return self
 
-    def _fit_ensemble(self, name: str):
-        strategy = get_strategy(name)(get_metric(self.metric_, self.task_), self.task_, seed=self.random_state)
-        oof = self.store_.oof
-        self.ensemble_ = strategy.fit(oof, self.store_.y, self.store_.features)
+    def _fit_ensemble(self, name: str, seconds: float | None):
+        """Fits strategy ``name`` (or runs the ``auto`` search) within ``seconds`` on the store."""
+        metric, store, budget = get_metric(self.metric_, self.task_), self.store_, TimeBudget(seconds)
+        n_threads = self.n_jobs or os.cpu_count() or 1
+        if name == "auto":
+            result = search_ensemble(store, metric, budget, seed=self.random_state, n_threads=n_threads)
+            self.ensemble_, self.ensemble_report_ = result.strategy, result.report
+            result.save_trace(self.run_dir_ / "ensemble_search.json")
+        else:
+            kwargs = {"n_threads": n_threads} if name == "stacking" else {}
+            strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, **kwargs)
+            self.ensemble_ = strategy.fit(store.oof, store.y, store.features, fold_of=store.fold_of,
+                                          records=store.records, budget=budget)
+            self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])
         self.ensemble_name_ = name
-        self.ensemble_score_ = get_metric(self.metric_, self.task_).score(
-            self.store_.y, self.ensemble_.predict(oof, self.store_.features))
+        self.ensemble_score_ = metric.score(store.y, self.ensemble_.predict_oof(store.oof, store.features))
+
+    def ensemble_report(self) -> pd.DataFrame:
+        """The ensemble strategies tried: cross-fitted and guard scores, predict cost, which won and why.
+
+        With ``ensemble="auto"`` one row per strategy the search tried (its best trial); with a
+        named strategy, that strategy alone. The full search trace is in the run folder
+        (``ensemble_search.json``).
+        """
+        self._check_fitted()
+        report = self.ensemble_report_.copy()
+        report["final"] = report["chosen"].map({True: self.ensemble_.describe(), False: ""})
+        return report
 
     # ------------------------------------------------------------- predict
     def _predict_raw(self, X) -> np.ndarray:
@@ -194,6 +231,11 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     def predict(self, X) -> np.ndarray:
         return self._predict_raw(X)[:, 0].astype(np.float64)
 
+
+
+def _check_ensemble_name(name: str) -> None:
+    if name != "auto":
+        get_strategy(name)  # raises a clear error for an unknown name, before any training
 
 @contextmanager
 def _logging(verbosity: int):

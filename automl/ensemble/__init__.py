@@ -1,17 +1,29 @@
-"""Ensemble strategies by name. Adding a strategy: write its module, add one line here."""
+"""Ensemble strategies by name. Adding a strategy: write its module, add one line here.
+
+``auto`` (automl.search) is not a strategy of its own: it searches over these.
+"""
 from __future__ import annotations
 
 from .base import EnsembleStrategy
 from .best import SingleBest
+from .cma_es import CmaEsEnsemble
+from .dynamic import DynamicSelection
 from .greedy import GreedyEnsemble
+from .quality_diversity import QualityDiversityEnsemble, QualityOptimizationEnsemble
+from .stacking import StackingEnsemble
 
 STRATEGIES: dict[str, type[EnsembleStrategy]] = {
     "best": SingleBest,
     "ges": GreedyEnsemble,
+    "qo": QualityOptimizationEnsemble,
+    "qdo": QualityDiversityEnsemble,
+    "cmaes": CmaEsEnsemble,
+    "stacking": StackingEnsemble,
+    "des": DynamicSelection,
 }
 
 
 def get_strategy(name: str) -> type[EnsembleStrategy]:
     if name not in STRATEGIES:
-        raise ValueError(f"Unknown ensemble strategy {name!r}; choose from {sorted(STRATEGIES)}.")
+        raise ValueError(f"Unknown ensemble strategy {name!r}; choose 'auto' or one of {sorted(STRATEGIES)}.")
     return STRATEGIES[name]

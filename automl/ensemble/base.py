@@ -2,15 +2,19 @@
 
 ``predictions`` is always an array [n_models, n_rows, n_outputs] in the order of the
 PredictionStore. ``features`` (the encoded table of the same rows) is given for strategies
-that need it (stacking, dynamic selection) and ignored by the others.
+that need it (stacking, dynamic selection) and ignored by the others. ``fit`` also takes, by
+keyword, what some strategies need from the store: ``fold_of`` (stacking bags its next-layer
+models on the same folds), ``records`` (per-model family and parameters, for QDO's diversity
+measure) and ``budget`` (iterative strategies stop when it runs out and keep what they have).
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import ClassVar, Sequence
 
 import numpy as np
 
+from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..metrics import Metric
 
@@ -24,18 +28,31 @@ class EnsembleStrategy(ABC):
         self.seed = seed
 
     @abstractmethod
-    def fit(self, predictions: np.ndarray, y: np.ndarray,
-            features: EncodedTable | None = None) -> "EnsembleStrategy":
+    def fit(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None = None, *,
+            fold_of: np.ndarray | None = None, records: Sequence | None = None,
+            budget: TimeBudget | None = None) -> "EnsembleStrategy":
         ...
 
     @abstractmethod
     def predict(self, predictions: np.ndarray, features: EncodedTable | None = None) -> np.ndarray:
         ...
 
+    def predict_oof(self, predictions: np.ndarray, features: EncodedTable | None = None) -> np.ndarray:
+        """Predictions for the rows ``fit`` saw that never used those rows' own targets.
+
+        Equal to ``predict`` for weighted means of OOF predictions; strategies that learn from
+        rows (stacking, dynamic selection) return the cross-fitted predictions they kept.
+        """
+        return self.predict(predictions, features)
+
     @property
     @abstractmethod
     def used_models(self) -> np.ndarray:
         """Indices of the models whose predictions ``predict`` reads; the others may be zeros."""
+
+    def describe(self) -> str:
+        """A short human-readable summary for reports."""
+        return f"{self.name} of {len(self.used_models)} models"
 
 
 class WeightedEnsemble(EnsembleStrategy):
@@ -50,3 +67,9 @@ class WeightedEnsemble(EnsembleStrategy):
     @property
     def used_models(self) -> np.ndarray:
         return np.flatnonzero(self.weights_ > 0)
+
+
+def counts_to_weights(counts: np.ndarray) -> np.ndarray:
+    """GES-style count vector (how often each model was picked) -> weights that sum to 1."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return counts / counts.sum()

@@ -3,53 +3,75 @@
 Keeps a running sum S of the chosen members' predictions; each step adds the model j that
 minimizes loss((S + P_j) / (s + 1)). Weights are counts / steps at the best step seen
 (truncation). Ties go to models already chosen, then to the better single model.
-Log loss and squared error have vectorized paths that score all candidates at once.
+``sorted_init`` starts from up to that many of the best single models, in order, each kept
+only while it improves the mixture (Caruana's sorted initialization). Candidates are scored
+by MixtureLoss, which reads only what the metric needs (true-class column for log loss, the
+running residual's column for RMSE, the scored columns for ROC AUC).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import EPS, Metric
-from .base import WeightedEnsemble
+from ..metrics import Metric
+from .base import WeightedEnsemble, counts_to_weights
+from .mixture_loss import MixtureLoss
+
+# Losses closer than this (relative) are ties: candidates are scored in float32.
+TIE_TOLERANCE = 1e-7
 
 
 class GreedyEnsemble(WeightedEnsemble):
     name = "ges"
 
-    def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50):
+    def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0):
         super().__init__(metric, task, seed)
+        if n_iterations < 1:
+            raise ValueError(f"n_iterations must be at least 1, got {n_iterations}.")
         self.n_iterations = n_iterations
+        self.sorted_init = sorted_init
 
-    def fit(self, predictions, y, features=None):
-        n_models = predictions.shape[0]
-        candidate_losses = self._candidate_scorer(predictions, y)
-        single = candidate_losses(np.zeros(predictions.shape[1:]), 0)
-        counts = np.zeros(n_models)
-        running = np.zeros(predictions.shape[1:], dtype=np.float64)
-        best_loss, best_counts = np.inf, None
-        for step in range(self.n_iterations):
-            losses = single if step == 0 else candidate_losses(running, step)
-            ties = np.flatnonzero(losses <= losses.min() + 1e-12)
-            chosen = ties[counts[ties] > 0] if (counts[ties] > 0).any() else ties
-            j = chosen[np.argmin(single[chosen])]
-            running += predictions[j]
+    def fit(self, predictions, y, features=None, **store_info):
+        loss = MixtureLoss(self.metric, predictions, y)
+        single = loss.of_additions(None, 0)
+        counts = np.zeros(len(predictions))
+        running = loss.empty_sum()
+        history: list[tuple[float, np.ndarray]] = []
+        for j, value in self._sorted_start(loss, single):
+            running += loss.columns[j]
             counts[j] += 1
-            if losses[j] < best_loss - 1e-12:
-                best_loss, best_counts = losses[j], counts.copy()
-        self.weights_ = best_counts / best_counts.sum()
-        self.oof_loss_ = best_loss
+            history.append((value, counts.copy()))
+        while counts.sum() < self.n_iterations:
+            losses = single if not counts.any() else loss.of_additions(running, int(counts.sum()))
+            j = _pick(losses, counts, single)
+            running += loss.columns[j]
+            counts[j] += 1
+            history.append((float(losses[j]), counts.copy()))
+        values = np.array([value for value, _ in history])
+        best = int(np.flatnonzero(values <= values.min() + _tolerance(values.min()))[0])  # the earliest of ties
+        self.weights_ = counts_to_weights(history[best][1])
+        self.oof_loss_ = float(values[best])
         return self
 
-    def _candidate_scorer(self, predictions, y):
-        """A function (running sum, step) -> loss of adding each model, for all models at once."""
-        if self.metric.name == "log_loss":
-            rows, cols = np.arange(len(y)), y.astype(int)
-            true_class = predictions[:, rows, cols].astype(np.float64)  # [m, n]: all log loss reads
-            return lambda running, step: -np.mean(
-                np.log(np.clip((running[rows, cols][None] + true_class) / (step + 1), EPS, None)), axis=1)
-        if self.metric.name == "rmse":
-            values = predictions[:, :, 0].astype(np.float64)  # [m, n]
-            return lambda running, step: np.sqrt(np.mean(
-                ((running[:, 0][None] + values) / (step + 1) - y[None]) ** 2, axis=1))
-        return lambda running, step: np.array(
-            [self.metric.loss(y, (running + p) / (step + 1)) for p in predictions])
+    def _sorted_start(self, loss: MixtureLoss, single: np.ndarray):
+        """(model, loss) of the best single models that each still improve the mixture, in order."""
+        order = np.argsort(single, kind="stable")[:self.sorted_init] if self.sorted_init > 1 else []
+        running, current = loss.empty_sum(), np.inf
+        for count, j in enumerate(order):
+            value = float(loss.of_additions(running, count, models=[j])[0])
+            if value >= current - _tolerance(current):
+                break
+            running += loss.columns[j]
+            current = value
+            yield j, value
+
+
+def _pick(losses: np.ndarray, counts: np.ndarray, single: np.ndarray) -> int:
+    """The best candidate; ties go to models already chosen, then to the better single model."""
+    ties = np.flatnonzero(losses <= losses.min() + _tolerance(losses.min()))
+    chosen = ties[counts[ties] > 0]
+    pool = chosen if len(chosen) else ties
+    return int(pool[np.argmin(single[pool])])
+
+
+def _tolerance(value: float) -> float:
+    return TIE_TOLERANCE * max(1.0, abs(value)) if np.isfinite(value) else 0.0

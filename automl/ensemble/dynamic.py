@@ -1,0 +1,103 @@
+"""Dynamic ensemble selection (DESlib's KNORA-E / KNORA-U; local-error weights for regression).
+
+Each row gets its own ensemble, chosen by how the models did on its k nearest training rows
+(the region of competence), judged on their OOF predictions:
+- KNORA-E keeps the models right (arg-max = true class) on all k neighbours, shrinking k until
+  some model is; if none is right even on the nearest, all models vote;
+- KNORA-U weights each model by the number of neighbours it got right;
+- regression weights each model by the inverse of its mean squared error on the neighbours.
+Neighbours are found in the encoded-feature space (standardized numbers, one-hot categories)
+or in the space of the models' OOF predictions. Competence is cross-fitted: when the training
+rows themselves are scored (``predict_oof``), a row is never its own neighbour. Predicting
+costs every model of the pool on every row plus one k-nearest-neighbour query.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+
+from ..data.views import LinearView
+from ..metrics import Metric
+from .base import EnsembleStrategy
+
+METHODS = ("knora_e", "knora_u")
+SPACES = ("features", "predictions")
+
+
+class DynamicSelection(EnsembleStrategy):
+    name = "des"
+
+    def __init__(self, metric: Metric, task: str, seed: int = 0, method: str = "knora_e", k: int = 7,
+                 space: str = "features"):
+        super().__init__(metric, task, seed)
+        if method not in METHODS or space not in SPACES or k < 1:
+            raise ValueError(f"DES takes method in {METHODS}, space in {SPACES} and k >= 1; "
+                             f"got {method!r}, {space!r}, {k}.")
+        self.method = method
+        self.k = k
+        self.space = space
+
+    def fit(self, predictions, y, features=None, **store_info):
+        self.n_models_ = len(predictions)
+        self.space_ = self.space if features is not None else "predictions"
+        if self.space_ == "features":
+            self.view_ = LinearView().fit(features)
+        points = self._points(predictions, features)
+        self.k_ = min(self.k, len(y) - 1)
+        if self.task == "regression":  # squared errors, lower is more competent
+            self.competence_ = (predictions[:, :, 0].T - np.asarray(y)[:, None]) ** 2
+        else:
+            self.competence_ = predictions.argmax(axis=2).T == np.asarray(y)[:, None]  # [n_rows, n_models]
+        self.index_ = NearestNeighbors(n_neighbors=self.k_ + 1).fit(points)
+        neighbours = self.index_.kneighbors(points, self.k_ + 1, return_distance=False)
+        self.oof_ = self._combine(predictions, _without_self(neighbours))
+        return self
+
+    def predict(self, predictions, features=None):
+        points = self._points(predictions, features)
+        return self._combine(predictions, self.index_.kneighbors(points, self.k_, return_distance=False))
+
+    def predict_oof(self, predictions, features=None):
+        return self.oof_
+
+    @property
+    def used_models(self) -> np.ndarray:
+        return np.arange(self.n_models_)
+
+    def describe(self) -> str:
+        method = "local error" if self.task == "regression" else self.method
+        return f"DES {method}, k={self.k_}, {self.space_} space, {self.n_models_} models"
+
+    def _points(self, predictions, features) -> np.ndarray:
+        if self.space_ == "features":
+            return self.view_.transform(features)
+        outputs = predictions[:, :, 1:] if predictions.shape[2] == 2 else predictions
+        return outputs.transpose(1, 0, 2).reshape(predictions.shape[1], -1)
+
+    def _combine(self, predictions: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+        """The per-row weighted mean of the models' predictions, weights from the neighbours."""
+        weights = self._weights(self.competence_[neighbours])  # competence_[neighbours]: [n, k, m]
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.einsum("nm,mnc->nc", weights, predictions.astype(np.float64)).astype(np.float32)
+
+    def _weights(self, local: np.ndarray) -> np.ndarray:
+        if self.task == "regression":
+            return 1.0 / (local.mean(axis=1) + 1e-12)
+        if self.method == "knora_u":
+            weights = local.sum(axis=1).astype(np.float64)
+        else:
+            # all_right[:, j]: models right on each of the j+1 nearest; use the largest j with any.
+            all_right = np.logical_and.accumulate(local, axis=1)
+            deepest = np.where(all_right.any(axis=2), np.arange(local.shape[1]), -1).max(axis=1)
+            weights = all_right[np.arange(len(local)), np.maximum(deepest, 0)].astype(np.float64)
+            weights[deepest < 0] = 0.0
+        weights[weights.sum(axis=1) == 0] = 1.0  # no model is competent here: all vote
+        return weights
+
+
+def _without_self(neighbours: np.ndarray) -> np.ndarray:
+    """Drops each row from its own neighbour list (or its farthest neighbour if absent, e.g. duplicates)."""
+    own = neighbours == np.arange(len(neighbours))[:, None]
+    own[~own.any(axis=1), -1] = True
+    own &= np.cumsum(own, axis=1) == 1  # drop exactly one entry per row
+    return neighbours[~own].reshape(len(neighbours), -1)

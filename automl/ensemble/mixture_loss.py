@@ -1,0 +1,121 @@
+"""MixtureLoss: the metric's loss of weighted means of stored predictions, many at a time.
+
+Every selection strategy (GES, QO/QDO-ES, CMA-ES) scores thousands of candidate mixtures of the
+same predictions, so this class keeps only the columns the metric reads and scores candidates
+in chunks that stay in cache, on all cores (numpy releases the GIL):
+
+- log loss reads each model's true-class column (a tenth of a 10-class store) and takes
+  float32 logarithms, the dominant cost;
+- RMSE reads the single regression column;
+- ROC AUC reads the positive-class column (binary) or every class (one-vs-rest, macro mean);
+  up to EXACT_AUC_ROWS rows it ranks exactly, above that it counts pairs in a 2^16-bin
+  histogram of the probabilities (a positive and a negative in one bin count half, so the
+  error is at most the share of such pairs; sorting every candidate would cost ~50x more);
+- any other metric reads everything and is scored one candidate at a time by ``Metric.loss``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+from scipy.stats import rankdata
+
+from ..metrics import EPS, Metric
+
+EXACT_AUC_ROWS = 20_000
+AUC_BINS = 1 << 16
+# float32 elements per chunk of candidates (8 MB): large enough to amortize numpy's call overhead.
+CHUNK_ELEMENTS = 1 << 21
+
+
+class MixtureLoss:
+    """Scores mixtures of ``predictions`` [n_models, n_rows, n_outputs] against ``y``."""
+
+    def __init__(self, metric: Metric, predictions: np.ndarray, y: np.ndarray):
+        self.metric = metric
+        self.y = np.asarray(y)
+        n_models, n_rows, n_outputs = predictions.shape
+        self.kind = metric.name if metric.name in ("log_loss", "rmse", "roc_auc") else "generic"
+        if self.kind == "log_loss":
+            columns = predictions[:, np.arange(n_rows), self.y.astype(int)][:, :, None]
+        elif self.kind == "rmse":
+            columns = predictions[:, :, :1]
+        elif self.kind == "roc_auc" and n_outputs == 2:
+            columns = predictions[:, :, 1:]
+        else:
+            columns = predictions
+        self.columns = np.ascontiguousarray(columns, dtype=np.float32)  # [n_models, n_rows, k]
+        if self.kind == "roc_auc":
+            classes = [1] if n_outputs == 2 else range(n_outputs)
+            self.positive = [self.y == c for c in classes]
+
+    def empty_sum(self) -> np.ndarray:
+        """A zero running sum in the reduced column space (what ``of_additions`` adds to)."""
+        return np.zeros(self.columns.shape[1:], dtype=np.float32)
+
+    def of_additions(self, running: np.ndarray | None, count: int, models=None) -> np.ndarray:
+        """Loss of (running + P_j) / (count + 1) for each model j (all, or those in ``models``).
+
+        ``running`` is the sum of ``count`` members' reduced columns (None: nothing chosen yet).
+        """
+        models = np.arange(len(self.columns)) if models is None else np.asarray(models)
+        running = self.empty_sum() if running is None else running
+
+        def chunk(idx):
+            return self._loss(self.columns[models[idx]] + running, count + 1)
+        return self._map(chunk, len(models))
+
+    def of_weights(self, weights: np.ndarray) -> np.ndarray:
+        """Loss of each mixture in ``weights`` [n_mixtures, n_models] (rows are normalized here)."""
+        weights = np.atleast_2d(np.asarray(weights, dtype=np.float32))
+        weights = weights / weights.sum(axis=1, keepdims=True)
+        flat = self.columns.reshape(len(self.columns), -1)
+
+        def chunk(idx):
+            return self._loss((weights[idx] @ flat).reshape(len(idx), *self.columns.shape[1:]), 1)
+        return self._map(chunk, len(weights))
+
+    # ------------------------------------------------------------------ internals
+    def _map(self, fn, n_items: int) -> np.ndarray:
+        per_item = max(1, self.columns[0].size)
+        size = max(1, CHUNK_ELEMENTS // per_item)
+        chunks = [np.arange(a, min(a + size, n_items)) for a in range(0, n_items, size)]
+        if len(chunks) == 1:
+            return fn(chunks[0])
+        return np.concatenate(list(_pool().map(fn, chunks)))
+
+    def _loss(self, sums: np.ndarray, scale: float) -> np.ndarray:
+        """Losses of the mixtures sums / scale, sums [b, n_rows, k] (overwritten)."""
+        if self.kind == "log_loss":
+            logs = np.log(np.maximum(sums[:, :, 0], np.float32(EPS * scale), out=sums[:, :, 0]))
+            return np.log(scale) - logs.sum(axis=1, dtype=np.float64) / sums.shape[1]
+        if self.kind == "rmse":
+            error = sums[:, :, 0] / scale - self.y
+            return np.sqrt(np.mean(error ** 2, axis=1))
+        if self.kind == "roc_auc":
+            aucs = [_auc(sums[:, :, c] / scale, pos) for c, pos in enumerate(self.positive) if 0 < pos.sum() < len(pos)]
+            return -np.mean(aucs, axis=0)
+        return np.array([self.metric.loss(self.y, s / scale) for s in sums])
+
+
+def _auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` [b, n] (probabilities) for the boolean labels ``positive``."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if len(positive) <= EXACT_AUC_ROWS:
+        ranks = rankdata(scores, axis=1)  # ties get their mean rank, as in the Mann-Whitney U
+        return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    b = len(scores)
+    bins = np.minimum((scores * AUC_BINS).astype(np.int64), AUC_BINS - 1)
+    bins += (np.arange(b) * AUC_BINS)[:, None]
+    pos = np.bincount(bins[:, positive].ravel(), minlength=b * AUC_BINS).reshape(b, AUC_BINS)
+    neg = np.bincount(bins[:, ~positive].ravel(), minlength=b * AUC_BINS).reshape(b, AUC_BINS)
+    below = np.cumsum(neg, axis=1) - neg
+    return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1)

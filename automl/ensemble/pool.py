@@ -1,0 +1,58 @@
+"""Model pools: which stored models a strategy may use, and strategies fitted on such a subset."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import EnsembleStrategy
+
+
+def select_pool(losses: np.ndarray, families: list[str], top_k: int | None = None,
+                family_cap: int | None = None) -> np.ndarray:
+    """Indices of the best models by ``losses`` (lower is better): at most ``family_cap`` per
+    family, then at most ``top_k`` in all (None: no limit). Always keeps the best model."""
+    kept, per_family = [], {}
+    for j in np.argsort(losses, kind="stable"):
+        if family_cap is not None and per_family.get(families[j], 0) >= family_cap:
+            continue
+        per_family[families[j]] = per_family.get(families[j], 0) + 1
+        kept.append(int(j))
+    return np.sort(np.array(kept[:top_k] if top_k else kept))
+
+
+class Pooled(EnsembleStrategy):
+    """``strategy`` fitted on the models ``pool`` of a store; reads and reports store indices."""
+
+    def __init__(self, strategy: EnsembleStrategy, pool: np.ndarray):
+        super().__init__(strategy.metric, strategy.task, strategy.seed)
+        self.strategy = strategy
+        self.pool = np.asarray(pool)
+        self.name = strategy.name
+
+    def fit(self, predictions, y, features=None, *, records=None, **store_info):
+        self.n_models_ = len(predictions)
+        records = None if records is None else [records[j] for j in self.pool]
+        self.strategy.fit(predictions[self.pool], y, features, records=records, **store_info)
+        return self
+
+    def predict(self, predictions, features=None):
+        return self.strategy.predict(predictions[self.pool], features)
+
+    def predict_oof(self, predictions, features=None):
+        return self.strategy.predict_oof(predictions[self.pool], features)
+
+    @property
+    def used_models(self) -> np.ndarray:
+        return self.pool[self.strategy.used_models]
+
+    @property
+    def weights_(self) -> np.ndarray | None:
+        """Store-length weights of a weighted ensemble (None for row-dependent strategies)."""
+        inner = getattr(self.strategy, "weights_", None)
+        if inner is None:
+            return None
+        weights = np.zeros(self.n_models_)
+        weights[self.pool] = inner
+        return weights
+
+    def describe(self) -> str:
+        return self.strategy.describe()

@@ -1,0 +1,156 @@
+"""Multi-layer stacking (AutoGluon's stack) with a holdout guard against stacked overfitting.
+
+Layer-2 models (a compact, strongly regularized portfolio: linear, LightGBM, CatBoost) are
+bagged on the store's folds and take the layer-1 OOF predictions plus the original encoded
+features; an optional layer 3 does the same on layer-2 outputs. GES on top picks among all
+layers' OOF predictions. OOF inputs still carry second-order label information, so before the
+full fit the stack is fitted without the last fold of the plan (~1/8 of the rows) and compared
+with plain GES on that fold: the held-out rows' layer-1 predictions come from models that never
+saw them and no layer-2 model sees their labels. If stacking does not win there it is turned
+off and the result is plain GES (AutoGluon's dynamic-stacking rule).
+"""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..budget import TimeBudget
+from ..data.encoder import EncodedTable
+from ..metrics import Metric
+from ..models.bagging import BaggedModel
+from ..models.base import ModelConfig, TaskInfo
+from ..validation import FoldPlan
+from .base import EnsembleStrategy
+from .greedy import GreedyEnsemble
+
+log = logging.getLogger("automl")
+
+LAYER_MODELS = {
+    "linear": ModelConfig("stack_linear", "linear", {"C": 0.1, "alpha": 10.0}),
+    "lightgbm": ModelConfig("stack_lightgbm", "lightgbm", {
+        "learning_rate": 0.05, "num_leaves": 8, "min_data_in_leaf": 40, "feature_fraction": 0.5,
+        "lambda_l2": 10.0}),
+    "catboost": ModelConfig("stack_catboost", "catboost", {"learning_rate": 0.1, "depth": 4, "l2_leaf_reg": 10.0}),
+}
+
+
+class StackingEnsemble(EnsembleStrategy):
+    name = "stacking"
+
+    def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm",
+                 "catboost"), layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
+        super().__init__(metric, task, seed)
+        unknown = sorted(set(models) - set(LAYER_MODELS))
+        if unknown or layers not in (2, 3):
+            raise ValueError(f"Stacking takes models from {sorted(LAYER_MODELS)} and 2 or 3 layers; "
+                             f"got models {list(models)}, layers {layers}.")
+        self.models = tuple(models)
+        self.layers = layers
+        self.guard = guard
+        self.n_iterations = n_iterations
+        self.n_threads = n_threads
+
+    def fit(self, predictions, y, features=None, *, fold_of=None, budget=None, **store_info):
+        budget = budget or TimeBudget(None)
+        fold_of = FoldPlan.make(y, 8, self.task, self.seed).fold_of if fold_of is None else fold_of
+        self.n_base_ = len(predictions)
+        self.layers_: list[list[BaggedModel]] = []
+        self.guard_losses_ = None
+        if self.guard:
+            guard_budget = budget.sub(budget.remaining() / 2) if budget.limited else budget
+            self.guard_losses_ = self._guard(predictions, y, features, fold_of, guard_budget)
+        if self.guard_losses_ is None or self.guard_losses_[0] < self.guard_losses_[1]:
+            columns = self.fit_layers(predictions, y, features, fold_of, budget)
+        else:
+            columns = predictions
+        self.top_ = self._top().fit(columns, y)
+        self.oof_ = self.top_.predict(columns)
+        return self
+
+    @property
+    def active_(self) -> bool:
+        """Whether the fitted ensemble uses next-layer models (False: the guard turned stacking off)."""
+        return bool(self.layers_) and (self.top_.used_models >= self.n_base_).any()
+
+    def fit_layers(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None,
+                   fold_of: np.ndarray, budget: TimeBudget) -> np.ndarray:
+        """Trains layers 2.. on the folds; returns every layer's OOF predictions, stacked along models."""
+        info = TaskInfo(self.task, predictions.shape[2] if self.task != "regression" else 0)
+        plan = FoldPlan(np.unique(fold_of, return_inverse=True)[1].astype(np.int32), len(np.unique(fold_of)))
+        columns, inputs = predictions, predictions
+        self.layers_ = []
+        for _ in range(self.layers - 1):
+            table = _stacked_table(features, inputs)
+            fitted, oof = [], []
+            for i, name in enumerate(self.models):
+                model = BaggedModel(LAYER_MODELS[name], info, seed=self.seed, n_threads=self.n_threads)
+                share = budget.sub(budget.remaining() / (len(self.models) - i)) if budget.limited else budget
+                try:
+                    oof.append(model.fit(table, y, plan, share))
+                    fitted.append(model)
+                except Exception as exc:  # a failing next-layer model is skipped like a base model
+                    log.warning("Stacking: %s skipped: %s: %s", name, type(exc).__name__, exc)
+            if not fitted:
+                break
+            self.layers_.append(fitted)
+            inputs = np.stack(oof)
+            columns = np.concatenate([columns, inputs])
+        return columns
+
+    def transform(self, predictions: np.ndarray, features: EncodedTable | None) -> np.ndarray:
+        """Every layer's predictions for new rows, in the order ``fit_layers`` returned them."""
+        columns, inputs = predictions, predictions
+        for models in self.layers_:
+            table = _stacked_table(features, inputs)
+            inputs = np.stack([model.predict(table) for model in models])
+            columns = np.concatenate([columns, inputs])
+        return columns
+
+    def predict(self, predictions, features=None):
+        return self.top_.predict(self.transform(predictions, features))
+
+    def predict_oof(self, predictions, features=None):
+        return self.oof_
+
+    @property
+    def used_models(self) -> np.ndarray:
+        if self.layers_:  # every base model feeds layer 2
+            return np.arange(self.n_base_)
+        return self.top_.used_models
+
+    def describe(self) -> str:
+        layers = ", ".join(f"layer {k + 2}: {len(m)} models" for k, m in enumerate(self.layers_))
+        return f"stacking ({layers}) + GES" if self.layers_ else "stacking off (guard): GES"
+
+    def _top(self) -> GreedyEnsemble:
+        return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)
+
+    def _guard(self, predictions, y, features, fold_of, budget) -> tuple[float, float]:
+        """(stacked, plain GES) losses on the last fold, both fitted without it."""
+        held = fold_of == fold_of.max()
+        rest = ~held
+        stack = StackingEnsemble(self.metric, self.task, self.seed, self.models, self.layers, guard=False,
+                                 n_iterations=self.n_iterations, n_threads=self.n_threads)
+        stack.fit(predictions[:, rest], y[rest], _take(features, rest), fold_of=fold_of[rest], budget=budget)
+        plain = self._top().fit(predictions[:, rest], y[rest])
+        stacked_loss = self.metric.loss(y[held], stack.predict(predictions[:, held], _take(features, held)))
+        plain_loss = self.metric.loss(y[held], plain.predict(predictions[:, held]))
+        log.info("Stacking guard: stacked %.5f vs GES %.5f on %d held-out rows.", stacked_loss, plain_loss,
+                 held.sum())
+        return stacked_loss, plain_loss
+
+
+def _stacked_table(features: EncodedTable | None, predictions: np.ndarray) -> EncodedTable:
+    """The original features plus one numeric column per (model, output) of ``predictions``."""
+    outputs = predictions[:, :, 1:] if predictions.shape[2] == 2 else predictions  # binary: one column
+    extra = outputs.transpose(1, 0, 2).reshape(predictions.shape[1], -1).astype(np.float32)
+    names = [f"layer_input_{j}" for j in range(extra.shape[1])]
+    if features is None:
+        return EncodedTable(extra, np.zeros((len(extra), 0), dtype=np.int32), names, [], [])
+    return EncodedTable(np.hstack([features.numeric, extra]), features.categorical,
+                        features.numeric_names + names, features.categorical_names, features.cardinalities)
+
+
+def _take(features: EncodedTable | None, rows: np.ndarray) -> EncodedTable | None:
+    return None if features is None else features.take(rows)

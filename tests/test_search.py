@@ -1,0 +1,99 @@
+"""The auto ensemble search: defaults first, honest scoring, time limits, reports."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl import AutoMLClassifier
+from automl.budget import TimeBudget
+from automl.ensemble.pool import select_pool
+from automl.metrics import get_metric
+from automl.search import DEFAULT_TRIALS, search_ensemble
+from automl.store import ModelRecord, PredictionStore
+from automl.validation import FoldPlan
+
+from conftest import FAST
+from strategy_data import synthetic_store
+
+
+def _prediction_store(n_models=5, n_rows=300) -> PredictionStore:
+    predictions, y = synthetic_store("binary", n_models=n_models, n_rows=n_rows)
+    store = PredictionStore(y, "binary", "roc_auc", FoldPlan.make(y, 4, "binary", 0).fold_of)
+    for j, p in enumerate(predictions):
+        store.add(ModelRecord(f"m{j}", ["lightgbm", "linear"][j % 2], {}, 1.0, 0.1, 0.0), p)
+    return store
+
+
+def test_search_runs_defaults_first_and_reports_one_winner(tmp_path):
+    store = _prediction_store()
+    result = search_ensemble(store, get_metric("roc_auc", "binary"), TimeBudget(60), n_trials=12)
+    first = [(e["strategy"], e["params"].get("n_iterations")) for e in result.trace[:3]]
+    assert first == [("best", None), ("ges", 25), ("ges", 50)]
+    assert result.report["chosen"].sum() == 1 and result.report["guard_score"].notna().all()
+    winner = result.report[result.report["chosen"]].iloc[0]
+    assert winner["reason"] and winner["strategy"] == result.strategy.name
+    predictions = result.strategy.predict(store.oof, store.features)
+    assert predictions.shape == (len(store.y), 2)
+    result.save_trace(tmp_path / "trace.json")
+    assert len(json.loads((tmp_path / "trace.json").read_text())["trials"]) == len(result.trace)
+    assert len(DEFAULT_TRIALS) == 3
+
+
+def test_search_is_reproducible_and_stays_within_its_budget():
+    store = _prediction_store()
+    metric = get_metric("roc_auc", "binary")
+    start = time.monotonic()
+    runs = [search_ensemble(store, metric, TimeBudget(4.0), n_trials=200) for _ in range(2)]
+    assert time.monotonic() - start < 2 * 4.0 + 4.0  # each: 4 s plus the final refit of a cheap winner
+    short = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
+    again = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
+    assert [e["strategy"] for e in short.trace] == [e["strategy"] for e in again.trace]
+    pd.testing.assert_frame_equal(short.report.drop(columns="predict_seconds_per_1k"),
+                                  again.report.drop(columns="predict_seconds_per_1k"))
+    assert all(len(r.trace) >= 1 for r in runs)
+
+
+def test_pool_filter_keeps_the_best_per_family():
+    losses = np.array([0.3, 0.1, 0.2, 0.4, 0.05])
+    families = ["a", "a", "a", "b", "b"]
+    np.testing.assert_array_equal(select_pool(losses, families), [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(select_pool(losses, families, family_cap=1), [1, 4])
+    np.testing.assert_array_equal(select_pool(losses, families, top_k=2, family_cap=2), [1, 4])
+    np.testing.assert_array_equal(select_pool(losses, families, top_k=3), [1, 2, 4])
+
+
+def test_auto_is_the_default_and_reports_in_the_run_folder(mixed_classification, tmp_path):
+    X, y = mixed_classification
+    model = AutoMLClassifier(time_limit=30, output_dir=str(tmp_path / "run"), **FAST).fit(X, y)
+    assert model.ensemble == "auto" and model.ensemble_name_ == "auto"
+    report = model.ensemble_report()
+    assert {"strategy", "cv_score", "guard_score", "models_used", "predict_seconds_per_1k", "chosen",
+            "reason"} <= set(report.columns)
+    assert report["chosen"].sum() == 1
+    assert (tmp_path / "run" / "ensemble_search.json").exists()
+    board = model.leaderboard()
+    assert board["ensemble_weight"].sum() == pytest.approx(1.0) or board["ensemble_weight"].isin([0, 1]).all()
+    model.fit_ensemble("qdo", time_limit=10)
+    assert model.ensemble_report()["strategy"].tolist() == ["qdo"]
+    assert model.leaderboard()["ensemble_weight"].sum() == pytest.approx(1.0)
+    assert model.predict_proba(X).shape == (len(X), 2)
+
+
+def test_unknown_ensemble_fails_before_training(mixed_classification):
+    X, y = mixed_classification
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="Unknown ensemble"):
+        AutoMLClassifier(ensemble="voting", **FAST).fit(X, y)
+    assert time.monotonic() - start < 5
+
+
+def test_auto_fit_ends_within_its_time_limit(mixed_classification):
+    X, y = mixed_classification
+    start = time.monotonic()
+    AutoMLClassifier(time_limit=15, models=["lightgbm", "linear", "knn", "extra_trees"], n_folds=3,
+                     verbosity=0).fit(X, y)
+    assert time.monotonic() - start < 15 * 1.05 + 3
