@@ -26,9 +26,8 @@ class Point:
 
 
 def scatter(points: list[Point], x_label: str, y_label: str, *, log_x: bool = False,
-            diagonal: bool = False, legend: tuple[str, str] | None = None) -> str:
-    """A scatter plot; ``diagonal`` draws y = x (predicted vs actual), ``legend`` names the
-    (highlighted, other) points."""
+            diagonal: bool = False) -> str:
+    """A scatter plot; ``diagonal`` draws y = x (predicted against actual)."""
     xs = np.array([p.x for p in points], dtype=float)
     ys = np.array([p.y for p in points], dtype=float)
     if log_x:
@@ -56,8 +55,6 @@ def scatter(points: list[Point], x_label: str, y_label: str, *, log_x: bool = Fa
             dx, anchor = (-7, "end") if right_half else (7, "start")
             parts.append(f'<text x="{sx(x) + dx:.1f}" y="{sy(y) + 4:.1f}" font-size="11" '
                          f'text-anchor="{anchor}">{escape(p.label)}</text>')
-    if legend:
-        parts.append(_legend(legend))
     return _svg("".join(parts))
 
 
@@ -165,14 +162,6 @@ def _axes(x_lo, x_hi, y_lo, y_hi, sx, sy, x_label, y_label, log_x) -> str:
     parts.append(f'<text x="16" y="{mid:.1f}" font-size="12" text-anchor="middle" '
                  f'transform="rotate(-90 16 {mid:.1f})">{escape(y_label)}</text>')
     return "".join(parts)
-
-
-def _legend(names: tuple[str, str]) -> str:
-    x, y = MARGIN_LEFT + 10, MARGIN_TOP + 14
-    return (f'<circle cx="{x}" cy="{y - 4}" r="4.5" fill="{ACCENT}"/>'
-            f'<text x="{x + 9}" y="{y}" font-size="11">{escape(names[0])}</text>'
-            f'<circle cx="{x}" cy="{y + 12}" r="4.5" fill="{MUTED}"/>'
-            f'<text x="{x + 9}" y="{y + 16}" font-size="11">{escape(names[1])}</text>')
 
 
 def _number(v: float) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
+from .metrics import get_metric
 
 # Regression scatter plots show at most this many rows (a seeded sample), to keep the page light.
 MAX_POINTS = 2000
@@ -23,10 +24,11 @@ body { font-family: system-ui, sans-serif; color: #212529; margin: 2rem auto; ma
 h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #dee2e6; }
 .summary { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1.2rem; }
 .summary dt { color: #868e96; } .summary dd { margin: 0; }
-.row { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
 table { border-collapse: collapse; font-size: .85rem; }
-th, td { padding: .25rem .6rem; text-align: right; border-bottom: 1px solid #e9ecef; }
-th:first-child, td:first-child { text-align: left; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e9ecef; vertical-align: top; }
+.num { text-align: right; white-space: nowrap; } .text { text-align: left; min-width: 5rem; }
+.scroll { overflow-x: auto; }
+.dot { display: inline-block; width: .7rem; height: .7rem; border-radius: 50%; margin: 0 .3rem 0 .8rem; }
 tr.member td { background: #fff4e6; font-weight: 600; }
 .note { color: #868e96; font-size: .85rem; }
 """
@@ -77,13 +79,7 @@ def _summary(est, target: str | None) -> str:
 
 
 def _leaderboard_table(board: pd.DataFrame, metric: str) -> str:
-    header = "".join(f"<th>{escape(c)}</th>" for c in board.columns)
-    rows = []
-    for record in board.itertuples(index=False):
-        member = ' class="member"' if record.ensemble_weight > 0 else ""
-        cells = "".join(f"<td>{_cell(v)}</td>" for v in record)
-        rows.append(f"<tr{member}>{cells}</tr>")
-    return (f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (_table(board, highlight=board["ensemble_weight"].to_numpy() > 0) +
             f'<p class="note">Sorted by OOF {escape(metric)}; highlighted rows are ensemble members.</p>')
 
 
@@ -95,7 +91,7 @@ def _ensemble(est) -> str:
         chart = plots.bars([names[j] for j in order], [float(weights[j]) for j in order], "weight in the ensemble")
     else:  # strategies that are not a weighted mean (stacking, dynamic selection) list their inputs
         chart = "<p>Models used: " + ", ".join(escape(names[j]) for j in est.ensemble_.used_models) + "</p>"
-    return f'<div class="row"><div>{chart}</div><div>{_strategies(est)}</div></div>'
+    return chart + _strategies(est)
 
 
 def _strategies(est) -> str:
@@ -103,7 +99,7 @@ def _strategies(est) -> str:
     if hasattr(est, "ensemble_report"):
         tried = est.ensemble_report()
         if len(tried):
-            return "<h3>Strategies tried</h3>" + _frame_table(tried)
+            return "<h3>Strategies tried</h3>" + _table(tried)
     return (f"<h3>Strategy</h3><p>{escape(est.ensemble_name_)}: OOF {escape(est.metric_)} "
             f"{est.ensemble_score_:.5f}</p>")
 
@@ -113,11 +109,15 @@ def _score_vs_time(est, board: pd.DataFrame) -> str:
     points = [plots.Point(r.fit_seconds, getattr(r, score_column), f"{r.model} ({getattr(r, score_column):.5g})",
                           highlight=r.ensemble_weight > 0) for r in board.itertuples(index=False)]
     members = board["ensemble_weight"] > 0
-    points.append(plots.Point(float(board.loc[members, "fit_seconds"].sum()), est.ensemble_score_,
-                              f"ensemble ({est.ensemble_name_})", highlight=True))
-    chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_}", log_x=True,
-                          legend=("ensemble and its members", "other models"))
-    return (chart + '<p class="note">The ensemble is placed at the summed fit time of its members. '
+    if members.sum() > 1:  # an ensemble of one model would sit on that model's point
+        points.append(plots.Point(float(board.loc[members, "fit_seconds"].sum()), est.ensemble_score_,
+                                  f"ensemble ({est.ensemble_name_})", highlight=True))
+    direction = "higher" if get_metric(est.metric_, est.task_).greater_is_better else "lower"
+    chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_} ({direction} is better)",
+                          log_x=True)
+    legend = (f'<p class="note"><span class="dot" style="background:{plots.ACCENT}"></span>the ensemble and '
+              f'its members<span class="dot" style="background:{plots.MUTED}"></span>other models</p>')
+    return (chart + legend + '<p class="note">The ensemble is placed at the summed fit time of its members. '
             "Hover a point for its model.</p>")
 
 
@@ -147,17 +147,22 @@ def _features(est) -> str:
     schema = est.encoder_.schema_
     rows = [(name, kind, "") for name, kind in schema.kinds.items()]
     rows += [(name, "dropped", reason) for name, reason in schema.dropped.items()]
-    return _frame_table(pd.DataFrame(rows, columns=["column", "type", "why dropped"]))
+    return _table(pd.DataFrame(rows, columns=["column", "type", "why dropped"]))
 
 
-def _frame_table(frame: pd.DataFrame) -> str:
-    header = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
+def _table(frame: pd.DataFrame, highlight: np.ndarray | None = None) -> str:
+    """An HTML table: numeric columns right-aligned, text left-aligned, ``highlight``ed rows marked."""
+    align = ["num" if pd.api.types.is_numeric_dtype(frame[c]) else "text" for c in frame.columns]
+    header = "".join(f'<th class="{a}">{escape(str(c))}</th>' for c, a in zip(frame.columns, align))
+    rows = []
+    for i, row in enumerate(frame.itertuples(index=False)):
+        marked = ' class="member"' if highlight is not None and highlight[i] else ""
+        cells = "".join(f'<td class="{a}">{_format(v)}</td>' for v, a in zip(row, align))
+        rows.append(f"<tr{marked}>{cells}</tr>")
+    return f'<div class="scroll"><table><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
-def _cell(value) -> str:
+def _format(value) -> str:
     if isinstance(value, (float, np.floating)):
         return f"{value:.5g}"
     return escape(str(value))
