@@ -14,6 +14,7 @@ FAMILIES: dict[str, str] = {
     "extra_trees": "automl.models.sklearn_models:ExtraTreesModel",
     "linear": "automl.models.sklearn_models:LinearModel",
     "knn": "automl.models.sklearn_models:KNNModel",
+    "tabm": "automl.models.tabm:TabMModel",
 }
 
 

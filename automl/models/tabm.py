@@ -1,0 +1,314 @@
+"""TabM (Gorishniy et al., ICLR 2025): k MLPs that share their weights, trained as one network.
+
+The architecture is the reference one from the ``tabm`` package (``TabM.make``) with
+piecewise-linear embeddings of the numbers; preprocessing, the training loop, early stopping
+and prediction are ours:
+
+* numbers go through a quantile transform to a normal distribution (fitted on the rows plus
+  tiny noise, so ties do not collapse quantiles), columns with fewer than two distinct values
+  are dropped (the embeddings' bins need two edges), missing numbers become 0 (the median)
+  plus a missing-indicator category; categories are one-hot inside the model, with missing
+  as a level of its own;
+* the loss is the mean of the k members' losses (training the average instead would make the
+  members one model); the prediction is the mean of the members' probabilities or outputs;
+* AdamW without weight decay on biases and embeddings, gradient clipping after ``backward()``,
+  a batch size that grows with the rows, early stopping on the inner validation rows with the
+  best epoch restored, and an epoch is started only when the time budget can pay for it.
+
+On the CPU a TabM step costs about k times an MLP's, so the CPU variant (``CPU_DEFAULTS``) has
+fewer and narrower members and trains on a row sample of large tables; a fold whose budget
+cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``), so the time
+budget decides whether TabM runs.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import time
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
+from sklearn.preprocessing import QuantileTransformer
+from tabm import TabM
+
+from ..budget import TimeBudget
+from ..data.encoder import MISSING_CODE, EncodedTable
+from .bagging import ModelTimeout
+from .base import Model, Patience
+
+# The paper's setup (k = 32 members of 2 x 512 with embeddings), used on the GPU.
+DEFAULTS = {
+    "k": 32,
+    "n_blocks": 2,
+    "d_block": 512,
+    "dropout": 0.1,
+    "n_bins": 48,
+    "d_embedding": 16,
+    "lr": 2e-3,
+    "weight_decay": 3e-4,
+    "clip_norm": 1.0,
+    "patience": 16,
+    "max_epochs": 1000,
+    "batch_size": None,  # None: by training rows (batch_size_for)
+    "max_train_rows": None,  # None: every row
+    "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
+}
+# Measured on 2 CPU cores (benchmarks/results/tabm_cpu_epoch.md): about 1/10 of the full
+# model's epoch time; large tables are subsampled so that an epoch stays within seconds.
+CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000}
+
+# (rows below which, batch size): 32 below 2,800 rows up to 1,024 above 108,000, the steps in
+# between spaced geometrically.
+BATCH_SIZES = ((2_800, 32), (7_000, 64), (17_500, 128), (43_000, 256), (108_000, 512))
+PREDICT_BATCH_SIZE = {"cuda": 8192, "cpu": 4096}
+
+
+def batch_size_for(n_rows: int) -> int:
+    for limit, size in BATCH_SIZES:
+        if n_rows < limit:
+            return size
+    return 1024
+
+
+class TabMInputs:
+    """Turns an EncodedTable into TabM's inputs: normal-scored numbers and category codes.
+
+    Fitted on the rows a model trains on; ``transform`` returns ``(x_num, x_cat)`` with
+    ``x_num`` float32 (n, n_numeric) and ``x_cat`` int64 (n, n_categorical), either None when
+    the table has no such columns.
+    """
+
+    # Noise added to the numbers the quantile transform is fitted on, relative to each column's
+    # spread (as in the TabM repository): ties would otherwise pile quantiles on one value.
+    NOISE = 1e-3
+
+    def fit(self, table: EncodedTable, seed: int) -> "TabMInputs":
+        num = table.numeric
+        self.numeric_columns_ = np.array([j for j in range(num.shape[1]) if _n_distinct(num[:, j]) >= 2], dtype=int)
+        # Missing numbers get an indicator category; columns dropped as constant keep theirs.
+        self.indicator_columns_ = np.flatnonzero(np.isnan(num).any(axis=0))
+        if self.numeric_columns_.size:
+            kept = num[:, self.numeric_columns_].astype(np.float64)
+            rng = np.random.default_rng(seed)
+            spread = np.maximum(np.nanstd(kept, axis=0), self.NOISE)
+            noisy = kept + rng.normal(scale=self.NOISE * spread, size=kept.shape)
+            self.quantiles_ = QuantileTransformer(
+                output_distribution="normal", n_quantiles=max(min(len(kept) // 30, 1000), 10),
+                subsample=10**9, random_state=seed).fit(noisy)
+        # Codes run 0..card-1 with MISSING_CODE for missing: missing becomes level ``card``.
+        self.cat_cardinalities_ = [c + 1 for c in table.cardinalities] + [2] * len(self.indicator_columns_)
+        if not self.numeric_columns_.size and not self.cat_cardinalities_:
+            raise ValueError("TabM has no usable feature: every numeric column is constant and there are no categories.")
+        return self
+
+    def transform(self, table: EncodedTable) -> tuple[np.ndarray | None, np.ndarray | None]:
+        x_num = None
+        if self.numeric_columns_.size:
+            scored = self.quantiles_.transform(table.numeric[:, self.numeric_columns_].astype(np.float64))
+            x_num = np.nan_to_num(scored, nan=0.0).astype(np.float32)
+        codes = table.categorical.astype(np.int64)
+        codes = np.where(codes == MISSING_CODE, np.asarray(table.cardinalities, dtype=np.int64), codes)
+        indicators = np.isnan(table.numeric[:, self.indicator_columns_]).astype(np.int64)
+        x_cat = np.hstack([codes, indicators]) if self.cat_cardinalities_ else None
+        return x_num, x_cat
+
+
+class TabMModel(Model):
+    family = "tabm"
+    uses_validation = True
+
+    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+        if X_val is None or y_val is None:
+            raise ValueError("TabM early-stops on validation rows: pass X_val and y_val.")
+        budget = budget or TimeBudget(None)
+        params = {**(DEFAULTS if self.device == "cuda" else CPU_DEFAULTS), **self.params}
+        torch.manual_seed(self.seed)
+        torch.set_num_threads(self.n_threads)
+        device = torch.device(self.device)
+        X, y = _subsample(X, y, params["max_train_rows"], self.seed)
+
+        self.inputs_ = TabMInputs().fit(X, self.seed)
+        if not self.info.is_classification:  # the network learns a standardized target
+            self.y_mean_, self.y_std_ = float(np.mean(y)), float(np.std(y)) or 1.0
+        train = self._tensors(X, y, device)
+        val = self._tensors(X_val, y_val, device)
+        module = self._make_module(params, train[0]).to(device)
+        optimizer = torch.optim.AdamW(_parameter_groups(module, params["weight_decay"]), lr=params["lr"])
+        batch_size = params["batch_size"] or batch_size_for(len(y))
+
+        estimate = self._seconds_per_epoch(module, train, batch_size, len(y_val))
+        if budget.remaining() < params["min_epochs"] * estimate:
+            raise ModelTimeout(f"TabM needs ~{estimate:.2f}s per epoch; {budget.remaining():.1f}s left for this fold "
+                               f"pays for fewer than {params['min_epochs']} epochs")
+        patience = Patience(int(params["patience"]))
+        generator = torch.Generator().manual_seed(self.seed)
+        best_state, self.history_ = None, []
+        epoch_seconds = estimate
+        for epoch in range(int(params["max_epochs"])):
+            if budget.remaining() < epoch_seconds:
+                break  # the next epoch would overrun the budget
+            start = time.perf_counter()
+            order = torch.randperm(len(y), generator=generator).to(device)
+            train_loss = self._train_epoch(module, optimizer, train, order.split(batch_size), params["clip_norm"],
+                                           budget)
+            val_loss = self._validation_loss(self._forward_all(module, val[:2]), val[2])
+            epoch_seconds = time.perf_counter() - start
+            self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                                  "seconds": epoch_seconds})
+            if val_loss < patience.best_loss:
+                best_state = copy.deepcopy(module.state_dict())
+            if patience.update(epoch, val_loss) or budget.expired():
+                break
+        if best_state is None:
+            raise RuntimeError(f"TabM did not train: the validation loss was {val_loss} after the first epoch.")
+        module.load_state_dict(best_state)
+        self.best_epoch_ = patience.best_iteration
+        self.module_ = module.eval()
+        return self
+
+    def predict(self, X: EncodedTable) -> np.ndarray:
+        torch.set_num_threads(self.n_threads)
+        x_num, x_cat = self.inputs_.transform(X)
+        device = self._predict_device()
+        self.module_.to(device)
+        inputs = tuple(None if a is None else torch.as_tensor(a, device=device) for a in (x_num, x_cat))
+        mean = self._average(self._forward_all(self.module_, inputs)).cpu().numpy()
+        return self._as_output(mean if self.info.is_classification else mean * self.y_std_ + self.y_mean_)
+
+    # ------------------------------------------------------------------ training
+    def _make_module(self, params: dict, x_num: torch.Tensor | None) -> TabM:
+        embeddings = None
+        if x_num is not None:
+            n_bins = min(int(params["n_bins"]), len(x_num) - 1)
+            with warnings.catch_warnings():
+                # A two-valued column gets one bin, i.e. min-max scaling: expected, not a problem.
+                warnings.filterwarnings("ignore", message=".*has just two bin edges")
+                bins = compute_bins(x_num.cpu(), n_bins=n_bins)
+            embeddings = PiecewiseLinearEmbeddings(bins, int(params["d_embedding"]), activation=False, version="B")
+        return TabM.make(
+            n_num_features=0 if x_num is None else x_num.shape[1],
+            cat_cardinalities=self.inputs_.cat_cardinalities_, d_out=self.info.n_outputs, num_embeddings=embeddings,
+            k=int(params["k"]), n_blocks=int(params["n_blocks"]), d_block=int(params["d_block"]),
+            dropout=float(params["dropout"]))
+
+    def _train_epoch(self, module, optimizer, train, batches, clip_norm: float, budget: TimeBudget) -> float:
+        """One pass over the rows; stops early when the budget ends mid-epoch. Returns the mean loss."""
+        x_num, x_cat, y = train
+        module.train()
+        total = 0.0
+        for i, rows in enumerate(batches):
+            loss = self._member_loss(self._forward(module, _take(x_num, rows), _take(x_cat, rows)), y[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            # Clipping reads the gradients, so it must come after backward().
+            torch.nn.utils.clip_grad_norm_(module.parameters(), clip_norm)
+            optimizer.step()
+            total += float(loss.detach())
+            if budget.expired():
+                break
+        return total / (i + 1)
+
+    def _seconds_per_epoch(self, module, train, batch_size: int, n_val: int) -> float:
+        """Times forward + backward of a batch (without a step) to price an epoch before starting one."""
+        x_num, x_cat, y = train
+        rows = torch.arange(min(batch_size, len(y)), device=y.device)
+        module.train()
+        seconds = []
+        for _ in range(2):  # the first call pays for one-off allocations
+            start = time.perf_counter()
+            self._member_loss(self._forward(module, _take(x_num, rows), _take(x_cat, rows)), y[rows]).backward()
+            seconds.append(time.perf_counter() - start)
+        module.zero_grad(set_to_none=True)
+        n_batches = -(-len(y) // batch_size)
+        # Evaluating a row costs about a third of training on it (forward only, larger batches).
+        return seconds[-1] * (n_batches + n_val / batch_size / 3)
+
+    def _member_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The mean of the k members' losses; out: (batch, k, outputs)."""
+        out = out.float()
+        if self.info.is_classification:
+            return F.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))
+        return F.mse_loss(out[..., 0], y[:, None].expand(-1, out.shape[1]))
+
+    def _validation_loss(self, out: torch.Tensor, y: torch.Tensor) -> float:
+        """The early-stopping loss: log loss or squared error of the members' mean prediction."""
+        mean = self._average(out)
+        if self.info.is_classification:
+            return float(F.nll_loss(torch.log(mean.clamp_min(1e-15)), y))
+        return float(F.mse_loss(mean[:, 0], y))
+
+    def _average(self, out: torch.Tensor) -> torch.Tensor:
+        """Mean of the members' probabilities (classification) or standardized outputs (regression)."""
+        out = out.float()
+        return out.softmax(dim=-1).mean(dim=1) if self.info.is_classification else out.mean(dim=1)
+
+    @torch.no_grad()
+    def _forward_all(self, module, inputs) -> torch.Tensor:
+        """Members' outputs (n, k, outputs) for all rows, in prediction-sized batches."""
+        x_num, x_cat = inputs
+        module.eval()
+        first = x_num if x_num is not None else x_cat
+        rows = torch.arange(len(first), device=first.device).split(PREDICT_BATCH_SIZE[first.device.type])
+        return torch.cat([self._forward(module, _take(x_num, r), _take(x_cat, r)).float() for r in rows])
+
+    @staticmethod
+    def _forward(module, x_num, x_cat) -> torch.Tensor:
+        # bf16 on the GPU (TabM's reference setting); the CPU stays in float32, where bf16 is slower.
+        on_cuda = (x_num if x_num is not None else x_cat).is_cuda
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=on_cuda):
+            return module(x_num, x_cat)
+
+    def _tensors(self, X: EncodedTable, y: np.ndarray, device) -> tuple:
+        x_num, x_cat = self.inputs_.transform(X)
+        if self.info.is_classification:
+            target = torch.as_tensor(y, dtype=torch.long)
+        else:
+            target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
+        return (None if x_num is None else torch.as_tensor(x_num, device=device),
+                None if x_cat is None else torch.as_tensor(x_cat, device=device), target.to(device))
+
+    def _predict_device(self) -> torch.device:
+        # A model trained on a GPU predicts on the CPU where there is none.
+        return torch.device("cuda" if self.device == "cuda" and torch.cuda.is_available() else "cpu")
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if "module_" in state:
+            buffer = io.BytesIO()
+            torch.save(state["module_"], buffer)
+            state["module_"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state.get("module_"), bytes):
+            # map_location: tensors saved on a GPU load on a CPU-only machine.
+            state["module_"] = torch.load(io.BytesIO(state["module_"]), map_location="cpu", weights_only=False)
+        self.__dict__.update(state)
+
+
+def _parameter_groups(module: TabM, weight_decay: float) -> list[dict]:
+    """Weight decay on weights only: biases and the numeric embeddings are left free."""
+    embedding_ids = {id(p) for p in module.num_module.parameters()} if module.num_module is not None else set()
+    free = [p for name, p in module.named_parameters() if name.endswith("bias") or id(p) in embedding_ids]
+    free_ids = {id(p) for p in free}
+    decayed = [p for p in module.parameters() if id(p) not in free_ids]
+    return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
+
+
+def _subsample(X: EncodedTable, y: np.ndarray, max_rows: int | None, seed: int) -> tuple[EncodedTable, np.ndarray]:
+    if max_rows is None or len(y) <= max_rows:
+        return X, y
+    rows = np.sort(np.random.default_rng(seed).choice(len(y), size=int(max_rows), replace=False))
+    return X.take(rows), y[rows]
+
+
+def _n_distinct(column: np.ndarray) -> int:
+    return len(np.unique(column[~np.isnan(column)]))
+
+
+def _take(x: torch.Tensor | None, rows: torch.Tensor) -> torch.Tensor | None:
+    return None if x is None else x[rows]

@@ -1,0 +1,143 @@
+"""TabM family: preprocessing, training on the CPU, determinism, GPU-to-CPU loading, the estimator."""
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.budget import TimeBudget
+from automl.data.encoder import TabularEncoder
+from automl.models.bagging import ModelTimeout
+from automl.models.base import TaskInfo
+from automl.models.tabm import TabMInputs, TabMModel, _parameter_groups, batch_size_for
+from automl.validation import inner_split
+
+# A small network and few epochs keep each fit to a second or two on a CPU.
+TINY = {"k": 4, "d_block": 32, "n_bins": 8, "d_embedding": 4, "max_epochs": 20, "patience": 5, "min_epochs": 1}
+
+
+def _fit(frame, y, task, params=TINY, seed=0, budget=None):
+    table = TabularEncoder().fit(frame).transform(frame)
+    info = TaskInfo(task, 0 if task == "regression" else int(y.max()) + 1)
+    fit_rows, val_rows = inner_split(y, task, seed=0)
+    model = TabMModel(params, info, seed=seed, n_threads=1)
+    model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=budget)
+    return model, table
+
+
+@pytest.fixture
+def binary(mixed_classification):
+    frame, label = mixed_classification
+    return frame, (label == "yes").to_numpy().astype(int)
+
+
+@pytest.fixture
+def regression(regression_data):
+    frame, target = regression_data
+    return frame, target.to_numpy()
+
+
+def test_classification_learns_the_signal(binary):
+    frame, y = binary
+    model, table = _fit(frame, y, "binary")
+    proba = model.predict(table)
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+    assert np.mean(proba.argmax(axis=1) == y) > 0.8  # the label is mostly 2 * x1 + colour
+    assert 0 <= model.best_epoch_ < len(model.history_)
+
+
+def test_regression_beats_the_mean(regression):
+    frame, y = regression
+    model, table = _fit(frame, y, "regression")
+    pred = model.predict(table)
+    assert pred.shape == (len(y), 1)
+    assert np.sqrt(np.mean((pred[:, 0] - y) ** 2)) < 0.5 * y.std()
+
+
+def test_same_seed_same_model_other_seed_other_model(binary):
+    frame, y = binary
+    first, table = _fit(frame, y, "binary", seed=3)
+    again, _ = _fit(frame, y, "binary", seed=3)
+    other, _ = _fit(frame, y, "binary", seed=4)
+    np.testing.assert_array_equal(first.predict(table), again.predict(table))
+    assert not np.allclose(first.predict(table), other.predict(table))
+
+
+def test_model_trained_for_the_gpu_loads_and_predicts_on_the_cpu(binary):
+    frame, y = binary
+    model, table = _fit(frame, y, "binary")
+    expected = model.predict(table)
+    model.device = "cuda"  # as if trained on a GPU: the pickle must still load on this CPU-only machine
+    loaded = pickle.loads(pickle.dumps(model))
+    assert all(p.device.type == "cpu" for p in loaded.module_.parameters())
+    if not torch.cuda.is_available():
+        np.testing.assert_array_equal(loaded.predict(table), expected)
+
+
+def test_inputs_drop_constant_numbers_and_keep_missing_as_a_level():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "constant": 7.0, "colour": rng.choice(["a", "b", None], 60)})
+    frame.loc[:9, "x"] = np.nan
+    table = TabularEncoder().fit(frame).transform(frame)
+    inputs = TabMInputs().fit(table, seed=0)
+    x_num, x_cat = inputs.transform(table)
+    assert x_num.shape == (60, 1)  # "constant" dropped
+    assert np.isfinite(x_num).all() and abs(np.median(x_num[10:])) < 0.2  # normal scores, missing -> 0
+    # colour (levels a, b, other, missing) and the missing indicator of x
+    assert inputs.cat_cardinalities_ == [table.cardinalities[0] + 1, 2]
+    assert (x_cat[:, 0] == table.cardinalities[0])[frame["colour"].isna().to_numpy()].all()
+    np.testing.assert_array_equal(x_cat[:, 1], frame["x"].isna().to_numpy().astype(int))
+    assert (x_cat < np.array(inputs.cat_cardinalities_)).all()
+
+
+def test_batch_size_grows_with_rows():
+    assert [batch_size_for(n) for n in (500, 2_800, 10_000, 50_000, 108_000, 500_000)] == [32, 64, 128, 512, 1024,
+                                                                                            1024]
+
+
+def test_no_weight_decay_on_biases_and_embeddings(binary):
+    frame, y = binary
+    model, _ = _fit(frame, y, "binary", params={**TINY, "max_epochs": 1})
+    decayed, free = _parameter_groups(model.module_, 3e-4)
+    names = {id(p): n for n, p in model.module_.named_parameters()}
+    assert all(not names[id(p)].endswith("bias") and not names[id(p)].startswith("num_module")
+               for p in decayed["params"])
+    assert {names[id(p)] for p in free["params"]} >= {n for n in names.values() if n.startswith("num_module")}
+    assert free["weight_decay"] == 0.0 and decayed["weight_decay"] == 3e-4
+
+
+def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
+    frame, y = binary
+    with pytest.raises(ModelTimeout, match="per epoch"):
+        _fit(frame, y, "binary", params={**TINY, "min_epochs": 10**6}, budget=TimeBudget(5))
+
+
+def test_validation_rows_are_required(binary):
+    frame, y = binary
+    table = TabularEncoder().fit(frame).transform(frame)
+    with pytest.raises(ValueError, match="X_val"):
+        TabMModel(TINY, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y)
+
+
+def _tiny_portfolio(tmp_path):
+    path = tmp_path / "tabm.json"
+    path.write_text(json.dumps({"name": "tiny", "configs": [{"name": "tabm_tiny", "family": "tabm", "params": TINY}]}))
+    return str(path)
+
+
+def test_estimator_fits_tabm_alone(mixed_classification, regression_data, tmp_path):
+    frame, label = mixed_classification
+    clf = AutoMLClassifier(models=["tabm"], portfolio=_tiny_portfolio(tmp_path), n_folds=2, verbosity=0, n_jobs=1)
+    clf.fit(frame, label)
+    assert list(clf.leaderboard()["family"]) == ["tabm"]
+    assert clf.score(frame, label) > 0.8
+    X, target = regression_data
+    reg = AutoMLRegressor(models=["tabm"], portfolio=_tiny_portfolio(tmp_path), n_folds=2, verbosity=0, n_jobs=1)
+    assert reg.fit(X, target).score(X, target) > 0.5  # R²
