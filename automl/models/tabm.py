@@ -119,6 +119,7 @@ class TabMInputs:
 class TabMModel(Model):
     family = "tabm"
     uses_validation = True
+    supports_gpu = True
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         if X_val is None or y_val is None:
@@ -162,6 +163,8 @@ class TabMModel(Model):
                 best_state = copy.deepcopy(module.state_dict())
             if patience.update(epoch, val_loss) or budget.expired():
                 break
+        if not self.history_:
+            raise ModelTimeout(f"TabM needs ~{epoch_seconds:.2f}s per epoch; the budget paid for none")
         if best_state is None:
             raise RuntimeError(f"TabM did not train: the validation loss was {val_loss} after the first epoch.")
         module.load_state_dict(best_state)

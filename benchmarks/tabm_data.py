@@ -1,0 +1,51 @@
+"""A dev-suite dataset split and encoded the way the project fits it, for the TabM measurements.
+
+The split is the benchmark's (protocol.split: 75/25, stratified for classification); the
+encoder is fitted on the training part only, as AutoMLClassifier / AutoMLRegressor do.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import protocol  # noqa: E402
+from run_benchmark import resolve_suite  # noqa: E402
+
+from automl.data.encoder import EncodedTable, TabularEncoder  # noqa: E402
+from automl.data.target import LabelCodec  # noqa: E402
+from automl.metrics import get_metric  # noqa: E402
+from automl.models.base import TaskInfo  # noqa: E402
+
+
+@dataclass
+class EncodedSplit:
+    name: str
+    info: TaskInfo
+    X_train: EncodedTable
+    y_train: np.ndarray
+    X_test: EncodedTable
+    y_test: np.ndarray
+
+    def score(self, y: np.ndarray, pred: np.ndarray) -> float:
+        """The benchmark's main metric (ROC AUC, log loss or RMSE) on predictions in the model convention."""
+        return get_metric(protocol.MAIN_METRIC[self.info.task], self.info.task).score(y, pred)
+
+
+def load_encoded(name: str, suite: str = "dev", seed: int = 0) -> EncodedSplit:
+    suite_dir = resolve_suite(suite)
+    entry = next(e for e in protocol.read_manifest(suite_dir) if e["name"] == name)
+    X, y = protocol.load_dataset(suite_dir, entry)
+    X_train, X_test, y_train, y_test = protocol.split(X, y, entry["task"], seed)
+    encoder = TabularEncoder().fit(X_train)
+    if entry["task"] == "regression":
+        info = TaskInfo("regression", 0)
+        y_train, y_test = y_train.to_numpy(dtype=np.float64), y_test.to_numpy(dtype=np.float64)
+    else:
+        labels = LabelCodec().fit(y)  # every class of the full dataset, as the benchmark's metrics use
+        info = TaskInfo(entry["task"], len(labels.classes_))
+        y_train, y_test = labels.encode(y_train), labels.encode(y_test)
+    return EncodedSplit(name, info, encoder.transform(X_train), y_train, encoder.transform(X_test), y_test)
