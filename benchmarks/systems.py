@@ -79,7 +79,12 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     kwargs = dict(time_limit=time_limit, random_state=0, verbosity=0, metric=protocol.MAIN_METRIC[task])
     kwargs.update(automl_kwargs or {})
     cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
-    return _fit_predict_sklearn_api(cls(**kwargs), X_train, y_train, X_test, task)
+    model = cls(**kwargs)
+    out = _fit_predict_sklearn_api(model, X_train, y_train, X_test, task)
+    # which configurations finished within the limit (e.g. whether TabM ran), and their weights
+    board = model.leaderboard()
+    out.notes["models"] = dict(zip(board["model"], board["ensemble_weight"].round(3)))
+    return out
 
 
 def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
