@@ -13,7 +13,7 @@ import numpy as np
 from .budget import TimeBudget
 from .data.encoder import EncodedTable
 from .metrics import Metric
-from .models.bagging import BaggedModel, ModelTimeout
+from .models.bagging import ABANDON_FACTOR, BaggedModel, ModelTimeout
 from .models.base import ModelConfig, TaskInfo
 from .models.registry import get_family
 from .store import ModelRecord, PredictionStore
@@ -48,16 +48,27 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
                     seed: int, n_threads: int, device: str) -> dict[str, BaggedModel]:
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models."""
     models: dict[str, BaggedModel] = {}
+    family_seconds: dict[str, float] = {}  # what the last finished model of each family took
     for i, config in enumerate(configs):
         if budget.remaining() < MIN_SECONDS_TO_START and models:
             log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
             break
         share = max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
         model_budget = budget.sub(budget.remaining() * share if budget.limited else None)
+        # A configuration its family's cost says cannot finish would end truncated or thrown away;
+        # the time goes to the cheaper configurations after it instead.
+        expected = family_seconds.get(config.family, 0.0)
+        if model_budget.limited and expected > ABANDON_FACTOR * model_budget.remaining():
+            log.info("[%d/%d] %s skipped: its family took %.0fs, %.0fs available", i + 1, len(configs),
+                     config.name, expected, model_budget.remaining(),
+                     extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
+            continue
+        started = time.perf_counter()
         model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device,
                          progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget)
         if model is not None:
             models[config.name] = model
+            family_seconds[config.family] = time.perf_counter() - started
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
         model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
