@@ -144,15 +144,22 @@ class TabMModel(Model):
         if budget.remaining() < params["min_epochs"] * estimate:
             raise ModelTimeout(f"TabM needs ~{estimate:.2f}s per epoch; {budget.remaining():.1f}s left for this fold "
                                f"pays for fewer than {params['min_epochs']} epochs")
+        best_state = self._train(module, optimizer, train, val, batch_size, params, budget, estimate)
+        module.load_state_dict(best_state)
+        self.module_ = module.eval()
+        return self
+
+    def _train(self, module, optimizer, train, val, batch_size: int, params: dict, budget: TimeBudget,
+               epoch_seconds: float) -> dict:
+        """Epochs until patience runs out or the next epoch would overrun; returns the best epoch's weights."""
         patience = Patience(int(params["patience"]))
         generator = torch.Generator().manual_seed(self.seed)
         best_state, self.history_ = None, []
-        epoch_seconds = estimate
         for epoch in range(int(params["max_epochs"])):
             if budget.remaining() < epoch_seconds:
-                break  # the next epoch would overrun the budget
+                break
             start = time.perf_counter()
-            order = torch.randperm(len(y), generator=generator).to(device)
+            order = torch.randperm(len(train[2]), generator=generator).to(train[2].device)
             train_loss = self._train_epoch(module, optimizer, train, order.split(batch_size), params["clip_norm"],
                                            budget)
             val_loss = self._validation_loss(self._forward_all(module, val[:2]), val[2])
@@ -166,11 +173,9 @@ class TabMModel(Model):
         if not self.history_:
             raise ModelTimeout(f"TabM needs ~{epoch_seconds:.2f}s per epoch; the budget paid for none")
         if best_state is None:
-            raise RuntimeError(f"TabM did not train: the validation loss was {val_loss} after the first epoch.")
-        module.load_state_dict(best_state)
+            raise RuntimeError(f"TabM did not train: the validation loss was never finite ({val_loss}).")
         self.best_epoch_ = patience.best_iteration
-        self.module_ = module.eval()
-        return self
+        return best_state
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         torch.set_num_threads(self.n_threads)
@@ -190,7 +195,7 @@ class TabMModel(Model):
                 # A two-valued column gets one bin, i.e. min-max scaling: expected, not a problem.
                 warnings.filterwarnings("ignore", message=".*has just two bin edges")
                 bins = compute_bins(x_num.cpu(), n_bins=n_bins)
-            embeddings = PiecewiseLinearEmbeddings(bins, int(params["d_embedding"]), activation=False, version="B")
+                embeddings = PiecewiseLinearEmbeddings(bins, int(params["d_embedding"]), activation=False, version="B")
         return TabM.make(
             n_num_features=0 if x_num is None else x_num.shape[1],
             cat_cardinalities=self.inputs_.cat_cardinalities_, d_out=self.info.n_outputs, num_embeddings=embeddings,
