@@ -95,13 +95,8 @@ def _ensemble(est) -> str:
 
 
 def _strategies(est) -> str:
-    """The strategies the search tried, when the estimator keeps that record."""
-    if hasattr(est, "ensemble_report"):
-        tried = est.ensemble_report()
-        if len(tried):
-            return "<h3>Strategies tried</h3>" + _table(tried)
-    return (f"<h3>Strategy</h3><p>{escape(est.ensemble_name_)}: OOF {escape(est.metric_)} "
-            f"{est.ensemble_score_:.5f}</p>")
+    """The strategies tried (with ``ensemble="auto"``: one row per strategy the search tried)."""
+    return "<h3>Strategies tried</h3>" + _table(est.ensemble_report())
 
 
 def _score_vs_time(est, board: pd.DataFrame) -> str:
@@ -123,7 +118,8 @@ def _score_vs_time(est, board: pd.DataFrame) -> str:
 
 def _fit_quality(est) -> str:
     """How the ensemble's OOF predictions compare with the truth."""
-    predictions = est.ensemble_.predict(est.store_.oof, est.store_.features)
+    # predict_oof: for strategies that learn from rows (stacking), predictions that never saw those rows' targets.
+    predictions = est.ensemble_.predict_oof(est.store_.oof, est.store_.features)
     y = est.store_.y
     if est.task_ == "regression":
         rows = np.random.default_rng(0).permutation(len(y))[:MAX_POINTS]
