@@ -39,12 +39,17 @@ from .store import PredictionStore
 log = logging.getLogger("automl")
 
 GUARD_SHARE, INNER_FOLDS = 0.15, 5
+# Below this many OOF rows the guard slice and inner folds are too small to tell strategies apart.
+MIN_SEARCH_ROWS = 100
 # Share of the search budget kept for the guard comparison and the final refit.
 FINAL_SHARE = 0.3
 # Share of the search budget stacking's next-layer models may take.
 STACKING_SHARE = 0.4
 # Simpler strategies first: among trials within noise of the best, the first in this order wins.
 SIMPLICITY = ("best", "ges", "cmaes", "qo", "qdo", "des", "stacking")
+# Cost guards: stacking's next layer reads rows x models x outputs inputs, DES searches neighbours
+# among all rows; above these sizes one trial would take minutes, so they are left out.
+MAX_STACKING_CELLS, MAX_DES_ROWS = 20_000_000, 50_000
 DEFAULT_TRIALS = ({"strategy": "best"}, {"strategy": "ges", "ges_iterations": 25},
                   {"strategy": "ges", "ges_iterations": 50})
 
@@ -64,7 +69,17 @@ class SearchResult:
 def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, *, seed: int = 0,
                     n_trials: int = 50, n_threads: int = 1) -> SearchResult:
     """Runs the study on ``store`` within ``budget`` and returns the winner fitted on all rows."""
+    if len(store.y) < MIN_SEARCH_ROWS:
+        return _plain_ges(store, metric, seed, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search")
     return _Search(store, metric, seed, n_threads).run(budget, n_trials)
+
+
+def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str) -> SearchResult:
+    """GES 50 on every model and row: the fallback when the search cannot decide."""
+    log.info("Ensemble search: %s; using GES.", reason)
+    strategy = GreedyEnsemble(metric, store.task, seed).fit(store.oof, store.y)
+    report = pd.DataFrame([{"strategy": "ges", "chosen": True, "reason": reason}])
+    return SearchResult(strategy, report, trace)
 
 
 class _Search:
@@ -82,6 +97,8 @@ class _Search:
             INNER_FOLDS, shuffle=True, random_state=seed).split(y_study, y_study)]
         self.single_losses = np.array([metric.loss(y_study, p[self.study_rows]) for p in self.oof])
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
+        self.strategies = [name for name in SIMPLICITY if not (
+            (name == "stacking" and self.oof.size > MAX_STACKING_CELLS) or (name == "des" and len(self.y) > MAX_DES_ROWS))]
         self.trace: list[dict] = []
 
     # ------------------------------------------------------------------ the study
@@ -136,7 +153,7 @@ class _Search:
         return entry["cv_loss"]
 
     def _suggest(self, trial: optuna.Trial) -> tuple[str, dict, np.ndarray]:
-        name = trial.suggest_categorical("strategy", list(SIMPLICITY))
+        name = trial.suggest_categorical("strategy", self.strategies)
         params: dict = {}
         if name in ("ges", "stacking"):
             params["n_iterations"] = trial.suggest_int("ges_iterations", 25, 100, step=25)
@@ -149,7 +166,9 @@ class _Search:
                 params["method"] = trial.suggest_categorical("des_method", ["knora_e", "knora_u"])
         if name in ("best", "stacking"):  # stacking's next layer is trained once, on every model
             return name, params, np.arange(len(self.oof))
-        top_k = trial.suggest_categorical("pool_top_k", [0, 5, 10, 20])
+        # DES runs every pool model on every row and searches neighbours among their outputs: small pools.
+        top_k = trial.suggest_categorical("des_top_k" if name == "des" else "pool_top_k",
+                                          [5, 10] if name == "des" else [0, 5, 10, 20])
         family_cap = trial.suggest_categorical("pool_family_cap", [0, 1, 2, 3])
         pool = select_pool(self.single_losses, self.families, top_k or None, family_cap or None)
         return name, params, pool
@@ -191,9 +210,7 @@ class _Search:
         for entry in sorted(done, key=lambda e: e["cv_loss"]):
             best_of.setdefault(entry["strategy"], entry)
         if "ges" not in best_of:  # time ran out before GES finished: nothing to compare with
-            log.info("Ensemble search: no GES trial finished in time; using GES 50.")
-            strategy = GreedyEnsemble(self.metric, self.task, self.seed).fit(self.oof, self.y)
-            return SearchResult(strategy, pd.DataFrame(), self.trace)
+            return _plain_ges(self.store, self.metric, self.seed, self.trace, "no GES trial finished in time")
         reference = min(done, key=lambda e: e["cv_loss"])
         rows = []
         for name, entry in best_of.items():
@@ -211,10 +228,10 @@ class _Search:
                                                            ascending=[True, True, not self.metric.greater_is_better])
         challenger = close.iloc[0]
         ges = report[report["strategy"] == "ges"].iloc[0]
-        if challenger["strategy"] == "ges" or challenger["_guard_loss"] < ges["_guard_loss"]:
+        if challenger["strategy"] == "ges" or challenger["_guard_loss"] <= ges["_guard_loss"]:
             winner, reason = challenger, (
                 "simplest within noise of the best cross-fitted score" + (
-                    "" if challenger["strategy"] == "ges" else ", and beats GES on the guard slice"))
+                    "" if challenger["strategy"] == "ges" else ", and at least as good as GES on the guard slice"))
         else:
             winner, reason = ges, (f"{challenger['strategy']} was best within noise but lost to GES on the "
                                    "guard slice")

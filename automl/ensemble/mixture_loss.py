@@ -25,9 +25,10 @@ from scipy.stats import rankdata
 from ..metrics import EPS, Metric
 
 EXACT_AUC_ROWS = 20_000
-AUC_BINS = 1 << 16
-# float32 elements per chunk of candidates (8 MB): large enough to amortize numpy's call overhead.
-CHUNK_ELEMENTS = 1 << 21
+AUC_BINS = 1 << 14
+# float32 elements per chunk of candidates (1 MB): the add, log and sum of a chunk stay in cache,
+# which is ~3x faster than whole-array passes; chunks run on a thread pool.
+CHUNK_ELEMENTS = 1 << 18
 
 
 class MixtureLoss:
@@ -38,8 +39,8 @@ class MixtureLoss:
         self.y = np.asarray(y)
         n_models, n_rows, n_outputs = predictions.shape
         self.kind = metric.name if metric.name in ("log_loss", "rmse", "roc_auc") else "generic"
-        if self.kind == "log_loss":
-            columns = predictions[:, np.arange(n_rows), self.y.astype(int)][:, :, None]
+        if self.kind == "log_loss":  # clipped once here, so a mixture is never 0 and needs no clip per step
+            columns = np.maximum(predictions[:, np.arange(n_rows), self.y.astype(int)], EPS)[:, :, None]
         elif self.kind == "rmse":
             columns = predictions[:, :, :1]
         elif self.kind == "roc_auc" and n_outputs == 2:
@@ -60,12 +61,10 @@ class MixtureLoss:
 
         ``running`` is the sum of ``count`` members' reduced columns (None: nothing chosen yet).
         """
-        models = np.arange(len(self.columns)) if models is None else np.asarray(models)
         running = self.empty_sum() if running is None else running
-
-        def chunk(idx):
-            return self._loss(self.columns[models[idx]] + running, count + 1)
-        return self._map(chunk, len(models))
+        if models is None:  # contiguous slices: no copy of the candidates before the addition
+            return self._map(lambda part: self._loss(self.columns[part] + running, count + 1), len(self.columns))
+        return self._loss(self.columns[np.asarray(models)] + running, count + 1)
 
     def of_weights(self, weights: np.ndarray) -> np.ndarray:
         """Loss of each mixture in ``weights`` [n_mixtures, n_models] (rows are normalized here)."""
@@ -73,15 +72,15 @@ class MixtureLoss:
         weights = weights / weights.sum(axis=1, keepdims=True)
         flat = self.columns.reshape(len(self.columns), -1)
 
-        def chunk(idx):
-            return self._loss((weights[idx] @ flat).reshape(len(idx), *self.columns.shape[1:]), 1)
+        def chunk(part):
+            return self._loss((weights[part] @ flat).reshape(-1, *self.columns.shape[1:]), 1)
         return self._map(chunk, len(weights))
 
     # ------------------------------------------------------------------ internals
     def _map(self, fn, n_items: int) -> np.ndarray:
         per_item = max(1, self.columns[0].size)
         size = max(1, CHUNK_ELEMENTS // per_item)
-        chunks = [np.arange(a, min(a + size, n_items)) for a in range(0, n_items, size)]
+        chunks = [slice(a, min(a + size, n_items)) for a in range(0, n_items, size)]
         if len(chunks) == 1:
             return fn(chunks[0])
         return np.concatenate(list(_pool().map(fn, chunks)))
@@ -89,29 +88,31 @@ class MixtureLoss:
     def _loss(self, sums: np.ndarray, scale: float) -> np.ndarray:
         """Losses of the mixtures sums / scale, sums [b, n_rows, k] (overwritten)."""
         if self.kind == "log_loss":
-            logs = np.log(np.maximum(sums[:, :, 0], np.float32(EPS * scale), out=sums[:, :, 0]))
+            logs = np.log(sums[:, :, 0], out=sums[:, :, 0])
             return np.log(scale) - logs.sum(axis=1, dtype=np.float64) / sums.shape[1]
         if self.kind == "rmse":
             error = sums[:, :, 0] / scale - self.y
             return np.sqrt(np.mean(error ** 2, axis=1))
         if self.kind == "roc_auc":
-            aucs = [_auc(sums[:, :, c] / scale, pos) for c, pos in enumerate(self.positive) if 0 < pos.sum() < len(pos)]
+            aucs = [_auc(sums[:, :, c], scale, pos) for c, pos in enumerate(self.positive) if 0 < pos.sum() < len(pos)]
             return -np.mean(aucs, axis=0)
         return np.array([self.metric.loss(self.y, s / scale) for s in sums])
 
 
-def _auc(scores: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row of ``scores`` [b, n] (probabilities) for the boolean labels ``positive``."""
+def _auc(scores: np.ndarray, scale: float, positive: np.ndarray) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` [b, n] (probabilities x ``scale``) for the boolean labels ``positive``."""
     n_pos = int(positive.sum())
     n_neg = len(positive) - n_pos
     if len(positive) <= EXACT_AUC_ROWS:
         ranks = rankdata(scores, axis=1)  # ties get their mean rank, as in the Mann-Whitney U
         return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     b = len(scores)
-    bins = np.minimum((scores * AUC_BINS).astype(np.int64), AUC_BINS - 1)
-    bins += (np.arange(b) * AUC_BINS)[:, None]
-    pos = np.bincount(bins[:, positive].ravel(), minlength=b * AUC_BINS).reshape(b, AUC_BINS)
-    neg = np.bincount(bins[:, ~positive].ravel(), minlength=b * AUC_BINS).reshape(b, AUC_BINS)
+    # One histogram per candidate over (bin, label) cells: index = 2 * (candidate's bin) + label.
+    cells = (scores * np.float32(2 * (AUC_BINS - 1) / scale)).astype(np.int64)
+    cells &= ~1  # even numbers: 2 x bin; the probabilities are at most 1, so the bin is at most AUC_BINS - 1
+    cells += (np.arange(b) * 2 * AUC_BINS)[:, None] + positive
+    counts = np.bincount(cells.ravel(), minlength=b * 2 * AUC_BINS).reshape(b, AUC_BINS, 2)
+    neg, pos = counts[:, :, 0], counts[:, :, 1]
     below = np.cumsum(neg, axis=1) - neg
     return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
 

@@ -26,12 +26,14 @@ from .greedy import GreedyEnsemble
 
 log = logging.getLogger("automl")
 
+# Few, shallow, slowly-learning trees: the inputs are already strong predictions.
 LAYER_MODELS = {
     "linear": ModelConfig("stack_linear", "linear", {"C": 0.1, "alpha": 10.0}),
     "lightgbm": ModelConfig("stack_lightgbm", "lightgbm", {
-        "learning_rate": 0.05, "num_leaves": 8, "min_data_in_leaf": 40, "feature_fraction": 0.5,
-        "lambda_l2": 10.0}),
-    "catboost": ModelConfig("stack_catboost", "catboost", {"learning_rate": 0.1, "depth": 4, "l2_leaf_reg": 10.0}),
+        "learning_rate": 0.1, "num_leaves": 8, "min_data_in_leaf": 40, "feature_fraction": 0.5,
+        "lambda_l2": 10.0, "max_rounds": 300}),
+    "catboost": ModelConfig("stack_catboost", "catboost", {"learning_rate": 0.15, "depth": 4, "l2_leaf_reg": 10.0,
+                                                           "max_rounds": 300}),
 }
 
 
