@@ -13,7 +13,7 @@ from conftest import dev_dataset
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # Seconds per fit in the examples while testing (they default to 60).
-SHORT_LIMIT = "8"
+SHORT_LIMIT = "5"
 
 # Each script, and a line its output must contain when it worked.
 SCRIPTS = {
@@ -51,7 +51,7 @@ def test_kaggle_notebook_writes_a_submission(tmp_path, monkeypatch):
     data = tmp_path / "competition"
     make_competition(table, target, data)
     monkeypatch.setenv("AUTOML_DATA_DIR", str(data))
-    monkeypatch.setenv("AUTOML_TIME_LIMIT", "15")
+    monkeypatch.setenv("AUTOML_TIME_LIMIT", "10")
     notebook = nbformat.read(EXAMPLES / "kaggle_notebook.ipynb", as_version=4)
     nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
