@@ -67,6 +67,18 @@ def test_predict_proba_writes_one_column_per_class(fitted):
     np.testing.assert_allclose(proba[["no", "yes"]].sum(axis=1), 1.0, atol=1e-6)
 
 
+@pytest.mark.parametrize("name, write", [
+    ("test.tsv", lambda frame, path: frame.to_csv(path, sep="\t", index=False)),
+    ("test_semicolons.csv", lambda frame, path: frame.to_csv(path, sep=";", index=False)),
+    ("test.csv.gz", lambda frame, path: frame.to_csv(path, index=False, compression="gzip")),
+])
+def test_predict_reads_other_delimiters_and_gzip(fitted, name, write):
+    write(pd.read_csv(fitted / "test.csv"), fitted / name)
+    assert main(["predict", str(fitted / "model"), str(fitted / "test.csv"), "--out", str(fitted / "a.csv")]) == 0
+    assert main(["predict", str(fitted / "model"), str(fitted / name), "--out", str(fitted / "b.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(fitted / "a.csv"), pd.read_csv(fitted / "b.csv"))
+
+
 def test_leaderboard_and_info_describe_the_model(fitted, capsys):
     assert main(["leaderboard", str(fitted / "model")]) == 0
     board = capsys.readouterr().out
