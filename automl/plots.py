@@ -165,7 +165,9 @@ def _axes(x_lo, x_hi, y_lo, y_hi, sx, sy, x_label, y_label, log_x) -> str:
 
 
 def _number(v: float) -> str:
-    return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.2e}"
+    if abs(v) >= 1e7:
+        return f"{v:.2e}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
 def _short(text: str, limit: int = 16) -> str:

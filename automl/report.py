@@ -62,11 +62,14 @@ def render_report(estimator, title: str = "automl report", target: str | None = 
 def _summary(est, target: str | None) -> str:
     schema = est.encoder_.schema_
     limit = f" (limit {est.time_limit:g}s)" if est.time_limit else ""
+    # "auto → stacking" when the search chose; the name alone when it was asked for.
+    strategy = est.ensemble_.name if est.ensemble_name_ == est.ensemble_.name else \
+        f"{est.ensemble_name_} → {est.ensemble_.name}"
     items = [
         ("Task", f"{est.task_}" + (f", {len(est.classes_)} classes" if est.task_ != "regression" else "")),
         ("Target", target or "—"),
         ("Metric", est.metric_),
-        ("Ensemble", f"{est.ensemble_name_}: {len(est.ensemble_.used_models)} of {len(est.store_)} models, "
+        ("Ensemble", f"{strategy}: {len(est.ensemble_.used_models)} of {len(est.store_)} models, "
                      f"OOF {est.metric_} {est.ensemble_score_:.5f}"),
         ("Rows", f"{len(est.store_.y):,}"),
         ("Features", f"{len(schema.kinds)} used, {len(schema.dropped)} dropped"),
@@ -106,7 +109,7 @@ def _score_vs_time(est, board: pd.DataFrame) -> str:
     members = board["ensemble_weight"] > 0
     if members.sum() > 1:  # an ensemble of one model would sit on that model's point
         points.append(plots.Point(float(board.loc[members, "fit_seconds"].sum()), est.ensemble_score_,
-                                  f"ensemble ({est.ensemble_name_})", highlight=True))
+                                  f"ensemble ({est.ensemble_.name})", highlight=True))
     direction = "higher" if get_metric(est.metric_, est.task_).greater_is_better else "lower"
     chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_} ({direction} is better)",
                           log_x=True)
