@@ -77,6 +77,9 @@ def test_auto_is_the_default_and_reports_in_the_run_folder(mixed_classification,
     assert (tmp_path / "run" / "ensemble_search.json").exists()
     board = model.leaderboard()
     assert board["ensemble_weight"].sum() == pytest.approx(1.0) or board["ensemble_weight"].isin([0, 1]).all()
+    start = time.monotonic()
+    model.fit_ensemble("auto", time_limit=3)  # its own cap, whatever the fit's limit was
+    assert time.monotonic() - start < 3 + 3
     model.fit_ensemble("qdo", time_limit=10)
     assert model.ensemble_report()["strategy"].tolist() == ["qdo"]
     assert model.leaderboard()["ensemble_weight"].sum() == pytest.approx(1.0)
