@@ -148,6 +148,19 @@ def test_progress_is_plain_lines_off_a_terminal_and_silent_when_quiet():
         assert logging.getLogger("automl").handlers == []
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fit_output_off_a_terminal(fitted, tmp_path, quiet):
+    command = [sys.executable, "-m", "automl.cli", "fit", str(fitted / "train.csv"), "--target", "label",
+               "--models", "linear", "--time-limit", "5", "--out", str(tmp_path / "model")]
+    result = subprocess.run(command + (["--quiet"] if quiet else []), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    if quiet:
+        assert result.stdout == "" and result.stderr == ""
+    else:  # a log line per model (no carriage returns: a log file is not a terminal), then the leaderboard
+        assert "OOF roc_auc" in result.stderr and "on cpu" in result.stderr and "\r" not in result.stderr
+        assert "linear_base" in result.stdout and "Model saved to" in result.stdout
+
+
 def test_the_live_bar_shows_models_done_best_score_and_time_left():
     stream = io.StringIO()
     bar = LiveBar(stream, time_limit=60)
