@@ -26,12 +26,17 @@ class Point:
 
 
 def scatter(points: list[Point], x_label: str, y_label: str, *, log_x: bool = False,
-            diagonal: bool = False) -> str:
-    """A scatter plot; ``diagonal`` draws y = x (predicted against actual)."""
+            diagonal: bool = False, y_limits: tuple[float, float] | None = None) -> str:
+    """A scatter plot; ``diagonal`` draws y = x (predicted against actual). Points outside
+    ``y_limits`` sit on the plot's edge as hollow circles, so one outlier cannot flatten the rest."""
     xs = np.array([p.x for p in points], dtype=float)
     ys = np.array([p.y for p in points], dtype=float)
     if log_x:
         xs = np.log10(np.maximum(xs, 1e-3))
+    clipped = np.zeros(len(ys), dtype=bool)
+    if y_limits is not None:
+        clipped = (ys < y_limits[0]) | (ys > y_limits[1])
+        ys = np.clip(ys, *y_limits)
     x_lo, x_hi = _padded_range(xs)
     y_lo, y_hi = _padded_range(ys)
     if diagonal:  # the same scale on both axes, so y = x is the 45-degree line
@@ -45,17 +50,44 @@ def scatter(points: list[Point], x_label: str, y_label: str, *, log_x: bool = Fa
                      f'stroke="#868e96" stroke-dasharray="4 3"/>')
     radius = 4.5 if len(points) <= 200 else 2
     opacity = 0.85 if len(points) <= 200 else 0.35
-    for p, x, y in sorted(zip(points, xs, ys), key=lambda t: t[0].highlight):  # highlighted on top
+    labels = _Labels()
+    for i in sorted(range(len(points)), key=lambda i: points[i].highlight):  # highlighted on top
+        p, cx, cy = points[i], sx(xs[i]), sy(ys[i])
         color = ACCENT if p.highlight else MUTED
-        parts.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="{radius}" fill="{color}" '
-                     f'fill-opacity="{opacity}"><title>{escape(p.label)}</title></circle>')
+        paint = f'fill="white" stroke="{color}"' if clipped[i] else f'fill="{color}" fill-opacity="{opacity}"'
+        parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" {paint}>'
+                     f'<title>{escape(p.label)}</title></circle>')
         if p.highlight and p.label:
-            # Labels on the right half of the plot go to the left of their point, to stay inside.
-            right_half = sx(x) > (MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2
-            dx, anchor = (-7, "end") if right_half else (7, "start")
-            parts.append(f'<text x="{sx(x) + dx:.1f}" y="{sy(y) + 4:.1f}" font-size="11" '
-                         f'text-anchor="{anchor}">{escape(p.label)}</text>')
+            parts.append(labels.place(p.label, cx, cy))
     return _svg("".join(parts))
+
+
+class _Labels:
+    """Places point labels so they do not overlap: a label that would cover one already placed
+    moves down a line, and is left out (its point keeps its tooltip) when no nearby line is free."""
+
+    LINE, CHAR = 13, 6.2  # pixels per line of 11px text, and per character (about)
+
+    def __init__(self):
+        self.boxes: list[tuple[float, float, float, float]] = []
+
+    def place(self, text: str, cx: float, cy: float) -> str:
+        width = len(text) * self.CHAR
+        # Labels on the right half of the plot go to the left of their point, to stay inside.
+        right_half = cx > (MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2
+        x0 = cx - 7 - width if right_half else cx + 7
+        anchor, x = ("end", cx - 7) if right_half else ("start", cx + 7)
+        for shift in (0, 1, -1, 2, -2):
+            y = cy + 4 + shift * self.LINE
+            box = (x0, x0 + width, y - self.LINE + 2, y + 2)
+            if not any(_overlap(box, other) for other in self.boxes):
+                self.boxes.append(box)
+                return f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" text-anchor="{anchor}">{escape(text)}</text>'
+        return ""
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def heatmap(matrix: np.ndarray, row_labels: list[str], col_labels: list[str], x_label: str, y_label: str) -> str:

@@ -112,11 +112,21 @@ def _score_vs_time(est, board: pd.DataFrame) -> str:
                                   f"ensemble ({est.ensemble_.name})", highlight=True))
     direction = "higher" if get_metric(est.metric_, est.task_).greater_is_better else "lower"
     chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_} ({direction} is better)",
-                          log_x=True)
+                          log_x=True, y_limits=_without_poor_outliers([p.y for p in points], direction == "higher"))
     legend = (f'<p class="note"><span class="dot" style="background:{plots.ACCENT}"></span>the ensemble and '
               f'its members<span class="dot" style="background:{plots.MUTED}"></span>other models</p>')
-    return (chart + legend + '<p class="note">The ensemble is placed at the summed fit time of its members. '
-            "Hover a point for its model.</p>")
+    return (chart + legend + '<p class="note">The ensemble is placed at the summed fit time of its members; '
+            "hollow points scored far worse than the others and sit on the edge. Hover a point for its model.</p>")
+
+
+def _without_poor_outliers(scores: list[float], greater_is_better: bool) -> tuple[float, float]:
+    """The score range to plot: all of it except models far worse than the rest (beyond Tukey's
+    fence, 1.5 interquartile ranges past the quartile on the bad side)."""
+    values = np.asarray(scores, dtype=float)
+    q1, q3 = np.percentile(values, [25, 75])
+    if greater_is_better:
+        return max(values.min(), q1 - 1.5 * (q3 - q1)), values.max()
+    return values.min(), min(values.max(), q3 + 1.5 * (q3 - q1))
 
 
 def _fit_quality(est) -> str:

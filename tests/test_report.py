@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from automl import AutoMLClassifier, AutoMLRegressor, plots
-from automl.report import render_report, write_report
+from automl.report import _without_poor_outliers, render_report, write_report
 
 from conftest import FAST
 
@@ -81,6 +81,23 @@ def test_charts_escape_text_and_draw_every_point():
     matrix = np.array([[5, 1], [2, 7]])
     svg = plots.heatmap(matrix, ["a", "b"], ["a", "b"], "predicted", "true")
     assert all(f">{v}</text>" in svg for v in (5, 1, 2, 7))
+
+
+def test_a_far_worse_model_is_drawn_on_the_edge_without_flattening_the_others():
+    losses = [529.0, 533.0, 538.0, 641.0, 1114.0]
+    low, high = _without_poor_outliers(losses, greater_is_better=False)
+    assert low == 529.0 and 641.0 <= high < 1114.0
+    assert _without_poor_outliers([0.5, 0.86, 0.87, 0.88], greater_is_better=True)[0] > 0.5
+    svg = plots.scatter([plots.Point(1.0, v) for v in losses], "x", "y", y_limits=(low, high))
+    assert svg.count('fill="white"') == 1 and svg.count("<circle") == 5
+
+
+def test_labels_that_would_overlap_are_moved_apart():
+    points = [plots.Point(1.0, 0.5, "first model", highlight=True),
+              plots.Point(1.0, 0.5001, "second model", highlight=True)]
+    svg = plots.scatter(points, "x", "y")
+    heights = [float(y) for y in re.findall(r'<text x="[^"]+" y="([^"]+)" font-size="11" text-anchor="start"', svg)]
+    assert len(heights) == 2 and abs(heights[0] - heights[1]) >= 12
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
