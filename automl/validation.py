@@ -43,7 +43,7 @@ def default_n_folds(n_rows: int, n_features: int, time_limit: float | None) -> i
     """8 folds, fewer when the data is large for the time given (each fold is a full model fit)."""
     if n_rows > 100_000:
         return 4
-    if time_limit is not None and n_rows * max(n_features, 1) / max(time_limit, 1.0) > 10_000:
+    if time_limit is not None and n_rows * max(n_features, 1) / max(time_limit, 1.0) > 2_000:
         return 5
     return DEFAULT_FOLDS
 
