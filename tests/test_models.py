@@ -1,0 +1,70 @@
+"""Conformance: every registered family fits each task and honours the shared output convention."""
+import numpy as np
+import pytest
+
+from automl.budget import TimeBudget
+from automl.data.encoder import EncodedTable
+from automl.models.base import TaskInfo
+from automl.models.registry import FAMILIES, get_family
+from automl.validation import inner_split
+
+# Small settings so the whole conformance run stays fast.
+QUICK = {"lightgbm": {"max_rounds": 200}, "xgboost": {"max_rounds": 200}, "catboost": {"max_rounds": 200},
+         "random_forest": {"n_estimators": 30}, "extra_trees": {"n_estimators": 30}, "tabm": {"max_epochs": 5}}
+
+
+def _table(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(size=(n, 3)).astype(np.float32)
+    numeric[rng.random(n) < 0.1, 1] = np.nan
+    categorical = rng.integers(-1, 3, size=(n, 1)).astype(np.int32)  # -1: missing
+    table = EncodedTable(numeric, categorical, ["a", "b", "c"], ["k"], [3])
+    signal = numeric[:, 0] + (categorical[:, 0] == 1)
+    return table, signal
+
+
+def _fit(family, info, table, y, budget=None):
+    model = get_family(family)(QUICK.get(family, {}), info, seed=0, n_threads=1)
+    fit_rows, val_rows = inner_split(y, info.task, seed=0)
+    return model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=budget)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_family_fits_and_predicts_in_the_shared_shape(family, task):
+    table, signal = _table()
+    if task == "regression":
+        y, info = signal.astype(np.float64), TaskInfo("regression", 0)
+    else:
+        edges = [0.5] if task == "binary" else [0.0, 1.0]
+        y = np.digitize(signal, edges)
+        info = TaskInfo(task, len(edges) + 1)
+    model = _fit(family, info, table.take(np.arange(200)), y[:200])
+    pred = model.predict(table.take(np.arange(200, 240)))
+    assert pred.shape == (40, info.n_outputs) and pred.dtype == np.float32 and np.isfinite(pred).all()
+    if task == "regression":
+        assert np.corrcoef(pred[:, 0], y[200:])[0, 1] > 0.5
+    else:
+        assert np.allclose(pred.sum(axis=1), 1.0, atol=1e-4)
+        assert np.mean(pred.argmax(axis=1) == y[200:]) > 1.0 / info.n_classes + 0.1
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost", "catboost"])
+def test_boosting_stops_when_the_budget_is_spent(family):
+    table, signal = _table()
+    y = (signal > 0.5).astype(int)
+    model = get_family(family)({"max_rounds": 5000, "patience": 5000}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    fit_rows, val_rows = inner_split(y, "binary", seed=0)
+    model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=TimeBudget(0.0))
+    assert model.predict(table).shape == (240, 2)  # stopped at once, still a usable model
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_class_missing_from_a_fold_still_gets_its_column(family):
+    table, signal = _table()
+    y = np.digitize(signal, [0.0, 1.0])
+    y[y == 2] = 1  # class 2 never appears in training
+    model = _fit(family, TaskInfo("multiclass", 3), table, y)
+    pred = model.predict(table)
+    assert pred.shape == (240, 3) and np.allclose(pred.sum(axis=1), 1.0, atol=1e-4)
+    assert pred[:, 2].max() < 0.2
