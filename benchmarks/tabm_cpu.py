@@ -45,7 +45,7 @@ def measure_epochs(name: str, n_epochs: int, n_threads: int) -> list[dict]:
         n_fit = min(len(fit_rows), params["max_train_rows"] or len(fit_rows))
         rows.append({"dataset": name, "variant": variant, "k": params["k"], "d_block": params["d_block"],
                      "n_blocks": params["n_blocks"], "fit_rows": n_fit, "features": data.X_train.n_features,
-                     "batch_size": batch_size_for(n_fit), "threads": n_threads, "epochs": len(seconds),
+                     "batch_size": batch_size_for(n_fit), "threads": model.threads_, "epochs": len(seconds),
                      "median_epoch_seconds": float(np.median(seconds)),
                      "train_rows_per_second": n_fit / float(np.median(seconds)),
                      "val_loss_after": model.history_[-1]["val_loss"]})

@@ -55,10 +55,13 @@ DEFAULTS = {
     "batch_size": None,  # None: by training rows (batch_size_for)
     "max_train_rows": None,  # None: every row
     "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
+    "max_threads": None,  # None: the n_threads the model is given
 }
-# Measured on 2 CPU cores (benchmarks/results/tabm_cpu_epoch.md): about 1/10 of the full
-# model's epoch time; large tables are subsampled so that an epoch stays within seconds.
-CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000}
+# Measured on 2 shared CPU cores (benchmarks/results/tabm.md): fewer, narrower members cut the
+# epoch time of the full model by about 3x at 2 threads; one thread cuts it by 4-10x more, as
+# TabM's small matrix products gain nothing from a second thread and stall when cores are
+# busy. Large tables are subsampled so that an epoch stays within seconds.
+CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000, "max_threads": 1}
 
 # (rows below which, batch size): 32 below 2,800 rows up to 1,024 above 108,000, the steps in
 # between spaced geometrically.
@@ -127,7 +130,8 @@ class TabMModel(Model):
         budget = budget or TimeBudget(None)
         params = {**(DEFAULTS if self.device == "cuda" else CPU_DEFAULTS), **self.params}
         torch.manual_seed(self.seed)
-        torch.set_num_threads(self.n_threads)
+        self.threads_ = min(self.n_threads, params["max_threads"] or self.n_threads)
+        torch.set_num_threads(self.threads_)
         device = torch.device(self.device)
         X, y = _subsample(X, y, params["max_train_rows"], self.seed)
 
@@ -178,7 +182,7 @@ class TabMModel(Model):
         return best_state
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        torch.set_num_threads(self.n_threads)
+        torch.set_num_threads(self.threads_)
         x_num, x_cat = self.inputs_.transform(X)
         device = self._predict_device()
         self.module_.to(device)
