@@ -97,8 +97,8 @@ class _Search:
             INNER_FOLDS, shuffle=True, random_state=seed).split(y_study, y_study)]
         self.single_losses = np.array([metric.loss(y_study, p[self.study_rows]) for p in self.oof])
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
-        self.strategies = [name for name in SIMPLICITY if not (
-            (name == "stacking" and self.oof.size > MAX_STACKING_CELLS) or (name == "des" and len(self.y) > MAX_DES_ROWS))]
+        too_costly = {"stacking": self.oof.size > MAX_STACKING_CELLS, "des": len(self.y) > MAX_DES_ROWS}
+        self.strategies = [name for name in SIMPLICITY if not too_costly.get(name, False)]
         self.trace: list[dict] = []
 
     # ------------------------------------------------------------------ the study
@@ -233,8 +233,8 @@ class _Search:
                 "simplest within noise of the best cross-fitted score" + (
                     "" if challenger["strategy"] == "ges" else ", and at least as good as GES on the guard slice"))
         else:
-            winner, reason = ges, (f"{challenger['strategy']} was best within noise but lost to GES on the "
-                                   "guard slice")
+            winner, reason = ges, (f"{challenger['strategy']} was the simplest within noise of the best "
+                                   "but lost to GES on the guard slice")
         report["chosen"] = report["strategy"] == winner["strategy"]
         report["reason"] = np.where(report["chosen"], reason, "")
         entry = next(e for e in self.trace if e["trial"] == winner["trial"])

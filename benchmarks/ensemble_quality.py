@@ -52,10 +52,10 @@ def evaluate(folder: Path) -> list[dict]:
             strategy = result.strategy
             chosen = result.report[result.report["chosen"]].iloc[0] if len(result.report) else None
             if chosen is not None:
-                favourite = result.report[result.report["within_noise"]].iloc[0]["strategy"]
-                extra = {"chosen": chosen["strategy"], "cv_score": chosen["cv_score"],
-                         "guard_rejected": "lost to GES on the guard" in chosen["reason"],
-                         "favourite": favourite, "n_trials": len(result.trace)}
+                rejected = "lost to GES on the guard" in chosen["reason"]
+                extra = {"chosen": chosen["strategy"], "cv_score": chosen["cv_score"], "guard_rejected": rejected,
+                         "favourite": chosen["reason"].split()[0] if rejected else chosen["strategy"],
+                         "n_trials": len(result.trace)}
         else:
             kwargs = {"n_threads": threads} if name == "stacking" else {}
             strategy = STRATEGIES[name](metric, store.task, seed=0, **kwargs).fit(
@@ -86,8 +86,8 @@ def _bootstrap_noise(metric, y, predictions: dict) -> dict:
     ges = predictions["ges"]
     noise = {}
     for name, p in predictions.items():
-        differences = [metric.score(y[s], p[s]) - metric.score(y[s], ges[s]) for s in samples
-                       if len(np.unique(y[s])) == len(np.unique(y))]
+        usable = [s for s in samples if metric.name == "rmse" or len(np.unique(y[s])) == len(np.unique(y))]
+        differences = [metric.score(y[s], p[s]) - metric.score(y[s], ges[s]) for s in usable]
         noise[name] = float(np.std(differences))
     return noise
 
@@ -160,14 +160,17 @@ def main() -> None:
     folders = sorted(p.parent for p in ensemble_stores.CACHE.glob("*/meta.json"))
     if args.datasets:
         folders = [f for f in folders if f.name in args.datasets.split(",")]
-    rows = []
+    out = Path(args.out)
+    # Datasets not re-run keep their earlier rows, so a subset can be refreshed.
+    kept = pd.read_csv(out) if out.exists() and args.datasets else pd.DataFrame({"dataset": []})
+    rows = kept[~kept["dataset"].isin([f.name for f in folders])].to_dict("records")
     for folder in folders:
         start = time.perf_counter()
         rows += evaluate(folder)
         print(f"{folder.name}: {time.perf_counter() - start:.0f}s", flush=True)
-        frame = pd.DataFrame(rows)
-        frame.to_csv(args.out, index=False)
-        Path(args.out).with_suffix(".md").write_text(markdown(frame))
+        frame = pd.DataFrame(rows).sort_values(["dataset"], kind="stable")
+        frame.to_csv(out, index=False)
+        out.with_suffix(".md").write_text(markdown(frame))
 
 
 if __name__ == "__main__":

@@ -122,8 +122,11 @@ class StackingEnsemble(EnsembleStrategy):
         return self.top_.used_models
 
     def describe(self) -> str:
-        layers = ", ".join(f"layer {k + 2}: {len(m)} models" for k, m in enumerate(self.layers_))
-        return f"stacking ({layers}) + GES" if self.layers_ else "stacking off (guard): GES"
+        if self.layers_:
+            layers = ", ".join(f"layer {k + 2}: {len(m)} models" for k, m in enumerate(self.layers_))
+            return f"stacking ({layers}) + GES"
+        guarded = self.guard_losses_ is not None and self.guard_losses_[0] >= self.guard_losses_[1]
+        return f"stacking off ({'the guard fold' if guarded else 'no next-layer model finished'}): GES"
 
     def _top(self) -> GreedyEnsemble:
         return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)
