@@ -31,6 +31,11 @@ from collections import defaultdict
 from pathlib import Path
 
 HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
+# failures whose cause is known, explained beside them in the report
+KNOWN_FAILURES = {
+    "Learner is already fit": "AutoGluon bug (AutoGluon issue #4651): without Ray the DyStack sub-fit runs in-process; "
+                              "when it trains no model within its 25% of the time limit, the main fit then raises this",
+}
 PEER_ORDER = ["autogluon_best", "catboost_default", "lightgbm_default"]
 
 
@@ -59,7 +64,7 @@ def _median(xs):
 def _fmt(x: float, digits: int = 4) -> str:
     if x != x:
         return "—"
-    if abs(x) >= 1000:
+    if abs(x) >= 100:
         return f"{x:.1f}"
     return f"{x:.{digits}g}" if abs(x) < 1e-3 and x != 0 else f"{x:.{digits}f}"
 
@@ -196,7 +201,8 @@ def section(suite: str, time_limit: float, rows: list[dict], focus: str, tie: fl
         out.append("")
         out.append("Failures:")
         for d, s, x in failures:
-            out.append(f"- {d} / {s}: {x['status']}: {x['error'][:200]}")
+            why = next((v for k, v in KNOWN_FAILURES.items() if k in x["error"]), "")
+            out.append(f"- {d} / {s}: {x['status']}: {x['error'][:200]}" + (f" ({why})" if why else ""))
     out.append("")
 
     # summary table
