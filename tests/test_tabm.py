@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from automl.budget import TimeBudget
 from automl.data.encoder import TabularEncoder
 from automl.models.bagging import ModelTimeout
 from automl.models.base import TaskInfo
-from automl.models.tabm import TabMInputs, TabMModel, _parameter_groups, batch_size_for
+from automl.models.tabm import CPU_DEFAULTS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
 from automl.validation import inner_split
 
 # A small network and few epochs keep each fit to a second or two on a CPU.
@@ -111,6 +112,23 @@ def test_no_weight_decay_on_biases_and_embeddings(binary):
                for p in decayed["params"])
     assert {names[id(p)] for p in free["params"]} >= {n for n in names.values() if n.startswith("num_module")}
     assert free["weight_decay"] == 0.0 and decayed["weight_decay"] == 3e-4
+
+
+def test_cpu_gets_the_light_variant_on_one_thread(binary):
+    frame, y = binary
+    model, _ = _fit(frame, y, "binary", params={"max_epochs": 1, "min_epochs": 0})
+    assert model.module_.k == CPU_DEFAULTS["k"] < DEFAULTS["k"]
+    assert model.threads_ == 1
+
+
+def test_training_stops_before_an_epoch_would_overrun_the_budget(binary):
+    frame, y = binary
+    start = time.monotonic()
+    model, _ = _fit(frame, y, "binary", params={**TINY, "max_epochs": 10**6, "patience": 10**6},
+                    budget=TimeBudget(2.0))
+    longest_epoch = max(h["seconds"] for h in model.history_)
+    assert 1 <= len(model.history_) < 10**6
+    assert time.monotonic() - start < 2.0 + longest_epoch + 1.0  # + preprocessing and the last evaluation
 
 
 def test_budget_too_small_for_min_epochs_skips_the_fold(binary):

@@ -16,7 +16,8 @@ and prediction are ours:
   best epoch restored, and an epoch is started only when the time budget can pay for it.
 
 On the CPU a TabM step costs about k times an MLP's, so the CPU variant (``CPU_DEFAULTS``) has
-fewer and narrower members and trains on a row sample of large tables; a fold whose budget
+fewer and narrower members, runs on one torch thread and trains on a row sample of large
+tables; a fold whose budget
 cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``), so the time
 budget decides whether TabM runs.
 """
