@@ -122,17 +122,19 @@ def markdown(frame: pd.DataFrame) -> str:
                         "median models used": float(part["models_used"].median()),
                         "median fit s": round(float(part["fit_seconds"].median()), 2)})
     lines += markdown_table(pd.DataFrame(summary).set_index("strategy"))
-    frame["gap"] = (frame["oof_score"] - frame["test_score"]) * frame["sign"]  # +: OOF looked better than test
-    lines += ["", "## Honesty: OOF score minus test score (positive = OOF was optimistic)", "",
+    # Relative gap in percent, + when the OOF score looked better than the test score.
+    frame["gap"] = 100 * (frame["oof_score"] - frame["test_score"]) * frame["sign"] / frame["test_score"].abs()
+    lines += ["", "## Honesty: OOF score minus test score, % of the test score (positive = OOF was optimistic)", "",
               "Each strategy's score on the OOF rows it was fitted on (cross-fitted for stacking and DES) minus "
               "its test score, in the metric's better direction. A strategy whose gap exceeds GES's overfits "
-              "the OOF rows; `auto (cv)` is the search's cross-fitted score of its winner.", ""]
+              "the OOF rows; `auto (cv)` is the search's cross-fitted score of its winner. Test predictions "
+              "average all fold models, so they are often better than OOF (negative gaps).", ""]
     gaps = frame.pivot(index="dataset", columns="strategy", values="gap")[STRATEGY_ORDER]
     auto = frame[frame["strategy"] == "auto"].set_index("dataset")
     if "cv_score" in auto:
-        gaps["auto (cv)"] = (auto["cv_score"] - auto["test_score"]) * auto["sign"]
+        gaps["auto (cv)"] = 100 * (auto["cv_score"] - auto["test_score"]) * auto["sign"] / auto["test_score"].abs()
     gaps.loc["mean"] = gaps.mean()
-    lines += markdown_table(gaps.map(lambda v: f"{v:+.5f}"))
+    lines += markdown_table(gaps.map(lambda v: f"{v:+.2f}"))
     if "chosen" in auto:
         lines += ["", "## What auto chose", "",
                   "*favourite*: the simplest strategy within noise of the best cross-fitted score; "
@@ -147,8 +149,9 @@ def markdown_table(table: pd.DataFrame) -> list[str]:
     """A DataFrame (index first) as the lines of a markdown table."""
     header = [table.index.name or ""] + [str(c) for c in table.columns]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for index, row in table.iterrows():
-        lines.append("| " + " | ".join([str(index)] + [str(v) for v in row.tolist()]) + " |")
+    for index, *values in table.itertuples():
+        cells = [f"{v:.5g}" if isinstance(v, float) else str(v) for v in values]
+        lines.append("| " + " | ".join([str(index)] + cells) + " |")
     return lines
 
 
