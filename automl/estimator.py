@@ -84,7 +84,7 @@ class _AutoMLBase(BaseEstimator):
                 raise ValueError(f"No usable feature columns: {self.encoder_.schema_.dropped}.")
             features = self.encoder_.transform(frame)
             info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
-            n_folds = self.n_folds or default_n_folds(len(frame), features.n_features, self.time_limit)
+            n_folds = self.n_folds or default_n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
             plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
@@ -207,16 +207,17 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         return "binary" if target.dropna().nunique() <= 2 else "multiclass"
 
     def _encode_target(self, target: pd.Series) -> np.ndarray:
-        self._labels = LabelCodec().fit(target)
-        self.classes_ = self._labels.classes_
-        return self._labels.encode(target)
+        self.label_codec_ = LabelCodec().fit(target)
+        self.classes_ = self.label_codec_.classes_
+        return self.label_codec_.encode(target)
 
     def predict_proba(self, X) -> np.ndarray:
         proba = self._predict_raw(X).astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        return self._labels.decode(np.argmax(self._predict_raw(X), axis=1))
+        codes = np.argmax(self._predict_raw(X), axis=1)
+        return self.label_codec_.decode(codes)
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
@@ -232,10 +233,10 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
         return self._predict_raw(X)[:, 0].astype(np.float64)
 
 
-
 def _check_ensemble_name(name: str) -> None:
     if name != "auto":
         get_strategy(name)  # raises a clear error for an unknown name, before any training
+
 
 @contextmanager
 def _logging(verbosity: int):

@@ -39,11 +39,17 @@ class FoldPlan:
         return (self.split(k) for k in range(self.n_folds))
 
 
-def default_n_folds(n_rows: int, n_features: int, time_limit: float | None) -> int:
-    """8 folds, fewer when the data is large for the time given (each fold is a full model fit)."""
+def default_n_folds(n_rows: int, n_features: int, time_limit: float | None, n_classes: int = 0) -> int:
+    """8 folds, fewer when the data is large for the time given (each fold is a full model fit).
+
+    Gradient boosting grows one tree per class and round on multiclass tasks, so the classes
+    multiply the cost.
+    """
     if n_rows > 100_000:
         return 4
-    if time_limit is not None and n_rows * max(n_features, 1) / max(time_limit, 1.0) > 2_000:
+    trees_per_round = n_classes if n_classes > 2 else 1
+    cost = n_rows * max(n_features, 1) * trees_per_round
+    if time_limit is not None and cost / max(time_limit, 1.0) > 2_000:
         return 5
     return DEFAULT_FOLDS
 

@@ -33,3 +33,4 @@ def test_default_folds_shrink_for_large_data_or_short_budgets():
     assert default_n_folds(5_000, 10, 120) == 8
     assert default_n_folds(40_000, 14, 120) == 5
     assert default_n_folds(200_000, 10, None) == 4
+    assert default_n_folds(5_000, 16, 120, n_classes=26) == 5  # one tree per class and round
