@@ -118,7 +118,7 @@ def _markdown(frame: pd.DataFrame) -> str:
             f"Synthetic store: {N_MODELS} models x {N_ROWS:,} rows x {N_CLASSES} classes, float32 "
             f"({N_MODELS * N_ROWS * N_CLASSES * 4 / 1e6:.0f} MB). Lower bound: reading what a GES step reads, "
             f"once per step ({STEPS} steps). auto: {AUTO_TRIALS} trials at most, {AUTO_SECONDS:.0f} s cap.\n\n")
-    frame = frame.fillna("").map(lambda v: f"{v:.2f}" if isinstance(v, float) else v)
+    frame = frame.astype(object).fillna("").map(lambda v: f"{v:.2f}" if isinstance(v, float) else v)
     return head + "\n".join(markdown_table(frame.set_index("metric"))) + "\n"
 
 
