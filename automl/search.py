@@ -31,6 +31,7 @@ from .budget import TimeBudget
 from .ensemble import STRATEGIES
 from .ensemble.base import EnsembleStrategy
 from .ensemble.greedy import GreedyEnsemble
+from .ensemble.mixture_loss import MixtureLoss
 from .ensemble.pool import Pooled, select_pool
 from .ensemble.stacking import StackingEnsemble
 from .metrics import Metric
@@ -95,7 +96,7 @@ class _Search:
         splitter = StratifiedKFold if stratify is not None and np.bincount(y_study).min() >= INNER_FOLDS else KFold
         self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in splitter(
             INNER_FOLDS, shuffle=True, random_state=seed).split(y_study, y_study)]
-        self.single_losses = np.array([metric.loss(y_study, p[self.study_rows]) for p in self.oof])
+        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_additions(None, 0)
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
         too_costly = {"stacking": self.oof.size > MAX_STACKING_CELLS, "des": len(self.y) > MAX_DES_ROWS}
         self.strategies = [name for name in SIMPLICITY if not too_costly.get(name, False)]

@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from .base import WeightedEnsemble
+from .mixture_loss import MixtureLoss
 
 
 class SingleBest(WeightedEnsemble):
     name = "best"
 
     def fit(self, predictions, y, features=None, **store_info):
-        losses = [self.metric.loss(y, p) for p in predictions]
+        losses = MixtureLoss(self.metric, predictions, y).of_additions(None, 0)  # fast paths, all models at once
         self.weights_ = np.zeros(len(predictions))
         self.weights_[int(np.argmin(losses))] = 1.0
         return self
