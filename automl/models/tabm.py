@@ -58,10 +58,11 @@ DEFAULTS = {
     "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
     "max_threads": None,  # None: the n_threads the model is given
 }
-# Measured on 2 shared CPU cores (benchmarks/results/tabm.md): fewer, narrower members cut the
-# epoch time of the full model by about 3x at 2 threads; one thread cuts it by 4-10x more, as
-# TabM's small matrix products gain nothing from a second thread and stall when cores are
-# busy. Large tables are subsampled so that an epoch stays within seconds.
+# Measured on 2 CPU cores (benchmarks/results/tabm.md, 197_cpu_act): fewer, narrower members cut
+# the full model's epoch from 4.8 s to 0.6 s. One thread is 1.4x slower than two on idle cores
+# but 4-10x faster when other work keeps the cores busy (TabM's small matrix products stall on
+# a second OpenMP thread), so the CPU variant takes the robust choice. Large tables are
+# subsampled so that an epoch stays within seconds.
 CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000, "max_threads": 1}
 
 # (rows below which, batch size): 32 below 2,800 rows up to 1,024 above 108,000, the steps in
