@@ -40,12 +40,14 @@ class PredictionStore:
         self.fold_of = np.asarray(fold_of)
         self.records: list[ModelRecord] = []
         self._oof: list[np.ndarray] = []
+        self._stacked: np.ndarray | None = None  # ``oof`` built once per set of models
 
     def add(self, record: ModelRecord, oof: np.ndarray) -> None:
         if oof.shape[0] != len(self.y):
             raise ValueError(f"OOF predictions have {oof.shape[0]} rows; the store has {len(self.y)}.")
         self.records.append(record)
         self._oof.append(np.asarray(oof, dtype=np.float32))
+        self._stacked = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -63,7 +65,13 @@ class PredictionStore:
         """All OOF predictions as one array [n_models, n_rows, n_outputs]."""
         if not self._oof:
             raise ValueError("The prediction store is empty: no model finished training.")
-        return np.stack(self._oof)
+        if self._stacked is None:
+            self._stacked = np.stack(self._oof)
+        return self._stacked
+
+    def __getstate__(self) -> dict:
+        # The stacked copy is a cache: pickling it would double a saved model's size.
+        return {**self.__dict__, "_stacked": None}
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
