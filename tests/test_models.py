@@ -4,9 +4,10 @@ import pytest
 
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
-from automl.models.base import TaskInfo
+from automl.models.bagging import BaggedModel, thread_plan
+from automl.models.base import ModelConfig, TaskInfo
 from automl.models.registry import FAMILIES, get_family
-from automl.validation import inner_split
+from automl.validation import FoldPlan, inner_split
 
 # Small settings so the whole conformance run stays fast.
 QUICK = {"lightgbm": {"max_rounds": 200}, "xgboost": {"max_rounds": 200}, "catboost": {"max_rounds": 200},
@@ -68,3 +69,25 @@ def test_a_class_missing_from_a_fold_still_gets_its_column(family):
     pred = model.predict(table)
     assert pred.shape == (240, 3) and np.allclose(pred.sum(axis=1), 1.0, atol=1e-4)
     assert pred[:, 2].max() < 0.2
+
+
+def test_thread_plan_trains_small_tables_fold_parallel_and_large_ones_threaded():
+    assert thread_plan(4, 10_000, parallel_folds=True, n_folds=8) == (4, 1)
+    assert thread_plan(4, 10_000, parallel_folds=True, n_folds=2) == (2, 1)
+    assert thread_plan(4, 10**9, parallel_folds=True, n_folds=8) == (1, 4)
+    assert thread_plan(4, 1_000_000, parallel_folds=True, n_folds=8) == (2, 2)
+    assert thread_plan(4, 10_000, parallel_folds=False, n_folds=8) == (1, 4)
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "catboost", "random_forest"])
+def test_parallel_folds_give_the_same_model_as_serial_ones(family):
+    table, signal = _table()
+    y = (signal > 0.5).astype(int)
+    plan = FoldPlan.make(y, n_folds=4, task="binary", seed=0)
+    config = ModelConfig("m", family, QUICK.get(family, {}))
+    serial = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1)
+    parallel = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=4)
+    oof_serial = serial.fit(table, y, plan, TimeBudget(None))
+    oof_parallel = parallel.fit(table, y, plan, TimeBudget(None))
+    np.testing.assert_array_equal(oof_serial, oof_parallel)
+    np.testing.assert_array_equal(serial.predict(table), parallel.predict(table))

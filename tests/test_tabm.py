@@ -114,11 +114,11 @@ def test_no_weight_decay_on_biases_and_embeddings(binary):
     assert free["weight_decay"] == 0.0 and decayed["weight_decay"] == 3e-4
 
 
-def test_cpu_gets_the_light_variant_on_one_thread(binary):
+def test_cpu_gets_the_light_variant(binary):
     frame, y = binary
     model, _ = _fit(frame, y, "binary", params={"max_epochs": 1, "min_epochs": 0})
     assert model.module_.k == CPU_DEFAULTS["k"] < DEFAULTS["k"]
-    assert model.threads_ == 1
+    assert model.threads_ == 1  # the thread count it was given
 
 
 def test_training_stops_before_an_epoch_would_overrun_the_budget(binary):

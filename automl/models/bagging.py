@@ -3,10 +3,17 @@
 Each copy trains on its fold's training rows and predicts the held-out rows, which gives the
 out-of-fold (OOF) predictions of the whole training set. Families that early-stop get an inner
 split of the training rows, so no copy ever looks at the rows it predicts out of fold.
+
+Threads are spent where they pay (``thread_plan``, the one place that decides): small tables train
+several folds at once on one thread each, since a single small model cannot keep two cores busy;
+large tables train one fold at a time on every thread. Fold copies are seeded by their fold
+number, so the result does not depend on which thread ran what.
 """
 from __future__ import annotations
 
+import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -17,11 +24,10 @@ from ..validation import FoldPlan, inner_split
 from .base import Model, ModelConfig, TaskInfo
 from .registry import get_family
 
-
-# Below this many training cells (rows x features) a model runs on one thread: thread start-up
-# and barrier costs dominate small fits, and spinning OpenMP pools slow them 20x on a busy machine.
+# Below this many training cells (rows x features) per extra thread, a model's own threads cost
+# more than they give: thread start-up and barriers dominate small fits, and spinning OpenMP pools
+# slowed a 300-row LightGBM fit 20x on a busy machine. Such models run on one thread each.
 MIN_CELLS_PER_EXTRA_THREAD = 500_000
-
 
 # A model whose first folds project past its budget by this factor is abandoned right away,
 # rather than after spending the whole budget on folds that would be thrown away.
@@ -30,6 +36,18 @@ ABANDON_FACTOR = 1.5
 
 class ModelTimeout(RuntimeError):
     """The budget ran out before every fold was trained."""
+
+
+def thread_plan(n_threads: int, n_cells: int, parallel_folds: bool, n_folds: int) -> tuple[int, int]:
+    """``(folds trained at once, threads per fold model)`` for a model given ``n_threads`` threads.
+
+    Families that are not ``parallel_folds`` (their results would depend on which thread ran
+    first) train one fold at a time on all threads.
+    """
+    if not parallel_folds:
+        return 1, n_threads
+    per_model = max(1, min(n_threads, n_cells // MIN_CELLS_PER_EXTRA_THREAD))
+    return max(1, min(n_folds, n_threads // per_model)), per_model
 
 
 class BaggedModel:
@@ -42,42 +60,66 @@ class BaggedModel:
 
     def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget) -> np.ndarray:
         """Trains one copy per fold and returns the OOF predictions, shape (n_rows, n_outputs)."""
-        n_threads = max(1, min(self.n_threads, len(y) * X.n_features // MIN_CELLS_PER_EXTRA_THREAD))
-        # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
-        with threadpool_limits(limits=n_threads):
-            return self._fit_folds(X, y, plan, budget, n_threads)
-
-    def _fit_folds(self, X, y, plan, budget, n_threads):
         family = get_family(self.config.family)
-        oof = np.zeros((len(y), self.info.n_outputs), dtype=np.float32)
-        self.models_: list[Model] = []
-        start = time.perf_counter()
-        predict_seconds = 0.0
-        for k, (train, held_out) in enumerate(plan):
+        # A GPU model's host side needs no thread pool beyond its own.
+        parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
+        workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)
+        # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
+        with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
+            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads)
+
+    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads) -> np.ndarray:
+        """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
+        what is left, counted in rounds of ``workers`` folds."""
+        folds = list(plan)
+        fold_seconds: list[float] = []  # wall seconds of each finished fold
+
+        def fit_fold(k: int):
+            # The pool starts folds in order, so this fold and the n - k - 1 after it are left.
+            rounds_left = math.ceil((len(folds) - k) / workers)
             if budget.expired():
-                raise ModelTimeout(f"time ran out after {k} of {plan.n_folds} folds")
-            needed = (time.perf_counter() - start) / k * (plan.n_folds - k) if k else 0.0
+                raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
+            needed = float(np.mean(fold_seconds)) * rounds_left if fold_seconds else 0.0
             if budget.limited and needed > ABANDON_FACTOR * budget.remaining():
-                raise ModelTimeout(f"{plan.n_folds - k} folds left would need ~{needed:.0f}s, "
+                raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
-            # Each remaining fold gets an equal share of what is left.
-            fold_budget = budget.sub(budget.remaining() / (plan.n_folds - k))
-            model = family(self.config.params, self.info, seed=self.seed + k, n_threads=n_threads,
-                           device=self.device)
-            if family.uses_validation:
-                fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
-                model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]),
-                          y[train[val_rows]], budget=fold_budget)
-            else:
-                model.fit(X.take(train), y[train], budget=fold_budget)
             t = time.perf_counter()
-            oof[held_out] = model.predict(X.take(held_out))
-            predict_seconds += time.perf_counter() - t
-            self.models_.append(model)
-        self.fit_seconds_ = time.perf_counter() - start - predict_seconds
+            share = budget.sub(budget.remaining() / rounds_left if budget.limited else None)
+            result = self._fit_fold(family, k, *folds[k], X, y, share, threads)
+            fold_seconds.append(time.perf_counter() - t)
+            return result
+
+        start = time.perf_counter()
+        jobs = [pool.submit(fit_fold, k) for k in range(len(folds))]
+        try:
+            results = [job.result() for job in jobs]
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # folds not started yet are dropped
+            raise
+        oof = np.zeros((len(y), self.info.n_outputs), dtype=np.float32)
+        for _, held_out, prediction, _ in results:
+            oof[held_out] = prediction
+        self.models_: list[Model] = [model for model, *_ in results]
+        predict_seconds = sum(seconds for *_, seconds in results)
+        # Prediction ran inside the folds, ``workers`` at a time.
+        self.fit_seconds_ = time.perf_counter() - start - predict_seconds / workers
         # Seconds to predict 1,000 rows with all fold copies (each copy saw ~1/k of the rows).
         self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(y)
         return oof
+
+    def _fit_fold(self, family, k: int, train: np.ndarray, held_out: np.ndarray, X: EncodedTable, y: np.ndarray,
+                  budget: TimeBudget, threads: int):
+        """Trains fold ``k``'s copy; returns it with its held-out rows, their predictions and predict seconds."""
+        model = family(self.config.params, self.info, seed=self.seed + k, n_threads=threads, device=self.device)
+        if family.uses_validation:
+            fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
+            model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]), y[train[val_rows]],
+                      budget=budget)
+        else:
+            model.fit(X.take(train), y[train], budget=budget)
+        t = time.perf_counter()
+        prediction = model.predict(X.take(held_out))
+        return model, held_out, prediction, time.perf_counter() - t
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         """The mean of the fold copies' predictions."""

@@ -49,6 +49,9 @@ class Model(ABC):
     uses_validation: ClassVar[bool] = False
     # Whether ``device="cuda"`` makes this family train on the GPU; the others get "cpu".
     supports_gpu: ClassVar[bool] = False
+    # Whether fold copies may train at once on separate threads. True needs a fit whose result
+    # depends on its own seed only (no process-wide random state) and that releases the GIL.
+    parallel_folds: ClassVar[bool] = True
 
     def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu"):
         self.params = dict(params)
