@@ -129,8 +129,7 @@ class _AutoMLBase(BaseEstimator):
             self.ensemble_, self.ensemble_report_ = result.strategy, result.report
             result.save_trace(self.run_dir_ / "ensemble_search.json")
         else:
-            kwargs = {"n_threads": n_threads} if name == "stacking" else {}
-            strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, **kwargs)
+            strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, n_threads=n_threads)
             self.ensemble_ = strategy.fit(store.oof, store.y, store.features, fold_of=store.fold_of,
                                           records=store.records, budget=budget)
             self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])

@@ -177,8 +177,8 @@ class _Search:
     # ------------------------------------------------------------------ fitting pieces
     def _make(self, name: str, params: dict, pool: np.ndarray) -> EnsembleStrategy:
         if name == "stacking":  # GES on top of the precomputed layer-1 + layer-2 columns
-            return GreedyEnsemble(self.metric, self.task, self.seed, **params)
-        return Pooled(STRATEGIES[name](self.metric, self.task, self.seed, **params), pool)
+            return GreedyEnsemble(self.metric, self.task, self.seed, n_threads=self.n_threads, **params)
+        return Pooled(STRATEGIES[name](self.metric, self.task, self.seed, n_threads=self.n_threads, **params), pool)
 
     def _inputs(self, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
         """(predictions, targets, features) of ``rows`` as the strategy ``name`` reads them."""

@@ -22,10 +22,11 @@ from ..metrics import Metric
 class EnsembleStrategy(ABC):
     name: ClassVar[str]
 
-    def __init__(self, metric: Metric, task: str, seed: int = 0):
+    def __init__(self, metric: Metric, task: str, seed: int = 0, n_threads: int = 1):
         self.metric = metric
         self.task = task
         self.seed = seed
+        self.n_threads = n_threads  # for strategies that train models of their own (stacking)
 
     @abstractmethod
     def fit(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None = None, *,

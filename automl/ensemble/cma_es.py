@@ -24,8 +24,8 @@ class CmaEsEnsemble(WeightedEnsemble):
     name = "cmaes"
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, evaluations_per_model: int = 50,
-                 sigma: float = 1.0):
-        super().__init__(metric, task, seed)
+                 sigma: float = 1.0, n_threads: int = 1):
+        super().__init__(metric, task, seed, n_threads)
         self.evaluations_per_model = evaluations_per_model
         self.sigma = sigma
 

@@ -28,8 +28,8 @@ class DynamicSelection(EnsembleStrategy):
     name = "des"
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, method: str = "knora_e", k: int = 7,
-                 space: str = "features"):
-        super().__init__(metric, task, seed)
+                 space: str = "features", n_threads: int = 1):
+        super().__init__(metric, task, seed, n_threads)
         if method not in METHODS or space not in SPACES or k < 1:
             raise ValueError(f"DES takes method in {METHODS}, space in {SPACES} and k >= 1; "
                              f"got {method!r}, {space!r}, {k}.")

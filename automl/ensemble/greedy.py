@@ -23,8 +23,9 @@ TIE_TOLERANCE = 1e-7
 class GreedyEnsemble(WeightedEnsemble):
     name = "ges"
 
-    def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0):
-        super().__init__(metric, task, seed)
+    def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0,
+                 n_threads: int = 1):
+        super().__init__(metric, task, seed, n_threads)
         if n_iterations < 1:
             raise ValueError(f"n_iterations must be at least 1, got {n_iterations}.")
         self.n_iterations = n_iterations

@@ -23,7 +23,7 @@ class Pooled(EnsembleStrategy):
     """``strategy`` fitted on the models ``pool`` of a store; reads and reports store indices."""
 
     def __init__(self, strategy: EnsembleStrategy, pool: np.ndarray):
-        super().__init__(strategy.metric, strategy.task, strategy.seed)
+        super().__init__(strategy.metric, strategy.task, strategy.seed, strategy.n_threads)
         self.strategy = strategy
         self.pool = np.asarray(pool)
         self.name = strategy.name

@@ -24,8 +24,8 @@ class QualityOptimizationEnsemble(WeightedEnsemble):
     name = "qo"
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, evaluations_per_model: int = 50,
-                 archive_size: int = 49, batch_size: int = 40):
-        super().__init__(metric, task, seed)
+                 archive_size: int = 49, batch_size: int = 40, n_threads: int = 1):
+        super().__init__(metric, task, seed, n_threads)
         self.evaluations_per_model = evaluations_per_model
         self.archive_size = archive_size
         self.batch_size = batch_size

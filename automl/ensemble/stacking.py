@@ -42,7 +42,7 @@ class StackingEnsemble(EnsembleStrategy):
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm",
                  "catboost"), layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
-        super().__init__(metric, task, seed)
+        super().__init__(metric, task, seed, n_threads)
         unknown = sorted(set(models) - set(LAYER_MODELS))
         if unknown or layers not in (2, 3):
             raise ValueError(f"Stacking takes models from {sorted(LAYER_MODELS)} and 2 or 3 layers; "
@@ -51,7 +51,6 @@ class StackingEnsemble(EnsembleStrategy):
         self.layers = layers
         self.guard = guard
         self.n_iterations = n_iterations
-        self.n_threads = n_threads
 
     def fit(self, predictions, y, features=None, *, fold_of=None, budget=None, **store_info):
         budget = budget or TimeBudget(None)
