@@ -1,4 +1,6 @@
 """Conformance: every registered family fits each task and honours the shared output convention."""
+import time
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,22 @@ def test_parallel_folds_give_the_same_model_as_serial_ones(family):
     oof_parallel = parallel.fit(table, y, plan, TimeBudget(None))
     np.testing.assert_array_equal(oof_serial, oof_parallel)
     np.testing.assert_array_equal(serial.predict(table), parallel.predict(table))
+
+
+def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
+    started = []
+
+    class Failing(get_family("linear")):
+        def fit(self, X, y, X_val=None, y_val=None, budget=None):
+            started.append(self.seed)
+            time.sleep(0.2)  # long enough for the failure to be seen before every fold has started
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr("automl.models.bagging.get_family", lambda name: Failing)
+    table, signal = _table()
+    y = (signal > 0.5).astype(int)
+    plan = FoldPlan.make(y, n_folds=8, task="binary", seed=0)
+    with pytest.raises(RuntimeError, match="boom"):
+        BaggedModel(ModelConfig("m", "linear", {}), TaskInfo("binary", 2), seed=0, n_threads=2).fit(
+            table, y, plan, TimeBudget(None))
+    assert 1 <= len(started) < plan.n_folds
