@@ -31,6 +31,16 @@ class FoldPlan:
             fold_of[held_out] = k
         return cls(fold_of, n_folds)
 
+    def grouped(self, n_groups: int) -> "FoldPlan":
+        """This plan with its folds merged into ``n_groups`` groups of neighbouring folds.
+
+        A slow model can train one copy per group instead of one per fold: every row is still
+        predicted by a copy that never saw it, and the folds stay those of the shared plan.
+        """
+        if n_groups >= self.n_folds:
+            return self
+        return FoldPlan((self.fold_of * n_groups // self.n_folds).astype(np.int32), n_groups)
+
     def split(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Training rows and held-out rows of fold ``k``."""
         return np.flatnonzero(self.fold_of != k), np.flatnonzero(self.fold_of == k)

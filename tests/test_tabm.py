@@ -12,10 +12,10 @@ import torch
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.budget import TimeBudget
 from automl.data.encoder import TabularEncoder
-from automl.models.bagging import ModelTimeout
-from automl.models.base import TaskInfo
+from automl.models.bagging import BaggedModel, ModelTimeout
+from automl.models.base import ModelConfig, TaskInfo
 from automl.models.tabm import CPU_DEFAULTS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
-from automl.validation import inner_split
+from automl.validation import FoldPlan, inner_split
 
 # A small network and few epochs keep each fit to a second or two on a CPU.
 TINY = {"k": 4, "d_block": 32, "n_bins": 8, "d_embedding": 4, "max_epochs": 20, "patience": 5, "min_epochs": 1}
@@ -159,3 +159,15 @@ def test_estimator_fits_tabm_alone(mixed_classification, regression_data, tmp_pa
     X, target = regression_data
     reg = AutoMLRegressor(models=["tabm"], portfolio=_tiny_portfolio(tmp_path), n_folds=2, verbosity=0, n_jobs=1)
     assert reg.fit(X, target).score(X, target) > 0.5  # R²
+
+
+def test_cpu_variant_trains_fewer_copies_on_groups_of_folds(binary):
+    frame, y = binary
+    table = TabularEncoder().fit(frame).transform(frame)
+    plan = FoldPlan.make(y, 8, "binary", seed=0)
+    bagged = BaggedModel(ModelConfig("t", "tabm", {**TINY, "fold_copies": 2}), TaskInfo("binary", 2), seed=0,
+                         n_threads=1)
+    oof = bagged.fit(table, y, plan, TimeBudget(None))
+    assert len(bagged.models_) == 2 and np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()
+    assert TabMModel.fold_copies({}, "cpu", 8) == CPU_DEFAULTS["fold_copies"] < 8
+    assert TabMModel.fold_copies({}, "cuda", 8) == 8

@@ -34,3 +34,17 @@ def test_default_folds_shrink_for_large_data_or_short_budgets():
     assert default_n_folds(40_000, 14, 120) == 5
     assert default_n_folds(200_000, 10, None) == 4
     assert default_n_folds(5_000, 16, 120, n_classes=26) == 5  # one tree per class and round
+
+
+def test_grouped_plan_merges_neighbouring_folds_and_keeps_every_row_out_of_fold():
+    y = np.arange(80.0)
+    plan = FoldPlan.make(y, 8, "regression", seed=0)
+    grouped = plan.grouped(4)
+    assert grouped.n_folds == 4
+    # rows of the same fold stay together, and each group is two whole folds
+    for fold in range(8):
+        assert len(set(grouped.fold_of[plan.fold_of == fold])) == 1
+    assert sorted(np.bincount(grouped.fold_of)) == [20, 20, 20, 20]
+    for train, held_out in grouped:
+        assert np.intersect1d(train, held_out).size == 0 and len(train) + len(held_out) == 80
+    assert plan.grouped(8) is plan and plan.grouped(12) is plan

@@ -61,6 +61,7 @@ class BaggedModel:
     def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget) -> np.ndarray:
         """Trains one copy per fold and returns the OOF predictions, shape (n_rows, n_outputs)."""
         family = get_family(self.config.family)
+        plan = plan.grouped(family.fold_copies(self.config.params, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
         workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)

@@ -53,6 +53,12 @@ class Model(ABC):
     # depends on its own seed only (no process-wide random state) and that releases the GIL.
     parallel_folds: ClassVar[bool] = True
 
+    @classmethod
+    def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
+        """How many copies BaggedModel trains: one per fold, unless a slow family asks for fewer
+        (each then trains on the rows outside a group of folds, see ``FoldPlan.grouped``)."""
+        return n_folds
+
     def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu"):
         self.params = dict(params)
         self.info = info

@@ -16,7 +16,8 @@ and prediction are ours:
   best epoch restored, and an epoch is started only when the time budget can pay for it.
 
 On the CPU a TabM step costs about k times an MLP's, so the CPU variant (``CPU_DEFAULTS``) has
-fewer and narrower members and trains on a row sample of large tables; a fold whose budget
+fewer and narrower members, trains 4 copies on groups of folds rather than one per fold
+(``FoldPlan.grouped``) and trains on a row sample of large tables; a fold whose budget
 cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``), so the time
 budget decides whether TabM runs. Weight initialisation and dropout draw from torch's
 process-wide generator, so folds train one at a time (``parallel_folds = False``) on every
@@ -58,12 +59,15 @@ DEFAULTS = {
     "batch_size": None,  # None: by training rows (batch_size_for)
     "max_train_rows": None,  # None: every row
     "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
+    "fold_copies": None,  # None: one copy per fold of the plan; n: n copies on groups of folds
     "max_threads": None,  # None: the n_threads the model is given
 }
 # Measured on 2 CPU cores (benchmarks/results/tabm.md, 197_cpu_act): fewer, narrower members cut
 # the full model's epoch from 4.8 s to 0.6 s (0.9 s on one thread). Large tables are subsampled
-# so that an epoch stays within seconds.
-CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000}
+# so that an epoch stays within seconds, and 4 copies on groups of folds (instead of 8, one per
+# fold) halve the copies to train, so each gets twice the time: at 120 s on 2 cores, 8 copies
+# could not pay for 10 epochs each on 11 of the 18 dev datasets.
+CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000, "fold_copies": 4}
 
 # (rows below which, batch size): 32 below 2,800 rows up to 1,024 above 108,000, the steps in
 # between spaced geometrically.
@@ -127,11 +131,20 @@ class TabMModel(Model):
     supports_gpu = True
     parallel_folds = False
 
+    @classmethod
+    def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
+        limit = cls._params(params, device)["fold_copies"]
+        return min(n_folds, int(limit or n_folds))
+
+    @staticmethod
+    def _params(params: dict, device: str) -> dict:
+        return {**(DEFAULTS if device == "cuda" else CPU_DEFAULTS), **params}
+
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         if X_val is None or y_val is None:
             raise ValueError("TabM early-stops on validation rows: pass X_val and y_val.")
         budget = budget or TimeBudget(None)
-        params = {**(DEFAULTS if self.device == "cuda" else CPU_DEFAULTS), **self.params}
+        params = self._params(self.params, self.device)
         torch.manual_seed(self.seed)
         self.threads_ = min(self.n_threads, params["max_threads"] or self.n_threads)
         torch.set_num_threads(self.threads_)
