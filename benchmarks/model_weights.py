@@ -5,7 +5,8 @@
 Reads the ``notes`` column that run_benchmark.py writes for automl systems (the fitted
 leaderboard's ensemble weights); prints a markdown table, one row per dataset, one column per
 system: the weight, or "not trained" when the model is absent from the leaderboard (skipped
-for time, failed, or not in that system's portfolio).
+for time, failed, or not in that system's portfolio). Strategies without weights (stacking,
+dynamic selection) report 1.0 for every model they read and 0.0 for the others.
 """
 from __future__ import annotations
 
