@@ -98,7 +98,7 @@ class _AutoMLBase(BaseEstimator):
             train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
-                seed=self.random_state, n_threads=self.n_jobs or os.cpu_count() or 1, device=self.device_)
+                seed=self.random_state, n_threads=self._n_threads(), device=self.device_)
             self.store_.save(self.run_dir_ / "store")
             if budget.limited:
                 search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
@@ -120,10 +120,13 @@ class _AutoMLBase(BaseEstimator):
         self._fit_ensemble(ensemble, time_limit)
         return self
 
+    def _n_threads(self) -> int:
+        return self.n_jobs or os.cpu_count() or 1
+
     def _fit_ensemble(self, name: str, seconds: float | None):
         """Fits strategy ``name`` (or runs the ``auto`` search) within ``seconds`` on the store."""
         metric, store, budget = get_metric(self.metric_, self.task_), self.store_, TimeBudget(seconds)
-        n_threads = self.n_jobs or os.cpu_count() or 1
+        n_threads = self._n_threads()
         if name == "auto":
             result = search_ensemble(store, metric, budget, seed=self.random_state, n_threads=n_threads)
             self.ensemble_, self.ensemble_report_ = result.strategy, result.report
