@@ -59,7 +59,8 @@ class BaggedModel:
         self.device = device
 
     def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget) -> np.ndarray:
-        """Trains one copy per fold and returns the OOF predictions, shape (n_rows, n_outputs)."""
+        """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
+        returns the OOF predictions, shape (n_rows, n_outputs)."""
         family = get_family(self.config.family)
         plan = plan.grouped(family.fold_copies(self.config.params, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
