@@ -96,7 +96,7 @@ class _Search:
         splitter = StratifiedKFold if stratify is not None and np.bincount(y_study).min() >= INNER_FOLDS else KFold
         self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in splitter(
             INNER_FOLDS, shuffle=True, random_state=seed).split(y_study, y_study)]
-        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_additions(None, 0)
+        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
         too_costly = {"stacking": self.oof.size > MAX_STACKING_CELLS, "des": len(self.y) > MAX_DES_ROWS}
         self.strategies = [name for name in SIMPLICITY if not too_costly.get(name, False)]

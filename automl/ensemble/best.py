@@ -11,7 +11,7 @@ class SingleBest(WeightedEnsemble):
     name = "best"
 
     def fit(self, predictions, y, features=None, **store_info):
-        losses = MixtureLoss(self.metric, predictions, y).of_additions(None, 0)  # fast paths, all models at once
+        losses = MixtureLoss(self.metric, predictions, y).of_each_model()  # fast paths, all models at once
         self.weights_ = np.zeros(len(predictions))
         self.weights_[int(np.argmin(losses))] = 1.0
         return self

@@ -32,7 +32,7 @@ class CmaEsEnsemble(WeightedEnsemble):
     def fit(self, predictions, y, features=None, *, budget=None, **store_info):
         loss = MixtureLoss(self.metric, predictions, y)
         n_models = len(predictions)
-        single = loss.of_additions(None, 0)
+        single = loss.of_each_model()
         start = np.zeros(n_models)
         start[np.argmin(single)] = START_MARGIN + np.log(n_models)
         best_counts, best_loss = np.eye(n_models)[np.argmin(single)], float(single.min())

@@ -33,7 +33,7 @@ class GreedyEnsemble(WeightedEnsemble):
 
     def fit(self, predictions, y, features=None, **store_info):
         loss = MixtureLoss(self.metric, predictions, y)
-        single = loss.of_additions(None, 0)
+        single = loss.of_each_model()
         counts = np.zeros(len(predictions))
         running = loss.empty_sum()
         history: list[tuple[float, np.ndarray]] = []

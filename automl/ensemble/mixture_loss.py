@@ -56,6 +56,10 @@ class MixtureLoss:
         """A zero running sum in the reduced column space (what ``of_additions`` adds to)."""
         return np.zeros(self.columns.shape[1:], dtype=np.float32)
 
+    def of_each_model(self) -> np.ndarray:
+        """Loss of every model alone."""
+        return self.of_additions(None, 0)
+
     def of_additions(self, running: np.ndarray | None, count: int, models=None) -> np.ndarray:
         """Loss of (running + P_j) / (count + 1) for each model j (all, or those in ``models``).
 

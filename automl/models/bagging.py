@@ -62,6 +62,7 @@ class BaggedModel:
         """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
         returns the OOF predictions, shape (n_rows, n_outputs)."""
         family = get_family(self.config.family)
+        family.prepare()
         plan = plan.grouped(family.fold_copies(self.config.params, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")

@@ -54,6 +54,11 @@ class Model(ABC):
     parallel_folds: ClassVar[bool] = True
 
     @classmethod
+    def prepare(cls) -> None:
+        """One-off set-up per process (heavy imports), run by BaggedModel before it shares the
+        time out among the folds, so that the first fold's budget does not pay for it."""
+
+    @classmethod
     def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
         """How many copies BaggedModel trains: one per fold, unless a slow family asks for fewer
         (each then trains on the rows outside a group of folds, see ``FoldPlan.grouped``)."""

@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 import torch
-import torch._dynamo  # noqa: F401  (the first optimizer imports it, 1.2 s: paid here, not in a fold's budget)
 import torch.nn.functional as F
 from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
 from sklearn.preprocessing import QuantileTransformer
@@ -130,6 +129,12 @@ class TabMModel(Model):
     uses_validation = True
     supports_gpu = True
     parallel_folds = False
+
+    @classmethod
+    def prepare(cls) -> None:
+        # The first optimizer imports torch._dynamo (1.2 s). Training pays for it here; loading a
+        # saved model to predict never does.
+        import torch._dynamo  # noqa: F401
 
     @classmethod
     def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
