@@ -43,6 +43,9 @@ class Prediction:
     proba: object = None  # classification: n x k probabilities ...
     proba_classes: list | None = None  # ... whose columns are these labels
     notes: dict = field(default_factory=dict)
+    # other predictions of the same fit to score on the test part, e.g. its single best model;
+    # each is scored into notes["test_<name>"]
+    alternatives: dict[str, "Prediction"] = field(default_factory=dict)
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -84,7 +87,23 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     # which configurations finished within the limit (e.g. whether TabM ran), and their weights
     board = model.leaderboard()
     out.notes["models"] = dict(zip(board["model"], board["ensemble_weight"].round(3)))
+    out.notes["families"] = sorted(set(board["family"]))
+    # the search's honesty: the chosen ensemble's and the single best model's OOF scores, whose
+    # test scores run_job adds (notes["test_best_model"])
+    out.notes["ensemble"] = model.ensemble_.describe()
+    out.notes["ensemble_oof"] = float(model.ensemble_score_)
+    out.notes["best_model"] = board["model"].iloc[0]
+    out.notes["best_model_oof"] = float(board.iloc[0][f"oof_{model.metric_}"])
+    out.alternatives["best_model"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task)
     return out
+
+
+def _single_model_prediction(model, name: str, X_test, task) -> Prediction:
+    """What one bagged model of a fitted automl estimator predicts for X_test (its internals)."""
+    raw = model.models_[name].predict(model.encoder_.transform(X_test[list(model.feature_names_in_)]))
+    if task == "regression":
+        return Prediction(0.0, 0.0, raw[:, 0])
+    return Prediction(0.0, 0.0, model.classes_[raw.argmax(axis=1)], raw, list(model.classes_))
 
 
 def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
@@ -211,6 +230,9 @@ def run_job(suite_dir: Path, dataset: str, system: str, seed: int, time_limit: f
     kwargs = {"automl_kwargs": automl_kwargs} if system == "automl" else {}
     p = SYSTEMS[system](X_train, y_train, X_test, task, time_limit, **kwargs)
     scores = protocol.score(task, y_test, classes, proba=p.proba, proba_classes=p.proba_classes, pred=p.pred)
+    for name, alt in p.alternatives.items():
+        p.notes[f"test_{name}"] = protocol.score(task, y_test, classes, proba=alt.proba,
+                                                 proba_classes=alt.proba_classes, pred=alt.pred)["value"]
     return {
         "task": task,
         **scores,
