@@ -26,7 +26,7 @@ from .ensemble import get_strategy
 from .metrics import get_metric
 from .models.base import TaskInfo
 from .portfolio import load_portfolio
-from .search import search_ensemble
+from .search import DEFAULT_N_TRIALS, search_ensemble
 from .store import PredictionStore
 from .training import train_portfolio
 from .validation import FoldPlan, default_n_folds
@@ -40,6 +40,9 @@ SEARCH_SHARE, SEARCH_MAX_SHARE = 0.10, 0.25
 # Seconds for the search when there is no time limit, and the default cap of fit_ensemble.
 SEARCH_SECONDS = 120.0
 SAVE_SECONDS = 1.0
+# When every configuration is trained before the training budget ends, the search gets all the
+# time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
+LEFTOVER_TRIALS = 200
 
 
 class _AutoMLBase(BaseEstimator):
@@ -100,14 +103,25 @@ class _AutoMLBase(BaseEstimator):
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
                 seed=self.random_state, n_threads=self._n_threads(), device=self.device_)
             self.store_.save(self.run_dir_ / "store")
-            if budget.limited:
-                search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
-            else:
+            # Training that ends with time to spare has trained every configuration: the search
+            # gets what is left, rather than the fit returning early.
+            leftover = budget.limited and train_budget.remaining() > 1.0
+            n_trials = LEFTOVER_TRIALS if leftover else DEFAULT_N_TRIALS
+            if not budget.limited:
                 search_seconds = SEARCH_SECONDS
-            self._fit_ensemble(self.ensemble, search_seconds)
+            elif leftover:
+                search_seconds = max(0.0, budget.remaining() - SAVE_SECONDS)
+            else:
+                search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
+            trials = self._fit_ensemble(self.ensemble, search_seconds, n_trials)
             self.fit_seconds_ = budget.elapsed()
             log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
                      len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
+            if budget.limited and budget.remaining() > RESERVE_SHARE * self.time_limit + RESERVE_SECONDS:
+                search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
+                    else f"the {self.ensemble} ensemble needed no more time"
+                log.info("Returned %.0fs before the time limit: all %d configurations were trained and %s.",
+                         budget.remaining(), len(configs), search)
         return self
 
     def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SEARCH_SECONDS):
@@ -123,12 +137,14 @@ class _AutoMLBase(BaseEstimator):
     def _n_threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
 
-    def _fit_ensemble(self, name: str, seconds: float | None):
-        """Fits strategy ``name`` (or runs the ``auto`` search) within ``seconds`` on the store."""
+    def _fit_ensemble(self, name: str, seconds: float | None, n_trials: int = DEFAULT_N_TRIALS) -> int:
+        """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``seconds`` on
+        the store; returns the number of trials run (1 for a named strategy)."""
         metric, store, budget = get_metric(self.metric_, self.task_), self.store_, TimeBudget(seconds)
         n_threads = self._n_threads()
         if name == "auto":
-            result = search_ensemble(store, metric, budget, seed=self.random_state, n_threads=n_threads)
+            result = search_ensemble(store, metric, budget, seed=self.random_state, n_trials=n_trials,
+                                     n_threads=n_threads)
             self.ensemble_, self.ensemble_report_ = result.strategy, result.report
             result.save_trace(self.run_dir_ / "ensemble_search.json")
         else:
@@ -138,6 +154,7 @@ class _AutoMLBase(BaseEstimator):
             self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])
         self.ensemble_name_ = name
         self.ensemble_score_ = metric.score(store.y, self.ensemble_.predict_oof(store.oof, store.features))
+        return len(result.trace) if name == "auto" else 1
 
     def ensemble_report(self) -> pd.DataFrame:
         """The ensemble strategies tried: cross-fitted and guard scores, predict cost, which won and why.
@@ -171,7 +188,7 @@ class _AutoMLBase(BaseEstimator):
         self._check_fitted()
         weights = getattr(self.ensemble_, "weights_", None)
         rows = [{
-            "model": r.name, "family": r.family, f"oof_{self.metric_}": r.oof_score,
+            "model": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
             "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,
             "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
         } for j, r in enumerate(self.store_.records)]

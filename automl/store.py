@@ -22,6 +22,7 @@ class ModelRecord:
     fit_seconds: float
     predict_seconds_per_1k: float
     oof_score: float
+    adapted: str = ""  # how the configuration was adapted to its time budget ("" = as written)
 
 
 class PredictionStore:

@@ -13,8 +13,8 @@ import numpy as np
 from .budget import TimeBudget
 from .data.encoder import EncodedTable
 from .metrics import Metric
-from .models.bagging import ABANDON_FACTOR, BaggedModel, ModelTimeout
-from .models.base import ModelConfig, TaskInfo
+from .models.bagging import ABANDON_FACTOR, BaggedModel
+from .models.base import ModelConfig, ModelTimeout, TaskInfo
 from .models.registry import get_family
 from .store import ModelRecord, PredictionStore
 from .validation import FoldPlan
@@ -24,6 +24,9 @@ log = logging.getLogger("automl")
 # No single model may take more than this share of the training time that is left, so one slow
 # configuration cannot starve the rest of the portfolio.
 MAX_SHARE_PER_MODEL = 0.4
+# The first model is an any-time (boosting) configuration adapted to this share of the training
+# time, so every fit has one strong model early, whatever the table, before the cheap ones.
+FIRST_SHARE = 0.25
 # Below this many seconds left, no further model is started.
 MIN_SECONDS_TO_START = 1.0
 # Trained when nothing else finished: fast on any data, so a fit always yields a model.
@@ -49,16 +52,19 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models."""
     models: dict[str, BaggedModel] = {}
     family_seconds: dict[str, float] = {}  # what the last finished model of each family took
+    configs = strong_first(configs)
     for i, config in enumerate(configs):
         if budget.remaining() < MIN_SECONDS_TO_START and models:
             log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
             break
-        share = max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
+        share = FIRST_SHARE if i == 0 and get_family(config.family).anytime \
+            else max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
         model_budget = budget.sub(budget.remaining() * share if budget.limited else None)
         # A configuration its family's cost says cannot finish would end truncated or thrown away;
-        # the time goes to the cheaper configurations after it instead.
+        # the time goes to the cheaper configurations after it instead. Any-time families adapt.
         expected = family_seconds.get(config.family, 0.0)
-        if model_budget.limited and expected > ABANDON_FACTOR * model_budget.remaining():
+        if model_budget.limited and not get_family(config.family).anytime \
+                and expected > ABANDON_FACTOR * model_budget.remaining():
             log.info("[%d/%d] %s skipped: its family took %.0fs, %.0fs available", i + 1, len(configs),
                      config.name, expected, model_budget.remaining(),
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
@@ -79,6 +85,12 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
     return models
 
 
+def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
+    """``configs`` with its first any-time (boosting) configuration moved to the front."""
+    first = next((c for c in configs if get_family(c.family).anytime), None)
+    return configs if first is None else [first] + [c for c in configs if c is not first]
+
+
 def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, step, time_left):
     start = time.perf_counter()
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
@@ -95,10 +107,11 @@ def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, d
                     extra={"progress": _progress(step, config, metric, store)})
         return None
     score = metric.score(y, oof)
-    store.add(ModelRecord(config.name, config.family, config.params, model.fit_seconds_,
-                          model.predict_seconds_per_1k_, score), oof)
+    store.add(ModelRecord(config.name, config.family, model.params_, model.fit_seconds_,
+                          model.predict_seconds_per_1k_, score, model.adapted_), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
-    log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, config.name, metric.name, score,
+    name = f"{config.name} ({model.adapted_})" if model.adapted_ else config.name
+    log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, name, metric.name, score,
              time.perf_counter() - start, ran_on, left, extra={"progress": _progress(step, config, metric, store)})
     return model
 

@@ -12,7 +12,8 @@ import torch
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.budget import TimeBudget
 from automl.data.encoder import TabularEncoder
-from automl.models.bagging import BaggedModel, ModelTimeout
+from automl.models.bagging import BaggedModel
+from automl.models.base import ModelTimeout
 from automl.models.base import ModelConfig, TaskInfo
 from automl.models.tabm import CPU_DEFAULTS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
 from automl.validation import FoldPlan, inner_split

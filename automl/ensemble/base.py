@@ -21,6 +21,12 @@ from ..metrics import Metric
 
 class EnsembleStrategy(ABC):
     name: ClassVar[str]
+    # The search replaces a simpler ensemble by this strategy only when it wins on at least this
+    # share of paired bootstrap resamples of honestly predicted rows (automl.ensemble.evidence).
+    evidence_needed: ClassVar[float] = 0.9
+    # Strategies that fit models on the rows (stacking, dynamic selection) can find patterns in
+    # noise; with few rows the search asks them for more evidence.
+    learns_from_rows: ClassVar[bool] = False
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_threads: int = 1):
         self.metric = metric

@@ -26,6 +26,8 @@ SPACES = ("features", "predictions")
 
 class DynamicSelection(EnsembleStrategy):
     name = "des"
+    evidence_needed = 0.95
+    learns_from_rows = True
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, method: str = "knora_e", k: int = 7,
                  space: str = "features", n_threads: int = 1):

@@ -22,6 +22,9 @@ TIE_TOLERANCE = 1e-7
 
 class GreedyEnsemble(WeightedEnsemble):
     name = "ges"
+    # A weighted mean of OOF predictions, fitted on few parameters: it replaces the single best
+    # model whenever it is the better one more often than not.
+    evidence_needed = 0.5
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0,
                  n_threads: int = 1):

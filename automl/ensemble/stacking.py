@@ -39,6 +39,8 @@ LAYER_MODELS = {
 
 class StackingEnsemble(EnsembleStrategy):
     name = "stacking"
+    evidence_needed = 0.95
+    learns_from_rows = True
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm",
                  "catboost"), layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):

@@ -8,6 +8,11 @@ Threads are spent where they pay (``thread_plan``, the one place that decides): 
 several folds at once on one thread each, since a single small model cannot keep two cores busy;
 large tables train one fold at a time on every thread. Fold copies are seeded by their fold
 number, so the result does not depend on which thread ran what.
+
+Any-time families (boosting) are priced before they train: a short probe on fold 0 times a
+round, and a configuration whose rounds the budget cannot pay for is adapted (``_adapt``):
+fewer copies on groups of folds, fewer rounds at a higher learning rate. A fold that its budget
+stops keeps the rounds it has when they are usable; only an unusable fold abandons the model.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..validation import FoldPlan, inner_split
-from .base import Model, ModelConfig, TaskInfo
+from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
 
 # Below this many training cells (rows x features) per extra thread, a model's own threads cost
@@ -32,11 +37,11 @@ MIN_CELLS_PER_EXTRA_THREAD = 500_000
 # A model whose first folds project past its budget by this factor is abandoned right away,
 # rather than after spending the whole budget on folds that would be thrown away.
 ABANDON_FACTOR = 1.5
-
-
-class ModelTimeout(RuntimeError):
-    """The budget ran out before every fold was trained."""
-
+# Rounds of the pricing probe; the first round's set-up (data binning) is timed apart.
+PROBE_ROUNDS = 10
+# Share of a copy's time its rounds are planned to fill: the rest pays for predicting the
+# held-out rows and the variance of round times.
+ROUND_SAFETY = 0.7
 
 def thread_plan(n_threads: int, n_cells: int, parallel_folds: bool, n_folds: int) -> tuple[int, int]:
     """``(folds trained at once, threads per fold model)`` for a model given ``n_threads`` threads.
@@ -63,13 +68,35 @@ class BaggedModel:
         returns the OOF predictions, shape (n_rows, n_outputs)."""
         family = get_family(self.config.family)
         family.prepare()
+        self.params_, self.adapted_ = self.config.params, ""
         plan = plan.grouped(family.fold_copies(self.config.params, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
         workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)
         # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
+            if family.anytime and budget.limited:
+                plan = self._adapt(family, X, y, plan, budget, workers, threads)
             return self._fit_folds(family, X, y, plan, budget, pool, workers, threads)
+
+    def _adapt(self, family, X, y, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int) -> FoldPlan:
+        """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
+        and ``adapted_`` (what changed, for the log and the leaderboard)."""
+        probe_params = {**self.config.params, "max_rounds": PROBE_ROUNDS}
+        probe = self._fit_fold(family, 0, *plan.split(0), X, y, budget, threads, probe_params, predict=False)[0]
+        rounds = probe.rounds_
+        probe_rows = len(y) * (plan.n_folds - 1) / plan.n_folds
+
+        def affordable_rounds(copies: int) -> float:
+            """Rounds one copy can pay for when ``copies`` copies share what is left (a round's
+            cost grows with the rows a copy trains on)."""
+            scale = (copies - 1) / copies * len(y) / probe_rows
+            seconds = ROUND_SAFETY * budget.remaining() / math.ceil(copies / workers) - rounds.setup_seconds() * scale
+            return max(0.0, seconds / (rounds.seconds_per_round() * scale))
+
+        params, copies, note = family.adapt(self.config.params, plan.n_folds, affordable_rounds)
+        self.params_, self.adapted_ = params, note
+        return plan.grouped(copies)
 
     def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads) -> np.ndarray:
         """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
@@ -83,12 +110,15 @@ class BaggedModel:
             if budget.expired():
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
             needed = float(np.mean(fold_seconds)) * rounds_left if fold_seconds else 0.0
-            if budget.limited and needed > ABANDON_FACTOR * budget.remaining():
+            # An any-time fold cut short by its share keeps its rounds: no need to give up early.
+            if budget.limited and not family.anytime and needed > ABANDON_FACTOR * budget.remaining():
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.sub(budget.remaining() / rounds_left if budget.limited else None)
-            result = self._fit_fold(family, k, *folds[k], X, y, share, threads)
+            result = self._fit_fold(family, k, *folds[k], X, y, share, threads, self.params_)
+            if not result[0].usable:
+                raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
             fold_seconds.append(time.perf_counter() - t)
             return result
 
@@ -111,15 +141,17 @@ class BaggedModel:
         return oof
 
     def _fit_fold(self, family, k: int, train: np.ndarray, held_out: np.ndarray, X: EncodedTable, y: np.ndarray,
-                  budget: TimeBudget, threads: int):
+                  budget: TimeBudget, threads: int, params: dict, predict: bool = True):
         """Trains fold ``k``'s copy; returns it with its held-out rows, their predictions and predict seconds."""
-        model = family(self.config.params, self.info, seed=self.seed + k, n_threads=threads, device=self.device)
+        model = family(params, self.info, seed=self.seed + k, n_threads=threads, device=self.device)
         if family.uses_validation:
             fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
             model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]), y[train[val_rows]],
                       budget=budget)
         else:
             model.fit(X.take(train), y[train], budget=budget)
+        if not predict:
+            return model, held_out, None, 0.0
         t = time.perf_counter()
         prediction = model.predict(X.take(held_out))
         return model, held_out, prediction, time.perf_counter() - t

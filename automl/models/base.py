@@ -36,6 +36,10 @@ class ModelConfig:
     params: dict
 
 
+class ModelTimeout(RuntimeError):
+    """The budget ran out before a model could produce anything useful."""
+
+
 class Model(ABC):
     """One model trained on one set of rows.
 
@@ -52,6 +56,9 @@ class Model(ABC):
     # Whether fold copies may train at once on separate threads. True needs a fit whose result
     # depends on its own seed only (no process-wide random state) and that releases the GIL.
     parallel_folds: ClassVar[bool] = True
+    # Whether the family improves round by round and can be adapted to the time there is
+    # (``adapt``; BaggedModel prices a round on a probe first, see models/boosting.py).
+    anytime: ClassVar[bool] = False
 
     @classmethod
     def prepare(cls) -> None:
@@ -70,6 +77,18 @@ class Model(ABC):
         self.seed = seed
         self.n_threads = n_threads
         self.device = device
+
+    @classmethod
+    def adapt(cls, params: dict, n_copies: int, affordable_rounds) -> tuple[dict, int, str]:
+        """An any-time family's answer to its price: ``(params, copies, note)`` that finish in
+        time, where ``affordable_rounds(copies)`` is how many rounds one copy can pay for when
+        ``copies`` copies share the budget; the note says what changed (empty: nothing)."""
+        return params, n_copies, ""
+
+    @property
+    def usable(self) -> bool:
+        """Whether this fitted model is worth keeping (a fit cut short by its budget may not be)."""
+        return True
 
     @abstractmethod
     def fit(self, X: EncodedTable, y: np.ndarray, X_val: EncodedTable | None = None,

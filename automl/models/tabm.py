@@ -39,7 +39,7 @@ from tabm import TabM
 
 from ..budget import TimeBudget
 from ..data.encoder import MISSING_CODE, EncodedTable
-from .bagging import ModelTimeout
+from .base import ModelTimeout
 from .base import Model, Patience
 
 # The paper's setup (k = 32 members of 2 x 512 with embeddings), used on the GPU.

@@ -1,0 +1,47 @@
+"""Evidence that one set of predictions beats another on the same rows: a paired bootstrap.
+
+Both sets are scored on the same resamples of the rows, so the noise that the two share (which
+rows happen to be hard) cancels, and what is left is how often the candidate really wins. With
+few rows or few positives the resamples disagree more, and the win probability falls towards
+one half by itself: the evidence scales with the data.
+
+Classification rows are resampled within each class, so every class keeps its count and ROC AUC
+stays defined on every resample.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..metrics import Metric
+
+N_RESAMPLES = 200
+# Rows beyond this are subsampled once (the same rows for both sets): the win probability of
+# a 100k-row table is as clear from 20k, at a fifth of the cost (ROC AUC sorts on each resample).
+MAX_ROWS = 20_000
+
+
+def win_probability(metric: Metric, y: np.ndarray, candidate: np.ndarray, incumbent: np.ndarray, *,
+                    task: str, seed: int = 0, n_resamples: int = N_RESAMPLES) -> float:
+    """Share of bootstrap resamples on which ``candidate`` has the lower loss (ties count half)."""
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(y))
+    if len(rows) > MAX_ROWS:
+        rows = np.sort(rng.choice(rows, MAX_ROWS, replace=False))
+    y, candidate, incumbent = y[rows], candidate[rows], incumbent[rows]
+    groups = [np.flatnonzero(y == c) for c in np.unique(y)] if task != "regression" else [np.arange(len(y))]
+    wins = 0.0
+    for _ in range(n_resamples):
+        sample = np.concatenate([rng.choice(g, len(g), replace=True) for g in groups])
+        difference = metric.loss(y[sample], candidate[sample]) - metric.loss(y[sample], incumbent[sample])
+        wins += 1.0 if difference < 0 else 0.5 if difference == 0 else 0.0
+    return wins / n_resamples
+
+
+def effective_rows(y: np.ndarray, task: str) -> int:
+    """How much evidence the rows hold: all rows for regression, the rows of the smaller side for
+    binary tasks (twice the minority count), and the smallest class times the classes otherwise."""
+    if task == "regression":
+        return len(y)
+    counts = np.bincount(y)
+    counts = counts[counts > 0]
+    return int(counts.min() * len(counts))

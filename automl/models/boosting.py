@@ -1,0 +1,121 @@
+"""What the three gradient-boosting families share.
+
+Boosting is any-time: every round improves the model, so a configuration that cannot finish in
+the time there is need not be lost. This module holds the one implementation of
+- the set-up: family defaults merged with the configuration, our round options popped;
+- the per-round bookkeeping (``Rounds``) that every family's callback calls: early stopping on
+  the inner split, a hard stop when the budget ends, and the clock that prices a round;
+- whether a fold stopped by its budget is still worth keeping (``usable``);
+- adapting a configuration to the rounds that the time affords (``adapt``): fewer rounds at a
+  higher learning rate, which BaggedModel asks for after pricing a round on a short probe.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import ClassVar
+
+import numpy as np
+
+from ..budget import TimeBudget
+from .base import Model, Patience
+
+# Our options, not the libraries': popped before the parameters reach them.
+ROUND_OPTIONS = ("max_rounds", "patience")
+# Above this rate the trees of the first rounds overfit their residuals: adaptation stops here
+# and cuts rounds instead.
+MAX_LEARNING_RATE = 0.3
+# A fold stopped by its budget with fewer rounds than this keeps nothing worth ensembling.
+MIN_ROUNDS = 10
+
+
+class Rounds:
+    """Per-round bookkeeping of one boosting fit, called by the family's callback."""
+
+    def __init__(self, patience: int, budget: TimeBudget | None):
+        self.patience = Patience(patience)
+        self.budget = budget
+        self.started = time.perf_counter()
+        self.first_round_at: float | None = None
+        self.last_round_at: float | None = None
+        self.done = 0
+        self.stopped_by_budget = False
+
+    def after(self, iteration: int, val_loss: float) -> bool:
+        """Records round ``iteration`` and its validation loss; True when training should stop."""
+        now = time.perf_counter()
+        self.first_round_at = now if self.first_round_at is None else self.first_round_at
+        self.last_round_at, self.done = now, iteration + 1
+        stop = self.patience.update(iteration, val_loss)
+        if self.budget is not None and self.budget.expired():
+            self.stopped_by_budget = not stop
+            return True
+        return stop
+
+    @property
+    def best_iteration(self) -> int:
+        return self.patience.best_iteration
+
+    def seconds_per_round(self) -> float:
+        """Wall seconds of one round, without the set-up before the first (data binning)."""
+        if self.done > 1:
+            return (self.last_round_at - self.first_round_at) / (self.done - 1)
+        return self.setup_seconds() if self.done else math.inf
+
+    def setup_seconds(self) -> float:
+        return (self.first_round_at or time.perf_counter()) - self.started
+
+
+class BoostedModel(Model):
+    """Base of the boosting families: ``fit`` starts with ``self._setup(budget)``, its callback
+    calls ``self.rounds_.after(iteration, val_loss)``, and ``predict`` uses ``best_iteration``."""
+
+    uses_validation = True
+    anytime = True
+    defaults: ClassVar[dict]
+    # Rounds x learning rate that the family's configurations are taken to need to converge:
+    # the median of best round x learning rate in benchmarks/results/boosting_rounds.csv.
+    learning_mass: ClassVar[float]
+
+    def _setup(self, y: np.ndarray, y_val: np.ndarray, budget: TimeBudget | None) -> tuple[dict, int]:
+        """The library's parameters and the round cap; starts the round bookkeeping."""
+        params = {**self.defaults, **self.params}
+        max_rounds, patience = int(params.pop("max_rounds")), int(params.pop("patience"))
+        self.rounds_ = Rounds(patience, budget)
+        self.prior_loss_ = prior_loss(y, y_val, self.info.task)
+        return params, max_rounds
+
+    @property
+    def usable(self) -> bool:
+        """A fit stopped by its budget is kept when it had rounds enough to learn something and
+        beats the prior (class frequencies, or the mean) on its validation rows."""
+        rounds = self.rounds_
+        if not rounds.stopped_by_budget:
+            return True
+        return rounds.done >= MIN_ROUNDS and rounds.patience.best_loss < self.prior_loss_
+
+    @classmethod
+    def adapt(cls, params: dict, n_copies: int, affordable_rounds) -> tuple[dict, int, str]:
+        """Copies are cut (down to 2) until one can afford the rounds the configuration needs at
+        the highest learning rate; then the rate rises so that it converges in the rounds there are."""
+        copies = n_copies
+        while copies > 2 and affordable_rounds(copies) * MAX_LEARNING_RATE < cls.learning_mass:
+            copies -= 1
+        rounds = affordable_rounds(copies)
+        rate = float({**cls.defaults, **params}["learning_rate"])
+        notes = [f"{copies} copies"] if copies < n_copies else []
+        if rounds * rate < cls.learning_mass:
+            rounds = max(1, int(rounds))
+            adapted_rate = min(MAX_LEARNING_RATE, max(rate, cls.learning_mass / rounds))
+            params = {**params, "learning_rate": round(adapted_rate, 4), "max_rounds": rounds}
+            notes.insert(0, f"lr {adapted_rate:.2g}, {rounds} rounds" if adapted_rate > rate else f"{rounds} rounds")
+        return params, copies, ", ".join(notes)
+
+
+def prior_loss(y: np.ndarray, y_val: np.ndarray, task: str) -> float:
+    """The validation loss of predicting without features, in the units the families stop on:
+    log loss of the training class frequencies, or RMSE of the training mean."""
+    if task == "regression":
+        return float(np.sqrt(np.mean((y_val - np.mean(y)) ** 2)))
+    frequencies = np.bincount(y, minlength=int(max(y.max(), y_val.max())) + 1) / len(y)
+    return float(-np.mean(np.log(np.clip(frequencies[y_val], 1e-15, 1.0))))

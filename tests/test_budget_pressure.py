@@ -1,0 +1,161 @@
+"""Under time pressure: boosting is priced and adapted, folds cut short keep their rounds, a strong
+model trains first, leftover time goes to the search, and the search needs evidence to switch."""
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from automl import AutoMLClassifier
+from automl.budget import TimeBudget
+from automl.data.encoder import EncodedTable
+from automl.ensemble.evidence import effective_rows, win_probability
+from automl.metrics import get_metric
+from automl.models.bagging import BaggedModel
+from automl.models.base import ModelConfig, ModelTimeout, TaskInfo
+from automl.models.boosting import MAX_LEARNING_RATE, MIN_ROUNDS
+from automl.models.catboost import CatBoostModel
+from automl.models.lightgbm import LightGBMModel
+from automl.models.registry import get_family
+from automl.search import _Search
+from automl.store import ModelRecord, PredictionStore
+from automl.training import strong_first
+from automl.validation import FoldPlan, inner_split
+
+BOOSTING = ["lightgbm", "xgboost", "catboost"]
+
+
+def _table(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    numeric = rng.normal(size=(n, 8)).astype(np.float32)
+    table = EncodedTable(numeric, np.zeros((n, 0), dtype=np.int32), [f"x{j}" for j in range(8)], [], [])
+    logit = numeric[:, 0] * 2 + np.sin(3 * numeric[:, 1]) + numeric[:, 2] * numeric[:, 3]
+    y = (logit + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    return table, y
+
+
+def test_adapt_keeps_a_configuration_that_can_take_its_time():
+    params, copies, note = LightGBMModel.adapt({}, 8, lambda c: 10_000)
+    assert (params, copies, note) == ({}, 8, "")
+
+
+def test_adapt_raises_the_learning_rate_to_converge_in_the_rounds_there_are():
+    mass = LightGBMModel.learning_mass
+    params, copies, note = LightGBMModel.adapt({"learning_rate": 0.01}, 8, lambda c: 200)
+    assert copies == 8 and params["max_rounds"] == 200
+    assert params["learning_rate"] == pytest.approx(mass / 200)
+    assert note == f"lr {mass / 200:.2g}, 200 rounds"
+
+
+def test_adapt_cuts_copies_before_rounds_fall_below_what_the_highest_rate_needs():
+    # one copy affords 800 / copies rounds: 4 copies are the most that afford CatBoost's 50 / 0.3 = 167
+    params, copies, note = CatBoostModel.adapt({}, 8, lambda c: 800 / c)
+    assert copies == 4 and CatBoostModel.learning_mass / MAX_LEARNING_RATE == pytest.approx(166.7, abs=0.1)
+    assert params["learning_rate"] == pytest.approx(50 / 200) and params["max_rounds"] == 200
+    assert note.endswith(f"{copies} copies")
+
+
+@pytest.mark.parametrize("family", BOOSTING)
+def test_a_configuration_adapted_to_a_tiny_budget_trains_every_fold_and_predicts(family):
+    table, y = _table()
+    plan = FoldPlan.make(y, 8, "binary", seed=0)
+    # At learning rate 0.005 the configuration needs thousands of rounds: more than 4 s pay for here.
+    model = BaggedModel(ModelConfig("slow", family, {"learning_rate": 0.005}), TaskInfo("binary", 2), seed=0,
+                        n_threads=2)
+    budget = TimeBudget(4.0)
+    oof = model.fit(table, y, plan, budget)
+    assert budget.elapsed() < 4.0 + 2.0
+    assert model.adapted_ and model.params_["learning_rate"] > 0.005
+    assert np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()  # every row predicted out of fold
+    assert get_metric("roc_auc", "binary").score(y, oof) > 0.75
+    assert model.predict(table).shape == (len(y), 2)
+
+
+def test_a_fold_stopped_by_its_budget_keeps_the_rounds_it_has():
+    table, y = _table()
+    fit_rows, val_rows = inner_split(y, "binary", seed=0)
+    model = LightGBMModel({"learning_rate": 0.002, "patience": 10_000}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=TimeBudget(0.5))
+    assert model.rounds_.stopped_by_budget and model.rounds_.done >= MIN_ROUNDS
+    assert model.usable
+    auc = get_metric("roc_auc", "binary").score(y[val_rows], model.predict(table.take(val_rows)))
+    assert auc > 0.7
+
+
+def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model():
+    table, y = _table()
+    fit_rows, val_rows = inner_split(y, "binary", seed=0)
+    model = LightGBMModel({}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=TimeBudget(0.0))
+    assert model.rounds_.stopped_by_budget and not model.usable
+
+
+    class Useless(LightGBMModel):  # every fold ends as the one above
+        usable = property(lambda self: False)
+
+    bag = BaggedModel(ModelConfig("m", "lightgbm", {"max_rounds": 5}), TaskInfo("binary", 2), seed=0, n_threads=1)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ModelTimeout, match="nothing usable"):
+        bag.params_ = {"max_rounds": 5}
+        bag._fit_folds(Useless, table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None), pool, 1, 1)
+
+
+def test_the_first_configuration_trained_is_a_boosting_one():
+    configs = [ModelConfig("lin", "linear", {}), ModelConfig("knn", "knn", {}), ModelConfig("cb", "catboost", {}),
+               ModelConfig("lgb", "lightgbm", {})]
+    assert [c.name for c in strong_first(configs)] == ["cb", "lin", "knn", "lgb"]
+    linear_only = [ModelConfig("lin", "linear", {})]
+    assert strong_first(linear_only) == linear_only
+
+
+def test_a_fit_that_runs_out_of_configurations_gives_the_search_the_time_and_says_why(mixed_classification,
+                                                                                       caplog):
+    X, y = mixed_classification
+    with caplog.at_level(logging.INFO, logger="automl"):
+        model = AutoMLClassifier(time_limit=40, models=["linear"], n_folds=3, verbosity=1).fit(X, y)
+    assert model.fit_seconds_ < 40 * 1.05 + 3
+    assert any("before the time limit: all 2 configurations were trained" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_win_probability_scales_with_the_evidence():
+    rng = np.random.default_rng(0)
+    metric = get_metric("log_loss", "binary")
+    y = rng.integers(0, 2, size=2000)
+    truth = np.where(y == 1, 0.7, 0.3)
+    good = np.column_stack([1 - truth, truth])
+    noisy_p = np.clip(truth + rng.normal(scale=0.15, size=len(y)), 0.02, 0.98)
+    noisy = np.column_stack([1 - noisy_p, noisy_p])
+    assert win_probability(metric, y, good, good, task="binary") == 0.5
+    assert win_probability(metric, y, good, noisy, task="binary") > 0.99
+    assert win_probability(metric, y, noisy, good, task="binary") < 0.01
+    # the same small edge is clear on many rows and a coin toss on a few
+    slightly = np.clip(noisy_p + 0.03 * (truth - noisy_p) / 0.15, 0.02, 0.98)
+    better = np.column_stack([1 - slightly, slightly])
+    few = np.arange(60)
+    assert win_probability(metric, y[few], better[few], noisy[few], task="binary") < \
+        win_probability(metric, y, better, noisy, task="binary")
+    assert effective_rows(np.array([0] * 90 + [1] * 10), "binary") == 20
+    assert effective_rows(np.zeros(50), "regression") == 50
+
+
+def test_the_search_switches_strategy_only_on_evidence():
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 2, size=n)
+    store = PredictionStore(y, "binary", "log_loss", FoldPlan.make(y, 4, "binary", 0).fold_of)
+    base = np.clip(np.where(y == 1, 0.65, 0.35) + rng.normal(scale=0.2, size=n), 0.02, 0.98)
+    store.add(ModelRecord("m", "lightgbm", {}, 1.0, 0.1, 0.0), np.column_stack([1 - base, base]))
+    search = _Search(store, get_metric("log_loss", "binary"), seed=0, n_threads=1)
+    as_proba = lambda p: np.column_stack([1 - p, p]).astype(np.float32)  # noqa: E731
+    # moves each row a little towards its label or away from it, slightly more often towards
+    toward = np.where(rng.random(n) < 0.55, 1.0, -1.0)
+    tiny_edge = as_proba(np.clip(base + 0.1 * toward * (y - base), 0.02, 0.98))
+    clear_edge = as_proba(np.clip(base + 0.3 * (y - base), 0.02, 0.98))
+    honest = {"best": as_proba(base), "ges": as_proba(base), "stacking": tiny_edge}
+    rows = {name: {} for name in honest}
+    winner, reason = search._chain(honest, rows)
+    assert winner == "best" and "stacking beat it on only" in reason
+    assert rows["stacking"]["evidence_needed"] == 0.99  # 400 rows are few for a strategy that learns from rows
+    honest["stacking"] = clear_edge
+    winner, reason = search._chain(honest, rows)
+    assert winner == "stacking" and rows["stacking"]["win_probability"] > 0.99
