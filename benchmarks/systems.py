@@ -92,6 +92,9 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     # test scores run_job adds (notes["test_best_model"])
     out.notes["ensemble"] = model.ensemble_.describe()
     out.notes["ensemble_oof"] = float(model.ensemble_score_)
+    report = model.ensemble_report()
+    if "honest_score" in report:  # the search's cross-fitted + guard estimate of the chosen strategy
+        out.notes["ensemble_honest"] = float(report.loc[report["chosen"], "honest_score"].iloc[0])
     out.notes["best_model"] = board["model"].iloc[0]
     out.notes["best_model_oof"] = float(board.iloc[0][f"oof_{model.metric_}"])
     out.alternatives["best_model"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task)

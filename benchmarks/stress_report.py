@@ -1,0 +1,120 @@
+"""The budget stress matrix and the search's honesty figure, before and after a change.
+
+    python benchmarks/stress_report.py --before benchmarks/results/stress_before.csv \\
+        --after benchmarks/results/stress_after.csv --peers benchmarks/results/dev_peers.csv \\
+        --out benchmarks/results/stress.md
+
+Reads result CSVs of run_benchmark.py whose automl rows carry the notes systems.py writes
+(families trained, the ensemble's OOF score, the single best model's OOF and test scores).
+
+- Stress matrix: per (dataset, time limit) the test metric before and after, catboost_default's
+  (no time limit) beside them, whether a boosting model was trained, and fit seconds / limit.
+- Honesty: optimism = (test loss - OOF loss) / test loss, with loss = 1 - AUC, log loss or
+  RMSE; for the chosen ensemble (its OOF score as the fit reports it) and for the single best
+  model of the same fit. The search is honest when the ensemble is no more optimistic than the
+  single best model on average.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import HIGHER_IS_BETTER, load  # noqa: E402
+
+BOOSTING = {"lightgbm", "xgboost", "catboost"}
+
+
+def loss(metric: str, value: float) -> float:
+    return 1.0 - value if HIGHER_IS_BETTER[metric] else value
+
+
+def optimism(metric: str, oof: float, test: float) -> float:
+    return (loss(metric, test) - loss(metric, oof)) / abs(loss(metric, test))
+
+
+def summarize(rows: list[dict]) -> dict[tuple, dict]:
+    """(dataset, time limit) -> the figures of one system's row."""
+    out = {}
+    for r in rows:
+        key = (r["dataset"], float(r["time_limit"]))
+        if r["status"] != "ok":
+            out[key] = {"status": r["status"], "error": r["error"][:80]}
+            continue
+        notes = json.loads(r["notes"] or "{}")
+        metric, value = r["metric"], float(r["value"])
+        entry = {"status": "ok", "metric": metric, "value": value, "fit_ratio": float(r["fit_seconds"]) / key[1],
+                 "boosting": bool(BOOSTING & set(notes.get("families", [])))}
+        if "ensemble_oof" in notes:
+            entry["ensemble_optimism"] = optimism(metric, notes["ensemble_oof"], value)
+            entry["best_optimism"] = optimism(metric, notes["best_model_oof"], notes["test_best_model"])
+            entry["worse_than_best"] = loss(metric, value) > loss(metric, notes["test_best_model"]) * (1 + 1e-9)
+        out[key] = entry
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--before", type=Path, required=True)
+    ap.add_argument("--after", type=Path, required=True)
+    ap.add_argument("--peers", type=Path, help="CSV with catboost_default rows")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    before, after = summarize(load([args.before])), summarize(load([args.after]))
+    catboost = {}
+    if args.peers:
+        catboost = {r["dataset"]: float(r["value"]) for r in load([args.peers])
+                    if r["system"] == "catboost_default" and r["status"] == "ok"}
+    keys = sorted(set(before) | set(after), key=lambda k: (k[1], k[0]))
+    lines = ["# Budget stress matrix and search honesty", "",
+             f"Before: `{args.before.name}`, after: `{args.after.name}`; catboost_default from "
+             f"`{args.peers.name if args.peers else '-'}` (no time limit). Test metric on the BENCHMARK.md split "
+             "(seed 0); ROC AUC higher is better, log loss and RMSE lower. `no GBDT`: the fit trained no "
+             "LightGBM, XGBoost or CatBoost model.", "",
+             "| dataset | limit s | metric | before | after | catboost_default | before fit/limit | after fit/limit |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def cell(entry):
+        if entry is None:
+            return "-"
+        if entry["status"] != "ok":
+            return f"✗ {entry['status']}"
+        return f"{entry['value']:.4f}" + ("" if entry["boosting"] else " (no GBDT)")
+
+    for key in keys:
+        b, a = before.get(key), after.get(key)
+        metric = next((e["metric"] for e in (a, b) if e and e["status"] == "ok"), "")
+        ratio = lambda e: f"{e['fit_ratio']:.2f}" if e and e["status"] == "ok" else "-"  # noqa: E731
+        peer = f"{catboost[key[0]]:.4f}" if key[0] in catboost else "-"
+        lines.append(f"| {key[0]} | {key[1]:g} | {metric} | {cell(b)} | {cell(a)} | {peer} | {ratio(b)} | {ratio(a)} |")
+
+    lines += ["", "## Summary per time limit", "",
+              "| limit s | side | fits | failed | no GBDT | beats catboost_default | max fit/limit | "
+              "mean ensemble optimism | mean single-best optimism | ensemble worse than its single best |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for limit in sorted({k[1] for k in keys}):
+        for side, table in (("before", before), ("after", after)):
+            entries = [(k, e) for k, e in table.items() if k[1] == limit]
+            ok = [(k, e) for k, e in entries if e["status"] == "ok"]
+            wins = sum(1 for k, e in ok if k[0] in catboost
+                       and loss(e["metric"], e["value"]) < loss(e["metric"], catboost[k[0]]))
+            honest = [e for _, e in ok if "ensemble_optimism" in e]
+            mean = lambda xs: f"{100 * statistics.mean(xs):+.2f}%" if xs else "-"  # noqa: E731
+            lines.append(
+                f"| {limit:g} | {side} | {len(entries)} | {len(entries) - len(ok)} | "
+                f"{sum(1 for _, e in ok if not e['boosting'])} | {wins}/{sum(1 for k, _ in ok if k[0] in catboost)} | "
+                f"{max((e['fit_ratio'] for _, e in ok), default=float('nan')):.2f} | "
+                f"{mean([e['ensemble_optimism'] for e in honest])} | {mean([e['best_optimism'] for e in honest])} | "
+                f"{sum(e['worse_than_best'] for e in honest)}/{len(honest)} |")
+    lines += ["", "Optimism = (test loss − OOF loss) / test loss (loss = 1 − AUC, log loss, RMSE): how much "
+              "better the OOF score looked than the test score. `ensemble worse than its single best`: fits "
+              "whose chosen ensemble lost on test to the best single model of the same fit.", ""]
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
