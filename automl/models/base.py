@@ -50,6 +50,8 @@ class Model(ABC):
     """
 
     family: ClassVar[str]
+    # The names a configuration may set (a portfolio naming another is refused on load).
+    hyperparameters: ClassVar[frozenset[str]]
     uses_validation: ClassVar[bool] = False
     # Whether ``device="cuda"`` makes this family train on the GPU; the others get "cpu".
     supports_gpu: ClassVar[bool] = False

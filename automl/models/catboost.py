@@ -20,6 +20,9 @@ LOSSES = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}
 class CatBoostModel(BoostedModel):
     family = "catboost"
     defaults = DEFAULTS
+    hyperparameters = frozenset(DEFAULTS) | {"grow_policy", "max_ctr_complexity", "one_hot_max_size",
+                                             "random_strength", "bagging_temperature", "border_count",
+                                             "min_data_in_leaf", "rsm"}
     # 12 dev datasets, fold 0, defaults, no limit: median 52.8 (quartiles 25.8-133.5); CatBoost's
     # symmetric trees keep gaining a little for thousands of rounds.
     learning_mass = 50.0

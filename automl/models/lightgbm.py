@@ -24,6 +24,9 @@ OBJECTIVES = {"binary": ("binary", "binary_logloss"), "multiclass": ("multiclass
 class LightGBMModel(BoostedModel):
     family = "lightgbm"
     defaults = DEFAULTS
+    hyperparameters = frozenset(DEFAULTS) | {"extra_trees", "lambda_l1", "bagging_fraction", "bagging_freq",
+                                             "max_depth", "max_bin", "min_sum_hessian_in_leaf", "cat_smooth",
+                                             "cat_l2", "max_cat_threshold", "min_data_per_group"}
     # 12 dev datasets, fold 0, defaults, no limit: median 7.4 (quartiles 4.4-16.3).
     learning_mass = 8.0
 

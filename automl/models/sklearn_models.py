@@ -16,6 +16,8 @@ MISSING_SENTINEL = -1e9
 class _Forest(Model):
     classifier: str
     regressor: str
+    hyperparameters = frozenset({"n_estimators", "max_features", "min_samples_leaf", "min_samples_split",
+                                 "max_leaf_nodes", "max_depth", "bootstrap", "max_samples"})
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         from sklearn import ensemble
@@ -76,6 +78,7 @@ class LinearModel(_OnLinearView):
     """Logistic regression (classification) or ridge regression."""
 
     family = "linear"
+    hyperparameters = frozenset({"C", "alpha"})  # C: logistic regression, alpha: ridge
 
     def _estimator(self, n_rows):
         from sklearn.linear_model import LogisticRegression, Ridge
@@ -87,6 +90,7 @@ class LinearModel(_OnLinearView):
 
 class KNNModel(_OnLinearView):
     family = "knn"
+    hyperparameters = frozenset({"n_neighbors", "weights", "p"})
 
     def _estimator(self, n_rows):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor

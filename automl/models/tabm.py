@@ -39,8 +39,7 @@ from tabm import TabM
 
 from ..budget import TimeBudget
 from ..data.encoder import MISSING_CODE, EncodedTable
-from .base import ModelTimeout
-from .base import Model, Patience
+from .base import Model, ModelTimeout, Patience
 
 # The paper's setup (k = 32 members of 2 x 512 with embeddings), used on the GPU.
 DEFAULTS = {
@@ -126,6 +125,7 @@ class TabMInputs:
 
 class TabMModel(Model):
     family = "tabm"
+    hyperparameters = frozenset(DEFAULTS)
     uses_validation = True
     supports_gpu = True
     parallel_folds = False

@@ -25,6 +25,8 @@ class XGBoostModel(BoostedModel):
     family = "xgboost"
     supports_gpu = True
     defaults = DEFAULTS
+    hyperparameters = frozenset(DEFAULTS) | {"reg_alpha", "gamma", "max_leaves", "grow_policy", "max_bin",
+                                             "colsample_bylevel", "colsample_bynode"}
     # 12 dev datasets, fold 0, defaults, no limit: median 14.9 (quartiles 7.9-23.1).
     learning_mass = 15.0
 

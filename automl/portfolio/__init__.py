@@ -1,0 +1,68 @@
+"""Portfolios: ordered model configurations kept as JSON in ``portfolios/``, validated on load.
+
+A portfolio file is ``{"name", "configs": [{"name", "family", "params"}, ...]}`` in training
+order. ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
+the meta suite (``python -m automl.portfolio --help``).
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from ..models.base import ModelConfig
+from ..models.registry import FAMILIES, get_family
+
+DEFAULT_PORTFOLIO = "default"
+
+
+def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None) -> list[ModelConfig]:
+    """The configurations of a portfolio (a shipped name or a JSON path), in training order.
+
+    ``families`` keeps only those families; a family the portfolio lacks gets its defaults.
+    """
+    entries = read_portfolio(portfolio)["configs"]
+    source = str(portfolio or DEFAULT_PORTFOLIO)
+    if families is None:
+        return parse_configs(entries, source)
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"Unknown model families {unknown}; choose from {sorted(FAMILIES)}.")
+    # Only the kept entries are checked, so that their families alone are imported.
+    kept = parse_configs([e for e in entries if e["family"] in families], source)
+    missing = [f for f in families if not any(c.family == f for c in kept)]
+    return kept + [ModelConfig(f"{f}_base", f, {}) for f in missing]
+
+
+def read_portfolio(portfolio: str | Path | None) -> dict:
+    """The JSON of a shipped portfolio (by name) or of a portfolio file (by path)."""
+    portfolio = DEFAULT_PORTFOLIO if portfolio is None else portfolio
+    path = Path(portfolio)
+    if path.suffix == ".json" or path.exists():
+        if not path.exists():
+            raise FileNotFoundError(f"Portfolio file {str(path)!r} does not exist.")
+        return json.loads(path.read_text())
+    source = resources.files("automl.portfolios") / f"{portfolio}.json"
+    if not source.is_file():
+        raise ValueError(f"Unknown portfolio {str(portfolio)!r}: no portfolios/{portfolio}.json.")
+    return json.loads(source.read_text())
+
+
+def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
+    """Model configurations from their JSON entries; an unknown family, an unknown
+    hyperparameter or a name used twice is an error that names it."""
+    configs, seen = [], set()
+    for entry in entries:
+        name, family, params = entry["name"], entry["family"], entry.get("params", {})
+        if family not in FAMILIES:
+            raise ValueError(f"Portfolio {source}: configuration {name!r} has unknown family {family!r}; "
+                             f"choose from {sorted(FAMILIES)}.")
+        unknown = sorted(set(params) - get_family(family).hyperparameters)
+        if unknown:
+            raise ValueError(f"Portfolio {source}: configuration {name!r} sets unknown {family} hyperparameters "
+                             f"{unknown}; known: {sorted(get_family(family).hyperparameters)}.")
+        if name in seen:
+            raise ValueError(f"Portfolio {source}: the configuration name {name!r} is used twice.")
+        seen.add(name)
+        configs.append(ModelConfig(name, family, params))
+    return configs

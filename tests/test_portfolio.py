@@ -1,0 +1,64 @@
+"""Portfolios: validated on load, the candidate pool, resumable evaluation, greedy selection."""
+import json
+
+import numpy as np
+import pytest
+
+from automl.portfolio import load_portfolio
+from automl.portfolio.candidates import build, load_candidates
+from automl.portfolio.select import DatasetResults, greedy_portfolio, mean_error
+
+
+def _write(tmp_path, configs):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"name": "p", "configs": configs}))
+    return path
+
+
+@pytest.mark.parametrize("configs, message", [
+    ([{"name": "a", "family": "lightgbm_v2", "params": {}}], "unknown family 'lightgbm_v2'"),
+    ([{"name": "a", "family": "lightgbm", "params": {"num_leafs": 8}}], r"unknown lightgbm hyperparameters \['num_leafs'\]"),
+    ([{"name": "a", "family": "linear", "params": {}}, {"name": "a", "family": "knn", "params": {}}], "'a' is used twice"),
+])
+def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, configs, message):
+    with pytest.raises(ValueError, match=message):
+        load_portfolio(_write(tmp_path, configs))
+
+
+def test_shipped_portfolios_and_the_candidate_pool_are_valid():
+    assert len(load_portfolio("default")) >= 10
+    pool = load_candidates()
+    families = {c.family for c in pool}
+    assert len(pool) >= 40 and {"lightgbm", "xgboost", "catboost", "tabm"} <= families
+    assert len({c.name for c in pool}) == len(pool)
+    spaces = json.loads((__import__("pathlib").Path(__file__).parents[1] / "portfolios" / "spaces.json").read_text())
+    assert [e["name"] for e in build(spaces)] == [c.name for c in pool]  # candidates.json is up to date
+
+
+def _dataset(seed: int, scales: dict) -> DatasetResults:
+    """Regression predictions y + noise: 'A' and 'B' err in opposite directions (their mean is
+    nearly exact), 'C' is independent, worse than A and better than B on its own."""
+    rng = np.random.default_rng(seed)
+    n = 400
+
+    def part():
+        y = rng.normal(size=n)
+        e, f = rng.normal(size=n), rng.normal(size=n)
+        return y, np.stack([y + scales["A"] * e, y - scales["B"] * e, y + scales["C"] * f])[..., None]
+
+    (y, oof), (y_test, test) = part(), part()
+    return DatasetResults(f"d{seed}", "regression", "rmse", oof, test, y, y_test, np.array([1.0, 1.0, 0.1]))
+
+
+def test_ensemble_aware_greedy_picks_the_complement_that_single_best_greedy_misses():
+    # C is the best single model on the first dataset only
+    results = [_dataset(seed, {"A": 1.0, "B": 1.05, "C": c}) for seed, c in enumerate([0.8, 1.2, 1.2])]
+    assert greedy_portfolio(results, 2, scorer="single") == [0, 2]  # A, then the best alone where A is not
+    assert greedy_portfolio(results, 2, scorer="ensemble") == [0, 1]  # A, then what completes it
+    assert mean_error(results, [0, 1]) < mean_error(results, [0, 2]) - 0.1
+
+
+def test_time_aware_greedy_starts_with_what_pays_most_per_second():
+    results = [_dataset(seed, {"A": 1.0, "B": 1.1, "C": 1.03}) for seed in range(3)]
+    assert greedy_portfolio(results, 1) == [0]
+    assert greedy_portfolio(results, 1, time_aware=True) == [2]  # C is 10x cheaper and nearly as good
