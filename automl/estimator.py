@@ -105,7 +105,7 @@ class _AutoMLBase(BaseEstimator):
             self.store_.save(self.run_dir_ / "store")
             # Training that ends with time to spare has trained every configuration: the search
             # gets what is left, rather than the fit returning early.
-            leftover = budget.limited and train_budget.remaining() > 1.0
+            leftover = budget.limited and train_budget.remaining() > RESERVE_SHARE * self.time_limit
             n_trials = LEFTOVER_TRIALS if leftover else DEFAULT_N_TRIALS
             if not budget.limited:
                 search_seconds = SEARCH_SECONDS
