@@ -1,12 +1,15 @@
 """Portfolios: validated on load, the candidate pool, resumable evaluation, greedy selection."""
+import csv
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from automl.portfolio import load_portfolio
 from automl.portfolio.candidates import build, load_candidates
-from automl.portfolio.select import DatasetResults, greedy_portfolio, mean_error
+from automl.portfolio.__main__ import main
+from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error
 
 
 def _write(tmp_path, configs):
@@ -62,3 +65,34 @@ def test_time_aware_greedy_starts_with_what_pays_most_per_second():
     results = [_dataset(seed, {"A": 1.0, "B": 1.1, "C": 1.03}) for seed in range(3)]
     assert greedy_portfolio(results, 1) == [0]
     assert greedy_portfolio(results, 1, time_aware=True) == [2]  # C is 10x cheaper and nearly as good
+
+
+def _suite(tmp_path):
+    rng = np.random.default_rng(0)
+    manifest = []
+    for name, task in [("toy_binary", "binary"), ("toy_regression", "regression")]:
+        X = rng.normal(size=(240, 4))
+        y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) if task == "binary" else X[:, 0] * 3 + X[:, 2]
+        frame = pd.DataFrame(X, columns=list("abcd")).assign(target=y)
+        frame.to_csv(tmp_path / f"{name}.csv.gz", index=False)
+        manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
+                         "rows": 240, "features": 4, "source": "test"})
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    return tmp_path
+
+
+def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
+    suite = _suite(tmp_path)
+    out = tmp_path / "eval"
+    names = "linear_000,knn_000,lightgbm_000"
+    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", names, "--threads", "1"])
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", names, "--threads", "1"])
+    assert len(list(csv.DictReader(open(out / "results.csv")))) == 6  # nothing is evaluated twice
+    results = load_results(out, names.split(","))
+    assert [r.name for r in results] == ["toy_binary", "toy_regression"] and results[0].oof.shape[:2] == (3, 180)
+    order = greedy_portfolio(results, 2)
+    assert len(order) == 2 and len(set(order)) == 2
+    with pytest.raises(SystemExit, match="no dataset has results for every candidate"):
+        main(["select", "--results", str(out), "--out", str(tmp_path / "learned.json")])

@@ -2,14 +2,18 @@
 
     python -m automl.portfolio candidates                    # portfolios/candidates.json from spaces.json
     python -m automl.portfolio evaluate --out portfolio-eval # every candidate on ../shared/datasets/meta
+    python -m automl.portfolio select --results portfolio-eval --out portfolios/default.json
+    python benchmarks/portfolio_loo.py --results portfolio-eval --out benchmarks/results/portfolio_loo.md
 """
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from . import candidates
+from . import candidates, load_portfolio
 from .evaluate import evaluate
+from .select import greedy_portfolio, load_results
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -23,13 +27,40 @@ def main(argv=None) -> None:
     run.add_argument("--suite", type=Path, default=REPO.parent / "shared" / "datasets" / "meta")
     run.add_argument("--out", type=Path, required=True, help="folder of predictions and results.csv")
     run.add_argument("--datasets", default="", help="comma-separated names (default: the whole suite)")
-    run.add_argument("--configs", default="", help="comma-separated candidate names (default: all)")
+    run.add_argument("--portfolios", default="candidates,handpicked",
+                     help="comma-separated portfolios whose configurations are evaluated (default: the candidate "
+                          "pool and the hand-written portfolio it is compared with)")
+    run.add_argument("--configs", default="", help="comma-separated configuration names (default: all)")
     run.add_argument("--threads", type=int, default=2)
+    choose = sub.add_parser("select", help="write an ordered portfolio learned from the evaluation")
+    choose.add_argument("--results", type=Path, required=True, help="the folder evaluate wrote")
+    choose.add_argument("--out", type=Path, required=True, help="portfolio JSON to write")
+    choose.add_argument("--size", type=int, default=30)
+    choose.add_argument("--scorer", choices=["ensemble", "single"], default="ensemble")
+    choose.add_argument("--time-aware", action="store_true", help="value each addition per second of fit time")
     args = ap.parse_args(argv)
+    if args.command == "select":
+        pool = load_portfolio("candidates")
+        results = load_results(args.results, [c.name for c in pool])
+        if not results:
+            raise SystemExit(f"error: no dataset has results for every candidate in {args.results}; "
+                             "run `python -m automl.portfolio evaluate` to the end first")
+        order = greedy_portfolio(results, args.size, args.scorer, args.time_aware)
+        args.out.write_text(json.dumps({
+            "name": args.out.stem, "metric": "mean normalized test error of GES on the prefix" if args.scorer ==
+            "ensemble" else "mean normalized test error of the prefix's best OOF configuration",
+            "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}"
+                          f"{', time-aware' if args.time_aware else ''})",
+            "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params} for j in order]},
+            indent=1))
+        print(f"{len(order)} configurations written to {args.out}")
+        return
     if args.command == "candidates":
         print(f"{len(candidates.write())} candidates written to portfolios/candidates.json")
         return
-    pool = candidates.load_candidates()
+    pool = [c for name in args.portfolios.split(",") if name for c in load_portfolio(name)]
+    if len({c.name for c in pool}) != len(pool):
+        raise SystemExit("error: the portfolios share configuration names")
     wanted = {c for c in args.configs.split(",") if c}
     pool = [c for c in pool if not wanted or c.name in wanted]
     evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads)

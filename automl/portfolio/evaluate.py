@@ -3,7 +3,7 @@ bagged exactly as ``fit`` bags it (the shared 5-fold plan, inner-split early sto
 split per dataset, and written as it finishes:
 
 - ``OUT/<dataset>/<configuration>.npz``: OOF predictions of the training rows and predictions
-  of the test rows (float16), then
+  of the test rows (float16 probabilities, float32 regression values), then
 - one row of ``OUT/results.csv``: OOF and test metric, fit and predict seconds, what was adapted.
 
 A killed run continues where it stopped (pairs with a row are skipped), so the work can be spread
@@ -92,8 +92,9 @@ def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[
                            fit_seconds=round(model.fit_seconds_, 3),
                            predict_seconds=round(time.perf_counter() - start, 4),
                            adapted=model.adapted_, status="ok", error="")
-                np.savez_compressed(out / entry["name"] / f"{config.name}.npz", oof=oof.astype(np.float16),
-                                    test=test.astype(np.float16))
+                dtype = np.float32 if info.task == "regression" else np.float16  # float16 overflows above 65,504
+                np.savez_compressed(out / entry["name"] / f"{config.name}.npz", oof=oof.astype(dtype),
+                                    test=test.astype(dtype))
             except Exception as exc:  # a failing pair is a result, not a crash
                 row.update(status="error", error=f"{type(exc).__name__}: {exc}"[:300])
             _append(results, row)

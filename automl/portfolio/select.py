@@ -37,6 +37,7 @@ class DatasetResults:
 
     def __post_init__(self):
         self._metric = get_metric(self.metric, self.task)
+        self._errors: dict[tuple, float] = {}  # prefix_error by (scorer, members): LOO folds share prefixes
         losses = np.array([self._metric.loss(self.y_test, p) for p in self.test])
         self._best, self._worst = losses.min(), losses.max()
 
@@ -46,6 +47,12 @@ class DatasetResults:
         return float((loss - self._best) / (self._worst - self._best))
 
     def prefix_error(self, members: list[int], scorer: str) -> float:
+        key = (scorer, tuple(sorted(members)))
+        if key not in self._errors:
+            self._errors[key] = self._prefix_error(sorted(members), scorer)
+        return self._errors[key]
+
+    def _prefix_error(self, members: list[int], scorer: str) -> float:
         if not members:
             return 1.0
         if scorer == "single":
@@ -57,20 +64,20 @@ class DatasetResults:
 
 
 def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "ensemble",
-                     time_aware: bool = False) -> list[int]:
-    """Candidate indices in training order; ``scorer``: "ensemble" or "single"."""
-    n_candidates = len(results[0].oof)
+                     time_aware: bool = False, candidates: list[int] | None = None) -> list[int]:
+    """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single"."""
+    candidates = list(range(len(results[0].oof))) if candidates is None else list(candidates)
     seconds = np.median([r.fit_seconds for r in results], axis=0)
-    alone = np.array([mean_error(results, [j], "single") for j in range(n_candidates)])
+    alone = {j: mean_error(results, [j], "single") for j in candidates}
     chosen: list[int] = []
     current = 1.0
-    while len(chosen) < min(size, n_candidates):
-        options = [j for j in range(n_candidates) if j not in chosen]
+    while len(chosen) < min(size, len(candidates)):
+        options = [j for j in candidates if j not in chosen]
         errors = np.array([np.mean([r.prefix_error(chosen + [j], scorer) for r in results]) for j in options])
         gains = current - errors
         values = gains / np.maximum(seconds[options], 1e-3) if time_aware else gains
         ties = np.flatnonzero(values >= values.max() - 1e-12)
-        pick = int(ties[np.argmin(alone[np.array(options)[ties]])])
+        pick = int(ties[np.argmin([alone[options[t]] for t in ties])])
         chosen.append(options[pick])
         current = float(errors[pick])
     return chosen
@@ -78,3 +85,29 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
 
 def mean_error(results: list[DatasetResults], members: list[int], scorer: str = "ensemble") -> float:
     return float(np.mean([r.prefix_error(members, scorer) for r in results]))
+
+
+def load_results(folder, names: list[str]) -> list[DatasetResults]:
+    """The evaluation of candidates ``names`` from ``evaluate``'s folder: one DatasetResults per
+    dataset on which every one of them finished."""
+    import csv
+    from pathlib import Path
+
+    folder = Path(folder)
+    rows: dict[str, dict[str, dict]] = {}
+    for row in csv.DictReader(open(folder / "results.csv")):
+        if row["status"] == "ok":
+            rows.setdefault(row["dataset"], {})[row["config"]] = row
+    results = []
+    for dataset, by_config in sorted(rows.items()):
+        if not set(names) <= set(by_config):
+            continue
+        targets = np.load(folder / dataset / "_targets.npz")
+        arrays = [np.load(folder / dataset / f"{name}.npz") for name in names]
+        first = by_config[names[0]]
+        results.append(DatasetResults(
+            dataset, first["task"], first["metric"],
+            np.stack([a["oof"] for a in arrays]).astype(np.float32),
+            np.stack([a["test"] for a in arrays]).astype(np.float32), targets["y"], targets["y_test"],
+            np.array([float(by_config[name]["fit_seconds"]) for name in names])))
+    return results
