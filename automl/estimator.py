@@ -21,10 +21,11 @@ from .budget import TimeBudget
 from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame, split_target
 from .data.target import LabelCodec, clean_target
-from .device import resolve_device
-from .ensemble import get_strategy
-from .metrics import get_metric
+from .device import DEVICES, resolve_device
+from .ensemble import STRATEGIES, get_strategy
+from .metrics import METRICS, get_metric
 from .models.base import TaskInfo
+from .models.registry import FAMILIES
 from .portfolio import load_portfolio
 from .search import DEFAULT_N_TRIALS, search_ensemble
 from .store import PredictionStore
@@ -43,6 +44,53 @@ SAVE_SECONDS = 1.0
 # When every configuration is trained before the training budget ends, the search gets all the
 # time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
 LEFTOVER_TRIALS = 200
+
+
+PARAMETERS_DOC = """
+    Parameters
+    ----------
+    time_limit : float or None, default=None
+        Seconds for the whole fit (encoding, training, ensembling); None means no limit. The fit
+        ends within about 5% (plus a few seconds) of it.
+    models : list of str or None, default=None
+        Model families to train: ``lightgbm``, ``xgboost``, ``catboost``, ``random_forest``,
+        ``extra_trees``, ``linear``, ``knn``, ``tabm``. None trains the portfolio as it is.
+    ensemble : str, default="auto"
+        ``auto`` searches the strategies on the stored OOF predictions; or one of ``best``,
+        ``ges``, ``qo``, ``qdo``, ``cmaes``, ``stacking``, ``des``.
+    n_folds : int or None, default=None
+        Folds of the shared bagging plan (at least 2). None: 8, fewer for large tables or
+        short budgets.
+    metric : str or None, default=None
+        What the fit optimizes: ``roc_auc``, ``log_loss``, ``accuracy``, ``balanced_accuracy``,
+        ``rmse``, ``mae``, ``r2``. None: ROC AUC (binary), log loss (multiclass), RMSE.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where the families that support a GPU (XGBoost, TabM) train; ``auto`` uses CUDA when
+        torch sees a GPU.
+    random_state : int, default=0
+        Seed of the fold plan, every model and the ensemble search.
+    verbosity : int, default=1
+        0 is silent; 1 logs one line per model on stderr.
+    output_dir : str, path or None, default=None
+        The run folder (prediction store, search trace); None makes a temporary one.
+    portfolio : str, path or None, default=None
+        A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``.
+    n_jobs : int or None, default=None
+        Threads for the whole fit; None uses every core.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, in the order of ``predict_proba``'s columns (classifier only).
+    feature_names_in_, n_features_in_
+        The columns seen at fit.
+    fit_seconds_ : float
+        Wall seconds the fit took.
+    ensemble_score_ : float
+        The chosen ensemble's score on the OOF predictions.
+    run_dir_ : Path
+        The run folder.
+"""
 
 
 class _AutoMLBase(BaseEstimator):
@@ -67,6 +115,7 @@ class _AutoMLBase(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Trains the portfolio within ``time_limit`` seconds and ensembles it. ``y`` may name a column of X."""
+        self._check_params()
         budget = TimeBudget(self.time_limit)
         with _logging(self.verbosity):
             frame, target = split_target(as_frame(X), y)
@@ -95,7 +144,6 @@ class _AutoMLBase(BaseEstimator):
             self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
-            _check_ensemble_name(self.ensemble)
             share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
             reserve = share * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
             train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
@@ -133,6 +181,40 @@ class _AutoMLBase(BaseEstimator):
         _check_ensemble_name(ensemble)
         self._fit_ensemble(ensemble, time_limit)
         return self
+
+    def _check_params(self) -> None:
+        """Every constructor parameter checked before any work, each error naming the parameter."""
+        def fail(name: str, allowed: str) -> None:
+            raise ValueError(f"{name} must be {allowed}; got {getattr(self, name)!r}.")
+
+        def number(value) -> bool:
+            return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+        def integer(value) -> bool:
+            return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+        if self.time_limit is not None and not (number(self.time_limit) and 0 < self.time_limit < np.inf):
+            fail("time_limit", "a positive number of seconds, or None for no limit")
+        if self.models is not None and (isinstance(self.models, str) or not list(self.models)
+                                        or set(self.models) - set(FAMILIES)):
+            fail("models", f"None or a non-empty list of model families from {sorted(FAMILIES)}")
+        if self.ensemble != "auto" and self.ensemble not in STRATEGIES:
+            fail("ensemble", f"'auto' or one of {sorted(STRATEGIES)}")
+        if self.n_folds is not None and not (integer(self.n_folds) and self.n_folds >= 2):
+            fail("n_folds", "an integer of at least 2, or None to choose from the data")
+        if self.metric is not None and self.metric not in METRICS:
+            fail("metric", f"None or one of {sorted(METRICS)}")
+        if self.device not in DEVICES:
+            fail("device", f"one of {list(DEVICES)}")
+        if not integer(self.random_state):
+            fail("random_state", "an integer")
+        if not integer(self.verbosity) or self.verbosity < 0:
+            fail("verbosity", "0 (silent) or a positive integer")
+        if self.n_jobs is not None and not (integer(self.n_jobs) and self.n_jobs >= 1):
+            fail("n_jobs", "a positive integer, or None for every core")
+        for name in ("output_dir", "portfolio"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), (str, os.PathLike)):
+                fail(name, "a path, or None")
 
     def _n_threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
@@ -220,7 +302,8 @@ class _AutoMLBase(BaseEstimator):
 
 
 class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
-    """AutoML for classification: ``predict_proba`` columns follow ``classes_`` (the user's labels)."""
+    __doc__ = """AutoML for classification: ``predict_proba`` columns follow ``classes_`` (the user's labels).
+""" + PARAMETERS_DOC
 
     def _task(self, target: pd.Series) -> str:
         return "binary" if target.dropna().nunique() <= 2 else "multiclass"
@@ -240,7 +323,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
-    """AutoML for regression on a numeric target."""
+    __doc__ = """AutoML for regression on a numeric target.
+""" + PARAMETERS_DOC
 
     def _task(self, target: pd.Series) -> str:
         return "regression"

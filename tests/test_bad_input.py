@@ -1,4 +1,7 @@
 """Bad input gets a clear error naming the problem; recoverable oddities are handled quietly."""
+import re
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,7 +116,20 @@ def test_failing_model_is_skipped(monkeypatch):
 
 def test_bad_parameters():
     X, y = _frame()
-    with pytest.raises(ValueError, match="Unknown model families \\['nope'\\]"):
+    with pytest.raises(ValueError, match="models must be None or a non-empty list of model families"):
         AutoMLClassifier(**{**FAST, "models": ["nope"]}).fit(X, y)
     with pytest.raises(ValueError, match="Metric 'rmse' does not apply to a binary task"):
         AutoMLClassifier(**{**FAST, "metric": "rmse"}).fit(X, y)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("time_limit", -5), ("time_limit", 0), ("time_limit", "60"), ("models", "lightgbm"), ("models", []),
+    ("ensemble", "voting"), ("n_folds", 1), ("n_folds", 2.5), ("metric", "auc"), ("device", "gpu"),
+    ("random_state", None), ("verbosity", -1), ("n_jobs", 0), ("output_dir", 3), ("portfolio", ["default"]),
+])
+def test_each_bad_parameter_is_refused_at_fit_by_name_before_any_work(name, value):
+    X, y = _frame()
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=f"^{name} must be .*; got {re.escape(repr(value))}"):
+        AutoMLClassifier(**{**FAST, name: value}).fit(X, y)
+    assert time.monotonic() - start < 2
