@@ -16,7 +16,6 @@ from automl.models.base import ModelConfig, ModelTimeout, TaskInfo
 from automl.models.boosting import MAX_LEARNING_RATE, MIN_ROUNDS
 from automl.models.catboost import CatBoostModel
 from automl.models.lightgbm import LightGBMModel
-from automl.models.registry import get_family
 from automl.search import _Search
 from automl.store import ModelRecord, PredictionStore
 from automl.training import strong_first

@@ -43,6 +43,7 @@ PROBE_ROUNDS = 10
 # held-out rows and the variance of round times.
 ROUND_SAFETY = 0.7
 
+
 def thread_plan(n_threads: int, n_cells: int, parallel_folds: bool, n_folds: int) -> tuple[int, int]:
     """``(folds trained at once, threads per fold model)`` for a model given ``n_threads`` threads.
 
