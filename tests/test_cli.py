@@ -104,7 +104,7 @@ def test_report_writes_a_self_contained_page(fitted):
     (["fit", "{dir}/absent.csv", "--target", "label"], "File not found"),
     (["fit", "{dir}/train.csv", "--target", "nope"], "Column 'nope' not found"),
     (["fit", "{dir}/train.csv", "--target", "label", "--models", "nonsense", "--out", "{dir}/m2"],
-     "Unknown model families"),
+     "models must be None or a non-empty list of model families"),
     (["predict", "{dir}/absent-model", "{dir}/test.csv"], "Model folder not found"),
     (["predict", "{dir}/model", "{dir}/test.csv", "--id-column", "nope"], "Column 'nope' not found"),
     (["predict", "{dir}/model", "{dir}/test.csv", "--proba", "--out", "{dir}/x.csv", "--id-column", "age"], None),

@@ -71,8 +71,8 @@ def test_auto_is_the_default_and_reports_in_the_run_folder(mixed_classification,
     model = AutoMLClassifier(time_limit=30, output_dir=str(tmp_path / "run"), **FAST).fit(X, y)
     assert model.ensemble == "auto" and model.ensemble_name_ == "auto"
     report = model.ensemble_report()
-    assert {"strategy", "cv_score", "guard_score", "models_used", "predict_seconds_per_1k", "chosen",
-            "reason"} <= set(report.columns)
+    assert {"strategy", "cv_score", "guard_score", "honest_score", "win_probability", "evidence_needed",
+            "models_used", "predict_seconds_per_1k", "chosen", "reason"} <= set(report.columns)
     assert report["chosen"].sum() == 1
     assert (tmp_path / "run" / "ensemble_search.json").exists()
     board = model.leaderboard()
