@@ -141,7 +141,9 @@ class _AutoMLBase(BaseEstimator):
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
             self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
-            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features)
+            # The store writes each model to the run folder as it finishes: a killed fit loses nothing.
+            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features,
+                                          folder=self.run_dir_ / "store")
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
             share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
@@ -150,7 +152,6 @@ class _AutoMLBase(BaseEstimator):
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
                 seed=self.random_state, n_threads=self._n_threads(), device=self.device_)
-            self.store_.save(self.run_dir_ / "store")
             # Training that ends with time to spare has trained every configuration: the search
             # gets what is left, rather than the fit returning early.
             leftover = budget.limited and train_budget.remaining() > RESERVE_SHARE * self.time_limit

@@ -2,10 +2,16 @@
 
 Ensemble strategies read only this store, so they can be searched and re-run without
 retraining any base model.
+
+A store given a folder writes itself as it grows, so a fit killed at any moment leaves a folder
+that ``PredictionStore.load`` reads with every model that had finished: the targets, fold plan and
+features first, then per model its OOF predictions (to a temporary name, then renamed) and only
+then one line of ``models.jsonl``. A line that a kill cut short is ignored.
 """
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +39,7 @@ class PredictionStore:
     """
 
     def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray,
-                 features: EncodedTable | None = None):
+                 features: EncodedTable | None = None, folder: str | Path | None = None):
         self.features = features
         self.y = np.asarray(y)
         self.task = task
@@ -42,12 +48,18 @@ class PredictionStore:
         self.records: list[ModelRecord] = []
         self._oof: list[np.ndarray] = []
         self._stacked: np.ndarray | None = None  # ``oof`` built once per set of models
+        self.folder = None if folder is None else Path(folder)
+        if self.folder is not None:
+            self._write_header(self.folder)
 
     def add(self, record: ModelRecord, oof: np.ndarray) -> None:
         if oof.shape[0] != len(self.y):
             raise ValueError(f"OOF predictions have {oof.shape[0]} rows; the store has {len(self.y)}.")
+        oof = np.asarray(oof, dtype=np.float32)
+        if self.folder is not None:
+            self._write_model(self.folder, len(self.records), record, oof)
         self.records.append(record)
-        self._oof.append(np.asarray(oof, dtype=np.float32))
+        self._oof.append(oof)
         self._stacked = None
 
     def __len__(self) -> int:
@@ -71,35 +83,72 @@ class PredictionStore:
         return self._stacked
 
     def __getstate__(self) -> dict:
-        # The stacked copy is a cache: pickling it would double a saved model's size.
-        return {**self.__dict__, "_stacked": None}
+        # The stacked copy is a cache: pickling it would double a saved model's size. A copy
+        # writes nowhere: its folder belongs to the fit that made it.
+        return {**self.__dict__, "_stacked": None, "folder": None}
 
     def save(self, folder: str | Path) -> None:
+        """Writes the whole store to ``folder`` (a store with a folder of its own is already there)."""
         folder = Path(folder)
+        self._write_header(folder)
+        for j, (record, oof) in enumerate(zip(self.records, self._oof)):
+            self._write_model(folder, j, record, oof)
+
+    def _write_header(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / "oof.npy", self.oof)
+        (folder / "oof").mkdir(exist_ok=True)
+        (folder / MODELS_INDEX).write_text("")
         np.save(folder / "y.npy", self.y)
         np.save(folder / "fold_of.npy", self.fold_of)
-        meta = {"task": self.task, "metric": self.metric, "models": [asdict(r) for r in self.records]}
+        meta = {"task": self.task, "metric": self.metric}
         if self.features is not None:
             np.save(folder / "features_numeric.npy", self.features.numeric)
             np.save(folder / "features_categorical.npy", self.features.categorical)
             meta["features"] = {"numeric_names": self.features.numeric_names,
                                 "categorical_names": self.features.categorical_names,
                                 "cardinalities": self.features.cardinalities}
-        (folder / "models.json").write_text(json.dumps(meta, indent=1))
+        _write_atomic(folder / "store.json", json.dumps(meta, indent=1).encode())
+
+    @staticmethod
+    def _write_model(folder: Path, j: int, record: ModelRecord, oof: np.ndarray) -> None:
+        """The model's predictions first, then its index line: a line always has its file."""
+        name = f"{j:04d}.npy"
+        temporary = folder / "oof" / f".{name}.tmp"
+        with open(temporary, "wb") as f:
+            np.save(f, oof)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, folder / "oof" / name)
+        with open(folder / MODELS_INDEX, "a") as f:
+            f.write(json.dumps({**asdict(record), "file": name}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
     @classmethod
     def load(cls, folder: str | Path) -> "PredictionStore":
+        """The store in ``folder``, with every model whose index line was written in full."""
         folder = Path(folder)
-        meta = json.loads((folder / "models.json").read_text())
+        meta = json.loads((folder / "store.json").read_text())
         features = None
         if "features" in meta:
             features = EncodedTable(np.load(folder / "features_numeric.npy"),
                                     np.load(folder / "features_categorical.npy"), **meta["features"])
         store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],
-                    np.load(folder / "fold_of.npy"), features)
-        oof = np.load(folder / "oof.npy")
-        for record, predictions in zip(meta["models"], oof):
-            store.add(ModelRecord(**record), predictions)
+                    np.load(folder / "fold_of.npy", allow_pickle=False), features)
+        for line in (folder / MODELS_INDEX).read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # the last line of a killed fit
+                continue
+            oof = np.load(folder / "oof" / entry.pop("file"), allow_pickle=False)
+            store.add(ModelRecord(**entry), oof)
         return store
+
+
+MODELS_INDEX = "models.jsonl"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
