@@ -269,7 +269,7 @@ class _AutoMLBase(BaseEstimator):
     def leaderboard(self) -> pd.DataFrame:
         """One row per trained model: OOF score, times, and its weight in the ensemble."""
         self._check_fitted()
-        weights = getattr(self.ensemble_, "weights_", None)
+        weights = self.ensemble_.model_weights()
         rows = [{
             "model": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
             "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,

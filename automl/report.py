@@ -88,7 +88,7 @@ def _leaderboard_table(board: pd.DataFrame, metric: str) -> str:
 
 def _ensemble(est) -> str:
     names = est.store_.names
-    weights = getattr(est.ensemble_, "weights_", None)
+    weights = est.ensemble_.model_weights()
     if weights is not None:
         order = [j for j in np.argsort(-weights) if weights[j] > 0]
         chart = plots.bars([names[j] for j in order], [float(weights[j]) for j in order], "weight in the ensemble")

@@ -61,6 +61,11 @@ class EnsembleStrategy(ABC):
         """A short human-readable summary for reports."""
         return f"{self.name} of {len(self.used_models)} models"
 
+    def model_weights(self) -> np.ndarray | None:
+        """Each model's weight in the ensemble, or None for strategies whose combination depends on
+        the row (stacking, dynamic selection)."""
+        return None
+
 
 class WeightedEnsemble(EnsembleStrategy):
     """An ensemble that is a weighted mean of its members' predictions (``weights_`` sums to 1)."""
@@ -74,6 +79,9 @@ class WeightedEnsemble(EnsembleStrategy):
     @property
     def used_models(self) -> np.ndarray:
         return np.flatnonzero(self.weights_ > 0)
+
+    def model_weights(self) -> np.ndarray:
+        return self.weights_
 
 
 def counts_to_weights(counts: np.ndarray) -> np.ndarray:

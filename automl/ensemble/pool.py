@@ -44,10 +44,9 @@ class Pooled(EnsembleStrategy):
     def used_models(self) -> np.ndarray:
         return self.pool[self.strategy.used_models]
 
-    @property
-    def weights_(self) -> np.ndarray | None:
+    def model_weights(self) -> np.ndarray | None:
         """Store-length weights of a weighted ensemble (None for row-dependent strategies)."""
-        inner = getattr(self.strategy, "weights_", None)
+        inner = self.strategy.model_weights()
         if inner is None:
             return None
         weights = np.zeros(self.n_models_)

@@ -20,7 +20,7 @@ from ..data.encoder import EncodedTable
 from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
-from ..validation import FoldPlan
+from ..validation import DEFAULT_FOLDS, FoldPlan
 from .base import EnsembleStrategy
 from .greedy import GreedyEnsemble
 
@@ -56,7 +56,7 @@ class StackingEnsemble(EnsembleStrategy):
 
     def fit(self, predictions, y, features=None, *, fold_of=None, budget=None, **store_info):
         budget = budget or TimeBudget(None)
-        fold_of = FoldPlan.make(y, 8, self.task, self.seed).fold_of if fold_of is None else fold_of
+        fold_of = FoldPlan.make(y, DEFAULT_FOLDS, self.task, self.seed).fold_of if fold_of is None else fold_of
         self.n_base_ = len(predictions)
         self.layers_: list[list[BaggedModel]] = []
         self.guard_losses_ = None
