@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from .budget import TimeBudget
 from .ensemble import STRATEGIES
@@ -41,6 +41,7 @@ from .ensemble.pool import Pooled, select_pool
 from .ensemble.stacking import StackingEnsemble
 from .metrics import Metric
 from .store import PredictionStore
+from .validation import can_stratify, kfold
 
 log = logging.getLogger("automl")
 
@@ -100,13 +101,12 @@ class _Search:
         self.task, self.y, self.oof = store.task, store.y, store.oof
         self.families = [r.family for r in store.records]
         rows = np.arange(len(self.y))
-        stratify = self.y if self.task != "regression" and np.bincount(self.y).min() >= 2 else None
+        stratify = self.y if can_stratify(self.y, self.task) else None
         self.study_rows, self.guard_rows = (np.sort(part) for part in train_test_split(
             rows, test_size=GUARD_SHARE, random_state=seed, stratify=stratify))
         y_study = self.y[self.study_rows]
-        splitter = StratifiedKFold if stratify is not None and np.bincount(y_study).min() >= INNER_FOLDS else KFold
-        self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in splitter(
-            INNER_FOLDS, shuffle=True, random_state=seed).split(y_study, y_study)]
+        self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in kfold(
+            y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]
         self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
         self.cross_fitted: dict[str, np.ndarray] = {}  # each strategy's best trial's held-out predictions

@@ -19,15 +19,10 @@ class FoldPlan:
     @classmethod
     def make(cls, y: np.ndarray, n_folds: int, task: str, seed: int) -> "FoldPlan":
         n_folds = max(2, min(n_folds, len(y)))
-        if task != "regression":
-            smallest_class = np.bincount(y).min()
-            n_folds = max(2, min(n_folds, smallest_class)) if smallest_class >= 2 else n_folds
-            splitter = StratifiedKFold(n_folds, shuffle=True, random_state=seed) if smallest_class >= 2 \
-                else KFold(n_folds, shuffle=True, random_state=seed)
-        else:
-            splitter = KFold(n_folds, shuffle=True, random_state=seed)
+        if can_stratify(y, task):  # no more folds than the smallest class has rows
+            n_folds = max(2, min(n_folds, int(np.bincount(y).min())))
         fold_of = np.empty(len(y), dtype=np.int32)
-        for k, (_, held_out) in enumerate(splitter.split(np.zeros(len(y)), y)):
+        for k, (_, held_out) in enumerate(kfold(y, n_folds, task, seed).split(np.zeros(len(y)), y)):
             fold_of[held_out] = k
         return cls(fold_of, n_folds)
 
@@ -64,10 +59,21 @@ def default_n_folds(n_rows: int, n_features: int, time_limit: float | None, n_cl
     return DEFAULT_FOLDS
 
 
+def can_stratify(y: np.ndarray, task: str, rows_per_class: int = 2) -> bool:
+    """Whether a split can keep every class's share: each class has ``rows_per_class`` rows."""
+    return task != "regression" and int(np.bincount(y).min()) >= rows_per_class
+
+
+def kfold(y: np.ndarray, n_folds: int, task: str, seed: int):
+    """Stratified k-fold when every class has a row for each fold, else plain k-fold (shuffled)."""
+    splitter = StratifiedKFold if can_stratify(y, task, n_folds) else KFold
+    return splitter(n_folds, shuffle=True, random_state=seed)
+
+
 def inner_split(y: np.ndarray, task: str, seed: int, fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Fit rows and early-stopping rows drawn from a fold's training rows (never its held-out rows)."""
     rows = np.arange(len(y))
     n_val = max(1, int(round(fraction * len(y))))
-    stratify = y if task != "regression" and np.bincount(y).min() >= 2 and n_val >= len(np.unique(y)) else None
+    stratify = y if can_stratify(y, task) and n_val >= len(np.unique(y)) else None
     fit_rows, val_rows = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
     return np.sort(fit_rows), np.sort(val_rows)
