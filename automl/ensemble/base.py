@@ -84,6 +84,13 @@ class WeightedEnsemble(EnsembleStrategy):
         return self.weights_
 
 
+def prediction_columns(predictions: np.ndarray) -> np.ndarray:
+    """[n_models, n_rows, n_outputs] predictions as one row of features per row, (model, output)
+    by (model, output); a binary task's first column is left out (it is one minus the second)."""
+    outputs = predictions[:, :, 1:] if predictions.shape[2] == 2 else predictions
+    return outputs.transpose(1, 0, 2).reshape(predictions.shape[1], -1)
+
+
 def counts_to_weights(counts: np.ndarray) -> np.ndarray:
     """GES-style count vector (how often each model was picked) -> weights that sum to 1."""
     counts = np.asarray(counts, dtype=np.float64)

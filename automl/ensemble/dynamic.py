@@ -18,7 +18,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ..data.views import LinearView
 from ..metrics import Metric
-from .base import EnsembleStrategy
+from .base import EnsembleStrategy, prediction_columns
 
 METHODS = ("knora_e", "knora_u")
 SPACES = ("features", "predictions")
@@ -73,8 +73,7 @@ class DynamicSelection(EnsembleStrategy):
     def _points(self, predictions, features) -> np.ndarray:
         if self.space_ == "features":
             return self.view_.transform(features)
-        outputs = predictions[:, :, 1:] if predictions.shape[2] == 2 else predictions
-        return outputs.transpose(1, 0, 2).reshape(predictions.shape[1], -1)
+        return prediction_columns(predictions)
 
     def _combine(self, predictions: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
         """The per-row weighted mean of the models' predictions, weights from the neighbours."""

@@ -21,7 +21,7 @@ from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
 from ..validation import DEFAULT_FOLDS, FoldPlan
-from .base import EnsembleStrategy
+from .base import EnsembleStrategy, prediction_columns
 from .greedy import GreedyEnsemble
 
 log = logging.getLogger("automl")
@@ -149,8 +149,7 @@ class StackingEnsemble(EnsembleStrategy):
 
 def _stacked_table(features: EncodedTable | None, predictions: np.ndarray) -> EncodedTable:
     """The original features plus one numeric column per (model, output) of ``predictions``."""
-    outputs = predictions[:, :, 1:] if predictions.shape[2] == 2 else predictions  # binary: one column
-    extra = outputs.transpose(1, 0, 2).reshape(predictions.shape[1], -1).astype(np.float32)
+    extra = prediction_columns(predictions).astype(np.float32)
     names = [f"layer_input_{j}" for j in range(extra.shape[1])]
     if features is None:
         return EncodedTable(extra, np.zeros((len(extra), 0), dtype=np.int32), names, [], [])
