@@ -66,6 +66,13 @@ def main() -> None:
     ap.add_argument("--peers", type=Path, help="CSV with catboost_default rows")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    provenance = []
+    for side, path in (("before", args.before), ("after", args.after)):
+        raw = load([path])
+        commits = sorted({r["commit"] for r in raw})
+        dates = sorted(r["started_at"][:16] for r in raw)
+        provenance.append(f"- {side}: commit {', '.join(commits)}; {dates[0]} to {dates[-1]}; "
+                          f"{raw[0]['cores']} cores, GPU {raw[0]['gpu']}; {raw[0]['versions']}")
     before, after = summarize(load([args.before])), summarize(load([args.after]))
     catboost = {}
     if args.peers:
@@ -76,7 +83,7 @@ def main() -> None:
              f"Before: `{args.before.name}`, after: `{args.after.name}`; catboost_default from "
              f"`{args.peers.name if args.peers else '-'}` (no time limit). Test metric on the BENCHMARK.md split "
              "(seed 0); ROC AUC higher is better, log loss and RMSE lower. `no GBDT`: the fit trained no "
-             "LightGBM, XGBoost or CatBoost model.", "",
+             "LightGBM, XGBoost or CatBoost model.", "", *provenance, "",
              "| dataset | limit s | metric | before | after | catboost_default | before fit/limit | after fit/limit |",
              "|---|---|---|---|---|---|---|---|"]
 
