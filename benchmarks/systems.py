@@ -98,15 +98,42 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     out.notes["best_model"] = board["model"].iloc[0]
     out.notes["best_model_oof"] = float(board.iloc[0][f"oof_{model.metric_}"])
     out.alternatives["best_model"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task)
+    # Each OOF row comes from one fold copy, each test row from the mean of all copies, and a single
+    # model gains more from that mean than an ensemble does. Test predictions from the first copy of
+    # every model compare like with like: notes["test_best_model_one_copy"], "test_ensemble_one_copy".
+    out.alternatives["best_model_one_copy"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task,
+                                                                       one_copy=True)
+    out.alternatives["ensemble_one_copy"] = _ensemble_one_copy(model, X_test, task)
     return out
 
 
-def _single_model_prediction(model, name: str, X_test, task) -> Prediction:
-    """What one bagged model of a fitted automl estimator predicts for X_test (its internals)."""
-    raw = model.models_[name].predict(model.encoder_.transform(X_test[list(model.feature_names_in_)]))
+def _encoded(model, X_test):
+    return model.encoder_.transform(X_test[list(model.feature_names_in_)])
+
+
+def _copy_predict(model, name: str, features, one_copy: bool):
+    bag = model.models_[name]
+    return bag.models_[0].predict(features) if one_copy else bag.predict(features)
+
+
+def _as_prediction(model, raw, task) -> Prediction:
     if task == "regression":
         return Prediction(0.0, 0.0, raw[:, 0])
     return Prediction(0.0, 0.0, model.classes_[raw.argmax(axis=1)], raw, list(model.classes_))
+
+
+def _single_model_prediction(model, name: str, X_test, task, one_copy: bool = False) -> Prediction:
+    """What one bagged model of a fitted automl estimator predicts for X_test (its internals)."""
+    return _as_prediction(model, _copy_predict(model, name, _encoded(model, X_test), one_copy), task)
+
+
+def _ensemble_one_copy(model, X_test, task) -> Prediction:
+    """The chosen ensemble fed with the first fold copy of each member instead of the bag's mean."""
+    features, names = _encoded(model, X_test), model.store_.names
+    predictions = np.zeros((len(names), len(X_test), model.store_.n_outputs), dtype=np.float32)
+    for j in model.ensemble_.used_models:
+        predictions[j] = _copy_predict(model, names[j], features, one_copy=True)
+    return _as_prediction(model, model.ensemble_.predict(predictions, features), task)
 
 
 def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
