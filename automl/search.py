@@ -109,7 +109,9 @@ class _Search:
             y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]
         self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
-        self.cross_fitted: dict[str, np.ndarray] = {}  # each strategy's best trial's held-out predictions
+        # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
+        # cross-validated loss and held-out predictions.
+        self.cross_fitted: dict[str, tuple[float, np.ndarray]] = {}
         too_costly = {"stacking": self.oof.size > MAX_STACKING_CELLS, "des": len(self.y) > MAX_DES_ROWS}
         self.strategies = [name for name in SEARCHED if not too_costly.get(name, False)]
         self.trace: list[dict] = []
@@ -165,9 +167,8 @@ class _Search:
         finally:
             entry["seconds"] = time.perf_counter() - start
         entry["cv_loss"] = float(np.mean(entry["fold_losses"]))
-        best_so_far = min((e["cv_loss"] for e in self.trace if e["strategy"] == name and "cv_loss" in e))
-        if entry["cv_loss"] <= best_so_far:
-            self.cross_fitted[name] = cross_fitted
+        if entry["cv_loss"] < self.cross_fitted.get(name, (np.inf,))[0]:
+            self.cross_fitted[name] = (entry["cv_loss"], cross_fitted)
         return entry["cv_loss"]
 
     def _suggest(self, trial: optuna.Trial) -> tuple[str, dict, np.ndarray]:
@@ -232,7 +233,7 @@ class _Search:
         honest, rows = {}, {}
         for name, entry in best_of.items():
             guarded, seconds_per_1k, n_used = self._guard_predictions(entry, budget)
-            honest[name] = self.cross_fitted[name].copy()
+            honest[name] = self.cross_fitted[name][1].copy()
             honest[name][self.guard_rows] = guarded
             rows[name] = {"strategy": name, "trial": entry["trial"], "params": entry["params"],
                           "pool_size": len(entry["pool"]), "cv_score": self._score(entry["cv_loss"]),

@@ -10,6 +10,7 @@ then one line of ``models.jsonl``. A line that a kill cut short is ignored.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from .data.encoder import EncodedTable
+
+MODELS_INDEX = "models.jsonl"  # one JSON line per finished model, written after its predictions
 
 
 @dataclass
@@ -112,13 +115,9 @@ class PredictionStore:
     @staticmethod
     def _write_model(folder: Path, j: int, record: ModelRecord, oof: np.ndarray) -> None:
         """The model's predictions first, then its index line: a line always has its file."""
-        name = f"{j:04d}.npy"
-        temporary = folder / "oof" / f".{name}.tmp"
-        with open(temporary, "wb") as f:
-            np.save(f, oof)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, folder / "oof" / name)
+        name, buffer = f"{j:04d}.npy", io.BytesIO()
+        np.save(buffer, oof)
+        _write_atomic(folder / "oof" / name, buffer.getvalue())
         with open(folder / MODELS_INDEX, "a") as f:
             f.write(json.dumps({**asdict(record), "file": name}) + "\n")
             f.flush()
@@ -145,10 +144,11 @@ class PredictionStore:
         return store
 
 
-MODELS_INDEX = "models.jsonl"
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
+    """``data`` on disk under a temporary name, then renamed: ``path`` is whole or absent."""
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
+    with open(temporary, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(temporary, path)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from automl.portfolio import load_portfolio
-from automl.portfolio.candidates import build, load_candidates
+from automl.portfolio.candidates import build
 from automl.portfolio.__main__ import main
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error
 
@@ -30,7 +30,7 @@ def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, conf
 
 def test_shipped_portfolios_and_the_candidate_pool_are_valid():
     assert len(load_portfolio("default")) >= 10
-    pool = load_candidates()
+    pool = load_portfolio("candidates")
     families = {c.family for c in pool}
     assert len(pool) >= 40 and {"lightgbm", "xgboost", "catboost", "tabm"} <= families
     assert len({c.name for c in pool}) == len(pool)

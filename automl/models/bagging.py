@@ -84,8 +84,7 @@ class BaggedModel:
         """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
         probe_params = {**self.config.params, "max_rounds": PROBE_ROUNDS}
-        probe = self._fit_fold(family, 0, *plan.split(0), X, y, budget, threads, probe_params, predict=False)[0]
-        rounds = probe.rounds_
+        rounds = self._train_copy(family, 0, plan.split(0)[0], X, y, budget, threads, probe_params).rounds_
         probe_rows = len(y) * (plan.n_folds - 1) / plan.n_folds
 
         def affordable_rounds(copies: int) -> float:
@@ -142,8 +141,16 @@ class BaggedModel:
         return oof
 
     def _fit_fold(self, family, k: int, train: np.ndarray, held_out: np.ndarray, X: EncodedTable, y: np.ndarray,
-                  budget: TimeBudget, threads: int, params: dict, predict: bool = True):
+                  budget: TimeBudget, threads: int, params: dict):
         """Trains fold ``k``'s copy; returns it with its held-out rows, their predictions and predict seconds."""
+        model = self._train_copy(family, k, train, X, y, budget, threads, params)
+        t = time.perf_counter()
+        prediction = model.predict(X.take(held_out))
+        return model, held_out, prediction, time.perf_counter() - t
+
+    def _train_copy(self, family, k: int, train: np.ndarray, X: EncodedTable, y: np.ndarray, budget: TimeBudget,
+                    threads: int, params: dict) -> Model:
+        """Fold ``k``'s copy trained on ``train`` (early-stopping on an inner split of it)."""
         model = family(params, self.info, seed=self.seed + k, n_threads=threads, device=self.device)
         if family.uses_validation:
             fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
@@ -151,11 +158,7 @@ class BaggedModel:
                       budget=budget)
         else:
             model.fit(X.take(train), y[train], budget=budget)
-        if not predict:
-            return model, held_out, None, 0.0
-        t = time.perf_counter()
-        prediction = model.predict(X.take(held_out))
-        return model, held_out, prediction, time.perf_counter() - t
+        return model
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         """The mean of the fold copies' predictions."""

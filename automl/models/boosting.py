@@ -20,8 +20,6 @@ import numpy as np
 from ..budget import TimeBudget
 from .base import Model, Patience
 
-# Our options, not the libraries': popped before the parameters reach them.
-ROUND_OPTIONS = ("max_rounds", "patience")
 # Above this rate the trees of the first rounds overfit their residuals: adaptation stops here
 # and cuts rounds instead.
 MAX_LEARNING_RATE = 0.3
@@ -67,8 +65,9 @@ class Rounds:
 
 
 class BoostedModel(Model):
-    """Base of the boosting families: ``fit`` starts with ``self._setup(budget)``, its callback
-    calls ``self.rounds_.after(iteration, val_loss)``, and ``predict`` uses ``best_iteration``."""
+    """Base of the boosting families: ``fit`` starts with ``self._setup(y, y_val, budget)``, its
+    callback calls ``self.rounds_.after(iteration, val_loss)``, and ``predict`` uses
+    ``self.rounds_.best_iteration``."""
 
     uses_validation = True
     anytime = True
@@ -78,7 +77,8 @@ class BoostedModel(Model):
     learning_mass: ClassVar[float]
 
     def _setup(self, y: np.ndarray, y_val: np.ndarray, budget: TimeBudget | None) -> tuple[dict, int]:
-        """The library's parameters and the round cap; starts the round bookkeeping."""
+        """The library's parameters (our ``max_rounds`` and ``patience`` taken out) and the round
+        cap; starts the round bookkeeping."""
         params = {**self.defaults, **self.params}
         max_rounds, patience = int(params.pop("max_rounds")), int(params.pop("patience"))
         self.rounds_ = Rounds(patience, budget)

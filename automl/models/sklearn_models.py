@@ -34,14 +34,13 @@ class _Forest(Model):
                                 random_state=self.seed)
         matrix, chunk = self._matrix(X), FIRST_CHUNK
         while self.model_.n_estimators < n_trees:
-            start = time.perf_counter()
-            self.model_.n_estimators = min(n_trees, self.model_.n_estimators + chunk)
-            grown = self.model_.n_estimators - len(getattr(self.model_, "estimators_", []))
+            start, before = time.perf_counter(), self.model_.n_estimators
+            self.model_.n_estimators = min(n_trees, before + chunk)
             self.model_.fit(matrix, y)
             if budget is None or not budget.limited:
                 chunk = TREES_PER_CHUNK
                 continue
-            per_tree = (time.perf_counter() - start) / max(grown, 1)
+            per_tree = (time.perf_counter() - start) / (self.model_.n_estimators - before)
             chunk = min(TREES_PER_CHUNK, int(budget.remaining() / per_tree))
             if chunk < 1:
                 break

@@ -1,7 +1,7 @@
 """The candidate pool a portfolio is learned from: per family, the published configurations and
 seeded samples from its search space (both in ``portfolios/spaces.json``), under stable names
 (``lightgbm_000`` is the family's defaults). Written to ``portfolios/candidates.json`` by
-``python -m automl.portfolio candidates``.
+``python -m automl.portfolio candidates``; read like any portfolio, ``load_portfolio("candidates")``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from . import parse_configs
-from ..models.base import ModelConfig
 
 PORTFOLIOS = Path(__file__).resolve().parents[2] / "portfolios"
 
@@ -48,10 +47,6 @@ def build(spaces: dict) -> list[dict]:
                             "source": config["source"]})
     parse_configs(entries, source="candidates")  # every name and hyperparameter checked
     return entries
-
-
-def load_candidates(path: Path = PORTFOLIOS / "candidates.json") -> list[ModelConfig]:
-    return parse_configs(json.loads(Path(path).read_text())["configs"], source=str(path))
 
 
 def write(out: Path = PORTFOLIOS / "candidates.json") -> list[dict]:

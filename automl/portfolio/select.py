@@ -12,7 +12,9 @@ configurations that pay most per second; ties go to the candidate better on its 
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -90,9 +92,6 @@ def mean_error(results: list[DatasetResults], members: list[int], scorer: str = 
 def load_results(folder, names: list[str]) -> list[DatasetResults]:
     """The evaluation of candidates ``names`` from ``evaluate``'s folder: one DatasetResults per
     dataset on which every one of them finished."""
-    import csv
-    from pathlib import Path
-
     folder = Path(folder)
     rows: dict[str, dict[str, dict]] = {}
     for row in csv.DictReader(open(folder / "results.csv")):
