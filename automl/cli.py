@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pandas as pd
 from .data.io import read_table
 from .data.target import TASKS, infer_task
 from .device import DEVICES
-from .persistence import INFO_FILE, load, versions
+from .persistence import MANIFEST, versions
 from .progress import show_progress
 
 DEFAULT_MODEL_DIR = "automl-model"
@@ -42,18 +44,30 @@ def fit(args: argparse.Namespace) -> None:
     task = args.task or infer_task(frame[args.target])
     _check_task(task, frame[args.target])
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (out / INFO_FILE).exists():
+    if args.resume and args.no_run:
+        raise UsageError("--resume continues the run kept in --out; it cannot go with --no-run.")
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists() and not (out / "store").is_dir():
         raise UsageError(f"{out} exists and is not an automl model folder; choose another --out.")
+    if args.resume and not (out / "store").is_dir():
+        raise UsageError(f"--resume: {out} holds no run to continue.")
     estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
     # --ensemble left out keeps the estimator's own default strategy.
     chosen = {"ensemble": args.ensemble} if args.ensemble else {}
+    # The run goes straight into --out (each model written as it finishes, so a killed fit can be
+    # resumed); with --no-run it goes to a temporary folder and only the predictor is kept.
+    run = Path(tempfile.mkdtemp(prefix="automl-run-")) if args.no_run else out
     estimator = estimator_class(
         time_limit=args.time_limit, models=args.models.split(",") if args.models else None,
         metric=args.metric, device=args.device, random_state=args.seed, verbosity=0 if args.quiet else 1,
-        output_dir=str(out), **chosen)
-    with show_progress(args.quiet, args.time_limit):
-        estimator.fit(frame, y=args.target)
-    estimator.save(out)
+        output_dir=str(run), **chosen)
+    try:
+        with show_progress(args.quiet, args.time_limit):
+            estimator.fit(frame, y=args.target, resume=args.resume)
+        if args.no_run:
+            estimator.save(out)
+    finally:
+        if args.no_run:
+            shutil.rmtree(run, ignore_errors=True)
     (out / COLUMNS_FILE).write_text(json.dumps({"target": args.target, "id_column": args.id_column}))
     if not args.quiet:
         print(_format_board(estimator.leaderboard().head(10)))
@@ -91,7 +105,7 @@ def leaderboard(args: argparse.Namespace) -> None:
 
 def info(args: argparse.Namespace) -> None:
     estimator, columns = _load_model(args.model_dir)
-    saved = json.loads((Path(args.model_dir) / INFO_FILE).read_text()).get("versions", {})
+    saved = json.loads((Path(args.model_dir) / MANIFEST).read_text()).get("versions", {})
     schema = estimator.encoder_.schema_
     lines = [
         f"model      {type(estimator).__name__}, task {estimator.task_}",
@@ -106,7 +120,7 @@ def info(args: argparse.Namespace) -> None:
                       if columns.get("id_column") else ""))
     limit = f" of a {estimator.time_limit:g}s limit" if estimator.time_limit else ""
     lines.append(f"time used  {estimator.fit_seconds_:.1f}s{limit}, "
-                 f"{len(estimator.store_)} models trained on {len(estimator.store_.y)} rows")
+                 f"{len(estimator.records_)} models trained on {estimator.n_rows_} rows")
     lines.append(f"features   {len(estimator.feature_names_in_)} columns, {len(schema.kinds)} used:")
     width = max(len(str(c)) for c in estimator.feature_names_in_)
     lines += [f"  {name:<{width}}  {kind}" for name, kind in schema.kinds.items()]
@@ -134,6 +148,8 @@ def _load_model(model_dir: str):
     folder = Path(model_dir)
     if not folder.is_dir():
         raise UsageError(f"Model folder not found: {folder}")
+    from .estimator import load
+
     estimator = load(folder)
     columns_file = folder / COLUMNS_FILE
     columns = json.loads(columns_file.read_text()) if columns_file.exists() else {}
@@ -195,7 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--id-column", metavar="COL", help="a row id: excluded from the features, "
                                                          "written beside the predictions")
     sub.add_argument("--out", default=DEFAULT_MODEL_DIR, metavar="DIR",
-                     help=f"model folder to write (default: {DEFAULT_MODEL_DIR})")
+                     help=f"model folder to write (default: {DEFAULT_MODEL_DIR}); it keeps the run (every model "
+                          "and its OOF predictions) for re-ensembling and --resume")
+    sub.add_argument("--no-run", action="store_true",
+                     help="keep only what predicting needs (the models the ensemble uses): a smaller folder")
+    sub.add_argument("--resume", action="store_true",
+                     help="continue the run in --out (e.g. a fit that was killed): finished models are kept")
     sub.add_argument("--device", choices=DEVICES, default="auto")
     sub.add_argument("--seed", type=int, default=0, metavar="N")
     sub.add_argument("--quiet", action="store_true", help="print nothing but errors")

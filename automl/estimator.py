@@ -5,11 +5,15 @@ ensemble on the stored predictions. predict: encode → run the ensemble's membe
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import shutil
 import tempfile
 import warnings
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +26,15 @@ from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame, split_target
 from .data.target import LabelCodec, clean_target
 from .device import DEVICES, resolve_device
-from .ensemble import STRATEGIES, get_strategy
+from .ensemble import STRATEGIES, get_strategy, strategy_from_state
 from .metrics import METRICS, get_metric
+from .models.bagging import BaggedModel
 from .models.base import TaskInfo
 from .models.registry import FAMILIES
+from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
 from .portfolio import load_portfolio
 from .search import DEFAULT_N_TRIALS, search_ensemble
-from .store import PredictionStore
+from .store import ModelRecord, PredictionStore
 from .training import train_portfolio
 from .validation import FoldPlan, default_n_folds
 
@@ -44,6 +50,8 @@ SAVE_SECONDS = 1.0
 # When every configuration is trained before the training budget ends, the search gets all the
 # time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
 LEFTOVER_TRIALS = 200
+# A run / model folder: the estimator's state, one folder per trained model, the prediction store.
+ESTIMATOR, MODELS_DIR, STORE_DIR, SEARCH_TRACE = "estimator", "models", "store", "ensemble_search.json"
 
 
 PARAMETERS_DOC = """
@@ -113,8 +121,15 @@ class _AutoMLBase(BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None):
-        """Trains the portfolio within ``time_limit`` seconds and ensembles it. ``y`` may name a column of X."""
+    def fit(self, X, y=None, resume: bool = False):
+        """Trains the portfolio within ``time_limit`` seconds and ensembles it. ``y`` may name a column of X.
+
+        ``resume=True`` continues the run in ``output_dir`` (a fit that was killed, or one to extend
+        with more time): models that finished there with the same configuration on the same data
+        are kept, the rest are trained; data that differ are refused.
+        """
+        if resume and self.output_dir is None:
+            raise ValueError("resume=True needs output_dir: the run folder to continue.")
         self._check_params()
         budget = TimeBudget(self.time_limit)
         with _logging(self.verbosity):
@@ -141,9 +156,9 @@ class _AutoMLBase(BaseEstimator):
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
             self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
-            # The store writes each model to the run folder as it finishes: a killed fit loses nothing.
-            self.store_ = PredictionStore(y_enc, task, self.metric_, plan.fold_of, features,
-                                          folder=self.run_dir_ / "store")
+            # Each model is written to the run folder as it finishes: a killed fit loses nothing.
+            fingerprint = data_fingerprint(features, y_enc, plan.fold_of, task, self.metric_)
+            self.store_, done = self._open_run(y_enc, task, plan, features, fingerprint, configs, resume)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
             share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
@@ -151,7 +166,10 @@ class _AutoMLBase(BaseEstimator):
             train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
-                seed=self.random_state, n_threads=self._n_threads(), device=self.device_)
+                seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
+                models_dir=self.run_dir_ / MODELS_DIR, done=done)
+            self.records_ = list(self.store_.records)
+            self.n_rows_ = len(y_enc)
             # Training that ends with time to spare has trained every configuration: the search
             # gets what is left, rather than the fit returning early.
             leftover = budget.limited and train_budget.remaining() > RESERVE_SHARE * self.time_limit
@@ -162,8 +180,12 @@ class _AutoMLBase(BaseEstimator):
                 search_seconds = max(0.0, budget.remaining() - SAVE_SECONDS)
             else:
                 search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
+            log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
+                     f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
             trials = self._fit_ensemble(self.ensemble, search_seconds, n_trials)
             self.fit_seconds_ = budget.elapsed()
+            if self.output_dir is not None:  # the run folder becomes a model folder, with its run
+                self.save(self.run_dir_, include_run=True)
             log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
                      len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
             if budget.limited and budget.remaining() > RESERVE_SHARE * self.time_limit + RESERVE_SECONDS:
@@ -173,6 +195,31 @@ class _AutoMLBase(BaseEstimator):
                          budget.remaining(), len(configs), search)
         return self
 
+    def _open_run(self, y_enc, task, plan, features, fingerprint: str, configs, resume: bool):
+        """The prediction store of this fit, writing to the run folder, and the models kept from an
+        earlier run of it (``resume``): those whose configuration and data match."""
+        run, done = self.run_dir_, {}
+        for stale in (MANIFEST, f"{ESTIMATOR}.json"):  # the folder is a model again only when this fit ends
+            (run / stale).unlink(missing_ok=True)
+        if resume and (run / STORE_DIR / "store.json").exists():
+            store = PredictionStore.load(run / STORE_DIR)
+            if store.fingerprint != fingerprint:
+                raise ValueError(f"resume: the run in {run} was made from other data or settings (table, target, "
+                                 "folds, task or metric differ); use another output_dir, or resume=False to start over.")
+            wanted = {c.name: c for c in configs}
+            for name in store.names:
+                saved = BaggedModel.saved_config(run / MODELS_DIR / name)
+                config = wanted.get(name)
+                if saved is not None and config is not None and _same_config(saved, config):
+                    done[name] = BaggedModel.load(run / MODELS_DIR / name)
+            store.retain(list(done))
+            store.attach(run / STORE_DIR)
+            log.info("Resuming the run in %s: %d finished models kept.", run, len(done))
+            return store, done
+        shutil.rmtree(run / MODELS_DIR, ignore_errors=True)
+        return PredictionStore(y_enc, task, self.metric_, plan.fold_of, features, folder=run / STORE_DIR,
+                               fingerprint=fingerprint), done
+
     def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SEARCH_SECONDS):
         """Re-runs only the ensemble step on the stored OOF predictions; returns self.
 
@@ -180,6 +227,10 @@ class _AutoMLBase(BaseEstimator):
         """
         self._check_fitted()
         _check_ensemble_name(ensemble)
+        if getattr(self, "store_", None) is None:
+            raise ValueError("fit_ensemble needs the run (every model's stored OOF predictions), and this model was "
+                             "saved without it; save(path, include_run=True), or `automl fit` without --no-run, "
+                             "keeps it.")
         self._fit_ensemble(ensemble, time_limit)
         return self
 
@@ -229,7 +280,7 @@ class _AutoMLBase(BaseEstimator):
             result = search_ensemble(store, metric, budget, seed=self.random_state, n_trials=n_trials,
                                      n_threads=n_threads)
             self.ensemble_, self.ensemble_report_ = result.strategy, result.report
-            result.save_trace(self.run_dir_ / "ensemble_search.json")
+            result.save_trace(self.run_dir_ / SEARCH_TRACE)
         else:
             strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, n_threads=n_threads)
             self.ensemble_ = strategy.fit(store.oof, store.y, store.features, fold_of=store.fold_of,
@@ -259,11 +310,21 @@ class _AutoMLBase(BaseEstimator):
         if len(frame) == 0:
             raise ValueError("X has no rows to predict.")
         features = self.encoder_.transform(frame)
-        names = self.store_.names
-        predictions = np.zeros((len(names), len(frame), self.store_.n_outputs), dtype=np.float32)
+        n_outputs = 1 if self.task_ == "regression" else len(self.classes_)
+        predictions = np.zeros((len(self.records_), len(frame), n_outputs), dtype=np.float32)
         for j in self.ensemble_.used_models:
-            predictions[j] = self.models_[names[j]].predict(features)
+            predictions[j] = self._bag(self.records_[j].name).predict(features)
         return self.ensemble_.predict(predictions, features)
+
+    def _bag(self, name: str) -> BaggedModel:
+        """A trained model; one not in memory (after ``load``) is read from the folder when first used."""
+        if name not in self.models_:
+            folder = self.run_dir_ / MODELS_DIR / name
+            if not folder.is_dir():
+                raise ValueError(f"The model {name!r} is not in {self.run_dir_}: it was saved without its run "
+                                 "(save(path, include_run=True) keeps every model).")
+            self.models_[name] = BaggedModel.load(folder)
+        return self.models_[name]
 
     # ------------------------------------------------------------- reports
     def leaderboard(self) -> pd.DataFrame:
@@ -274,16 +335,77 @@ class _AutoMLBase(BaseEstimator):
             "model": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
             "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,
             "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
-        } for j, r in enumerate(self.store_.records)]
+        } for j, r in enumerate(self.records_)]
         board = pd.DataFrame(rows)
         ascending = not get_metric(self.metric_, self.task_).greater_is_better
         return board.sort_values(f"oof_{self.metric_}", ascending=ascending, ignore_index=True)
 
-    def save(self, path) -> None:
-        """Writes the fitted estimator (and its prediction store) to the folder ``path``."""
-        from .persistence import save
+    def save(self, path, include_run: bool = False) -> None:
+        """Writes a model folder that ``automl.load`` reads without unpickling anything.
 
-        save(self, path)
+        It holds what ``predict`` needs: the encoder, the label codec, the ensemble and the models
+        it uses (each in its library's own format). ``include_run=True`` also keeps the run: every
+        model and their stored OOF predictions, which ``fit_ensemble`` needs after loading.
+        """
+        self._check_fitted()
+        folder = Path(path)
+        same = folder.resolve() == self.run_dir_.resolve()
+        if not same and folder.exists() and any(folder.iterdir()):
+            if not (folder / MANIFEST).exists():
+                raise ValueError(f"{folder} exists and is not an automl model folder; choose another path.")
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = [r.name for r in self.records_] if include_run else \
+            [self.records_[j].name for j in self.ensemble_.used_models]
+        if not same:
+            for name in kept:
+                source = self.run_dir_ / MODELS_DIR / name
+                if source.is_dir():
+                    shutil.copytree(source, folder / MODELS_DIR / name)
+                else:  # a run folder that is gone: the model is written from memory
+                    self._bag(name).save(folder / MODELS_DIR / name)
+            if include_run:
+                self._store_for_saving().save(folder / STORE_DIR)
+                if (self.run_dir_ / SEARCH_TRACE).exists():
+                    shutil.copy(self.run_dir_ / SEARCH_TRACE, folder / SEARCH_TRACE)
+        write_state(folder, ESTIMATOR, self._get_state())
+        write_manifest(folder, "predictor+run" if include_run else "predictor",
+                       {"estimator": type(self).__name__, "models": kept})
+
+    def _store_for_saving(self) -> PredictionStore:
+        if getattr(self, "store_", None) is None:
+            raise ValueError("include_run=True: this model was loaded without its run, so there is none to save.")
+        return self.store_
+
+    def _get_state(self) -> dict:
+        params = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in self.get_params().items()}
+        state = {
+            "estimator": type(self).__name__, "params": params, "task": self.task_, "metric": self.metric_,
+            "feature_names": self.feature_names_in_.tolist(), "device": self.device_, "n_rows": self.n_rows_,
+            "fit_seconds": self.fit_seconds_, "ensemble_name": self.ensemble_name_,
+            "ensemble_score": self.ensemble_score_, "encoder": self.encoder_.get_state(),
+            "ensemble": self.ensemble_.get_state(), "records": [asdict(r) for r in self.records_],
+            "report": self.ensemble_report_.to_dict(orient="records"),
+        }
+        if self.task_ != "regression":
+            state["label_codec"] = self.label_codec_.get_state()
+        return state
+
+    def _set_state(self, state: dict, folder: Path) -> None:
+        self.task_, self.metric_, self.device_ = state["task"], state["metric"], state["device"]
+        self.feature_names_in_ = np.array(state["feature_names"], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self.n_rows_, self.fit_seconds_ = state["n_rows"], state["fit_seconds"]
+        self.ensemble_name_, self.ensemble_score_ = state["ensemble_name"], state["ensemble_score"]
+        self.encoder_ = TabularEncoder.from_state(state["encoder"])
+        if "label_codec" in state:
+            self.label_codec_ = LabelCodec.from_state(state["label_codec"])
+            self.classes_ = self.label_codec_.classes_
+        self.ensemble_ = strategy_from_state(state["ensemble"], get_metric(self.metric_, self.task_), self.task_)
+        self.records_ = [ModelRecord(**r) for r in state["records"]]
+        self.ensemble_report_ = pd.DataFrame(state["report"])
+        self.run_dir_, self.models_ = folder, {}
+        self.store_ = PredictionStore.load(folder / STORE_DIR) if (folder / STORE_DIR).is_dir() else None
 
     # ------------------------------------------------------------- helpers
     def _record_inputs(self, frame: pd.DataFrame) -> None:
@@ -335,6 +457,43 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
     def predict(self, X) -> np.ndarray:
         return self._predict_raw(X)[:, 0].astype(np.float64)
+
+
+def load(path) -> _AutoMLBase:
+    """The estimator saved in the model folder ``path`` (``save``, or ``automl fit --out``).
+
+    Nothing in the folder is unpickled: every file is checked against the sha256 in its
+    ``manifest.json``, and the models are read by their libraries' own loaders and numpy
+    (``allow_pickle=False``). The models the ensemble uses are read now, any others on first use.
+    """
+    folder = Path(path)
+    read_manifest(folder)
+    state = read_state(folder, ESTIMATOR)
+    estimators = {cls.__name__: cls for cls in (AutoMLClassifier, AutoMLRegressor)}
+    if state.get("estimator") not in estimators:
+        raise ModelFolderError(f"{folder}: {ESTIMATOR}.json names no automl estimator ({state.get('estimator')!r}).")
+    estimator = estimators[state["estimator"]](**state["params"])
+    estimator._set_state(state, folder)
+    for j in estimator.ensemble_.used_models:
+        estimator._bag(estimator.records_[j].name)
+    return estimator
+
+
+def data_fingerprint(features, y: np.ndarray, fold_of: np.ndarray, task: str, metric: str) -> str:
+    """sha256 of what a run's models were trained and scored on: encoded rows, target, folds, task, metric."""
+    digest = hashlib.sha256(json.dumps([task, metric, features.numeric_names, features.categorical_names,
+                                        features.cardinalities]).encode())
+    for array in (features.numeric, features.categorical, np.asarray(y), np.asarray(fold_of)):
+        digest.update(str((array.dtype.str, array.shape)).encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _same_config(saved: dict, config) -> bool:
+    def canonical(value):
+        return json.dumps(value, sort_keys=True, default=str)
+
+    return saved["family"] == config.family and canonical(saved["params"]) == canonical(config.params)
 
 
 def _check_ensemble_name(name: str) -> None:

@@ -69,9 +69,9 @@ def _summary(est, target: str | None) -> str:
         ("Task", f"{est.task_}" + (f", {len(est.classes_)} classes" if est.task_ != "regression" else "")),
         ("Target", target or "—"),
         ("Metric", est.metric_),
-        ("Ensemble", f"{strategy}: {len(est.ensemble_.used_models)} of {len(est.store_)} models, "
+        ("Ensemble", f"{strategy}: {len(est.ensemble_.used_models)} of {len(est.records_)} models, "
                      f"OOF {est.metric_} {est.ensemble_score_:.5f}"),
-        ("Rows", f"{len(est.store_.y):,}"),
+        ("Rows", f"{est.n_rows_:,}"),
         ("Features", f"{len(schema.kinds)} used, {len(schema.dropped)} dropped"),
         ("Fit time", f"{est.fit_seconds_:.1f}s{limit}"),
     ]
@@ -87,7 +87,7 @@ def _leaderboard_table(board: pd.DataFrame, metric: str) -> str:
 
 
 def _ensemble(est) -> str:
-    names = est.store_.names
+    names = [r.name for r in est.records_]
     weights = est.ensemble_.model_weights()
     if weights is not None:
         order = [j for j in np.argsort(-weights) if weights[j] > 0]
@@ -130,7 +130,10 @@ def _without_poor_outliers(scores: list[float], greater_is_better: bool) -> tupl
 
 
 def _fit_quality(est) -> str:
-    """How the ensemble's OOF predictions compare with the truth."""
+    """How the ensemble's OOF predictions compare with the truth (from the run's stored predictions)."""
+    if est.store_ is None:
+        return ('<h2>Fit quality</h2><p class="note">Not shown: this model was saved without its run '
+                "(the stored OOF predictions).</p>")
     # predict_oof: for strategies that learn from rows (stacking), predictions that never saw those rows' targets.
     predictions = est.ensemble_.predict_oof(est.store_.oof, est.store_.features)
     y = est.store_.y

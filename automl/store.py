@@ -42,8 +42,9 @@ class PredictionStore:
     """
 
     def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray,
-                 features: EncodedTable | None = None, folder: str | Path | None = None):
+                 features: EncodedTable | None = None, folder: str | Path | None = None, fingerprint: str = ""):
         self.features = features
+        self.fingerprint = fingerprint  # of the data the predictions belong to (resume checks it)
         self.y = np.asarray(y)
         self.task = task
         self.metric = metric
@@ -60,10 +61,20 @@ class PredictionStore:
             raise ValueError(f"OOF predictions have {oof.shape[0]} rows; the store has {len(self.y)}.")
         oof = np.asarray(oof, dtype=np.float32)
         if self.folder is not None:
-            self._write_model(self.folder, len(self.records), record, oof)
+            self._write_model(self.folder, record, oof)
         self.records.append(record)
         self._oof.append(oof)
         self._stacked = None
+
+    def retain(self, names: list[str]) -> None:
+        """Keeps only the models called ``names``; the index on disk is rewritten in one piece."""
+        kept = [j for j, r in enumerate(self.records) if r.name in set(names)]
+        self.records = [self.records[j] for j in kept]
+        self._oof = [self._oof[j] for j in kept]
+        self._stacked = None
+        if self.folder is not None:
+            lines = "".join(json.dumps({**asdict(r), "file": f"{r.name}.npy"}) + "\n" for r in self.records)
+            _write_atomic(self.folder / MODELS_INDEX, lines.encode())
 
     def __len__(self) -> int:
         return len(self.records)
@@ -94,8 +105,8 @@ class PredictionStore:
         """Writes the whole store to ``folder`` (a store with a folder of its own is already there)."""
         folder = Path(folder)
         self._write_header(folder)
-        for j, (record, oof) in enumerate(zip(self.records, self._oof)):
-            self._write_model(folder, j, record, oof)
+        for record, oof in zip(self.records, self._oof):
+            self._write_model(folder, record, oof)
 
     def _write_header(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -103,7 +114,7 @@ class PredictionStore:
         (folder / MODELS_INDEX).write_text("")
         np.save(folder / "y.npy", self.y)
         np.save(folder / "fold_of.npy", self.fold_of)
-        meta = {"task": self.task, "metric": self.metric}
+        meta = {"task": self.task, "metric": self.metric, "fingerprint": self.fingerprint}
         if self.features is not None:
             np.save(folder / "features_numeric.npy", self.features.numeric)
             np.save(folder / "features_categorical.npy", self.features.categorical)
@@ -113,15 +124,20 @@ class PredictionStore:
         _write_atomic(folder / "store.json", json.dumps(meta, indent=1).encode())
 
     @staticmethod
-    def _write_model(folder: Path, j: int, record: ModelRecord, oof: np.ndarray) -> None:
+    def _write_model(folder: Path, record: ModelRecord, oof: np.ndarray) -> None:
         """The model's predictions first, then its index line: a line always has its file."""
-        name, buffer = f"{j:04d}.npy", io.BytesIO()
+        name, buffer = f"{record.name}.npy", io.BytesIO()
         np.save(buffer, oof)
         _write_atomic(folder / "oof" / name, buffer.getvalue())
         with open(folder / MODELS_INDEX, "a") as f:
             f.write(json.dumps({**asdict(record), "file": name}) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+    def attach(self, folder: str | Path) -> None:
+        """Writes from now on to ``folder``, the store's own (as loaded from it): models added later
+        append to its index."""
+        self.folder = Path(folder)
 
     @classmethod
     def load(cls, folder: str | Path) -> "PredictionStore":
@@ -133,7 +149,8 @@ class PredictionStore:
             features = EncodedTable(np.load(folder / "features_numeric.npy"),
                                     np.load(folder / "features_categorical.npy"), **meta["features"])
         store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],
-                    np.load(folder / "fold_of.npy", allow_pickle=False), features)
+                    np.load(folder / "fold_of.npy", allow_pickle=False), features,
+                    fingerprint=meta.get("fingerprint", ""))
         for line in (folder / MODELS_INDEX).read_text().splitlines():
             try:
                 entry = json.loads(line)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -48,9 +49,16 @@ class Progress:
 
 def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
                     info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
-                    seed: int, n_threads: int, device: str) -> dict[str, BaggedModel]:
-    """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models."""
-    models: dict[str, BaggedModel] = {}
+                    seed: int, n_threads: int, device: str, models_dir: Path | None = None,
+                    done: dict[str, BaggedModel] | None = None) -> dict[str, BaggedModel]:
+    """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models.
+
+    Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
+    a fit killed at any moment leaves every indexed model on disk. Configurations in ``done``
+    (finished by an earlier run, already in the store) are not trained again.
+    """
+    models: dict[str, BaggedModel] = dict(done or {})
+    configs = [c for c in configs if c.name not in models]
     family_seconds: dict[str, float] = {}  # what the last finished model of each family took
     configs = strong_first(configs)
     for i, config in enumerate(configs):
@@ -70,7 +78,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
             continue
         started = time.perf_counter()
-        model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device,
+        model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
                          progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget)
         if model is not None:
             models[config.name] = model
@@ -78,7 +86,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
         model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
-                         progress="[fallback]", step=(len(configs), len(configs)), time_left=budget)
+                         models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget)
         if model is None:
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
@@ -91,13 +99,16 @@ def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
     return configs if first is None else [first] + [c for c in configs if c is not first]
 
 
-def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, progress, step, time_left):
+def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
+             time_left):
     start = time.perf_counter()
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
     # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
         oof = model.fit(X, y, plan, budget)
+        if models_dir is not None:
+            model.save(models_dir / config.name)
     except ModelTimeout as exc:
         log.info("%s %s skipped: %s", progress, config.name, exc,
                  extra={"progress": _progress(step, config, metric, store)})

@@ -1,7 +1,9 @@
 """Saving a fitted model to a folder and loading it back, e.g. in another process.
 
-The folder records the library versions it was saved with; loading it with incompatible
-versions fails with a clear message instead of a broken model.
+The folder holds no pickle: each model is in its own library's format (LightGBM text, XGBoost
+UBJSON, CatBoost .cbm) or plain arrays, and manifest.json lists every file with its sha256.
+Loading checks them and never runs code from the folder. ``include_run=True`` also keeps every
+model's out-of-fold predictions, so ``fit_ensemble`` works after loading.
 
 Run: python examples/save_and_load.py
 """
@@ -22,9 +24,13 @@ model = AutoMLClassifier(time_limit=TIME_LIMIT, random_state=0).fit(X, y)
 
 folder = Path(tempfile.mkdtemp(prefix="automl-example-")) / "wine-model"
 model.save(folder)
-print("saved files:", sorted(p.name for p in folder.iterdir()))
+print("saved files:", sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
 
 loaded = automl.load(folder)
 assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X)), "a loaded model predicts the same"
 print("the loaded model predicts exactly as the original; classes:", loaded.classes_.tolist())
+
+with_run = folder.with_name("wine-model-with-run")
+model.save(with_run, include_run=True)
+print("re-ensembled after loading:", automl.load(with_run).fit_ensemble("ges").ensemble_.describe())
 print(f"the same folder works from the shell:  automl info {folder}")

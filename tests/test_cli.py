@@ -14,7 +14,7 @@ import pytest
 
 from automl import load
 from automl.cli import main
-from automl.persistence import INFO_FILE
+from automl.persistence import MANIFEST
 from automl.progress import LiveBar, show_progress
 from automl.training import Progress
 
@@ -121,14 +121,24 @@ def test_mistakes_end_with_one_line_and_a_non_zero_code(fitted, capsys, argv, me
     assert len(lines) == 1 and lines[0].startswith("automl: error:") and message in lines[0]
 
 
-def test_a_model_folder_from_an_incompatible_version_is_refused(fitted, tmp_path, capsys):
-    copy = shutil.copytree(fitted / "model", tmp_path / "old-model")
-    info = json.loads((copy / INFO_FILE).read_text())
-    info["versions"]["automl"] = "0.0.1"
-    (copy / INFO_FILE).write_text(json.dumps(info))
+def test_a_model_folder_from_a_newer_library_is_refused(fitted, tmp_path, capsys):
+    copy = shutil.copytree(fitted / "model", tmp_path / "new-model")
+    manifest = json.loads((copy / MANIFEST).read_text())
+    manifest["requires"] = {"lightgbm": "99.1.0"}  # as if saved by a LightGBM this machine has not got
+    (copy / MANIFEST).write_text(json.dumps(manifest))
     assert main(["info", str(copy)]) != 0
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "incompatible versions" in err and "automl 0.0.1" in err
+    assert len(err.splitlines()) == 1 and "lightgbm 99.1.0" in err and "upgrade lightgbm" in err
+
+
+def test_a_folder_saved_as_a_pickle_by_an_earlier_version_is_refused_without_opening_it(tmp_path, capsys):
+    old = tmp_path / "old-model"
+    old.mkdir()
+    (old / "model.joblib").write_bytes(b"not opened")
+    (old / "info.json").write_text("{}")
+    assert main(["predict", str(old), str(tmp_path / "test.csv")]) != 0
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "earlier automl as a pickle" in err and "Fit the model again" in err
 
 
 @pytest.mark.parametrize("command", ["fit", "predict", "leaderboard", "info", "report"])

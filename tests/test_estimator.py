@@ -83,17 +83,6 @@ def test_save_load_and_pickle_give_identical_predictions(mixed_classification, t
     assert np.array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), expected)
 
 
-def test_load_refuses_incompatible_versions(mixed_classification, tmp_path):
-    X, y = mixed_classification
-    AutoMLClassifier(**FAST).fit(X, y).save(tmp_path / "m")
-    info = tmp_path / "m" / "info.json"
-    info.write_text(info.read_text().replace('"automl": "0.1.0"', '"automl": "9.0.0"'))
-    with pytest.raises(RuntimeError, match="incompatible versions: automl 9.0.0"):
-        automl.load(tmp_path / "m")
-    with pytest.raises(FileNotFoundError, match="not a saved automl model"):
-        automl.load(tmp_path)
-
-
 def test_same_seed_same_predictions(regression_data):
     X, y = regression_data
     first = AutoMLRegressor(**FAST).fit(X, y).predict(X)

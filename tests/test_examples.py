@@ -63,4 +63,4 @@ def test_kaggle_notebook_writes_a_submission(tmp_path, monkeypatch):
     assert submission["id"].tolist() == sample["id"].tolist()
     accuracy = (submission[target] == solution[target]).mean()
     assert accuracy > 0.7  # titanic: about 0.62 by always guessing "died", above 0.78 with a fitted model
-    assert (tmp_path / "report.html").exists() and (tmp_path / "automl-model" / "model.joblib").exists()
+    assert (tmp_path / "report.html").exists() and (tmp_path / "automl-model" / "manifest.json").exists()

@@ -96,3 +96,15 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     assert len(order) == 2 and len(set(order)) == 2
     with pytest.raises(SystemExit, match="no dataset has results for every candidate"):
         main(["select", "--results", str(out), "--out", str(tmp_path / "learned.json")])
+
+
+def test_a_pair_that_killed_the_evaluation_twice_is_recorded_and_not_retried(tmp_path):
+    suite = _suite(tmp_path)
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "started.txt").write_text("toy_binary\tknn_000\n" * 2)  # two native crashes on this pair
+    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", "linear_000,knn_000", "--threads", "1"])
+    rows = {(r["dataset"], r["config"]): r for r in csv.DictReader(open(out / "results.csv"))}
+    assert len(rows) == 4
+    assert rows["toy_binary", "knn_000"]["status"] == "error" and "died twice" in rows["toy_binary", "knn_000"]["error"]
+    assert rows["toy_regression", "knn_000"]["status"] == "ok"

@@ -63,6 +63,16 @@ class TabularEncoder:
             self.date_parts_[name] = [p for p in DATETIME_PARTS if pd.Series(parts[p]).nunique() > 1]
         return self
 
+    def get_state(self) -> dict:
+        return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TabularEncoder":
+        encoder = cls()
+        encoder.schema_ = Schema(**state["schema"])
+        encoder.levels_, encoder.date_parts_ = state["levels"], state["date_parts"]
+        return encoder
+
     @property
     def input_columns(self) -> list[str]:
         return list(self.schema_.kinds)

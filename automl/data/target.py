@@ -35,6 +35,22 @@ class LabelCodec:
         self.classes_ = classes
         return self
 
+    def get_state(self) -> dict:
+        """The classes as JSON values and their dtype (numbers, booleans and text round-trip)."""
+        kinds = {type(c) for c in self.classes_.tolist()}
+        if not kinds <= {str, int, float, bool}:
+            raise TypeError(f"Class labels of type {sorted(k.__name__ for k in kinds)} cannot be saved; "
+                            "use text, numbers or booleans.")
+        return {"classes": self.classes_.tolist(), "dtype": self.classes_.dtype.str if self.classes_.dtype != object
+                else "object"}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "LabelCodec":
+        codec = cls()
+        dtype = object if state["dtype"] == "object" else np.dtype(state["dtype"])
+        codec.classes_ = np.array(state["classes"], dtype=dtype)
+        return codec
+
     def encode(self, y: pd.Series) -> np.ndarray:
         index = {c: i for i, c in enumerate(self.classes_.tolist())}
         return np.array([index[v] for v in y.tolist()], dtype=np.int64)

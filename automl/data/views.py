@@ -37,6 +37,17 @@ class LinearView:
         self.cardinalities_ = list(table.cardinalities)
         return self
 
+    STATE = ("median_", "mean_", "std_", "indicator_columns_", "cardinalities_")
+
+    def get_state(self) -> dict:
+        return {name: getattr(self, name) for name in self.STATE}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "LinearView":
+        view = cls()
+        view.__dict__.update({name: state[name] for name in cls.STATE})
+        return view
+
     def transform(self, table: EncodedTable) -> np.ndarray:
         num = table.numeric.astype(np.float64)
         missing = np.isnan(num)

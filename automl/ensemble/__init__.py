@@ -23,6 +23,15 @@ STRATEGIES: dict[str, type[EnsembleStrategy]] = {
 }
 
 
+def strategy_from_state(state: dict, metric, task: str) -> EnsembleStrategy:
+    """A fitted strategy from its saved state (``EnsembleStrategy.get_state``)."""
+    from .pool import Pooled
+
+    if "pool" in state:
+        return Pooled.from_state(state, metric, task)
+    return get_strategy(state["strategy"]).from_state(state, metric, task)
+
+
 def get_strategy(name: str) -> type[EnsembleStrategy]:
     if name not in STRATEGIES:
         raise ValueError(f"Unknown ensemble strategy {name!r}; choose 'auto' or one of {sorted(STRATEGIES)}.")

@@ -9,6 +9,7 @@ measure) and ``budget`` (iterative strategies stop when it runs out and keep wha
 """
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from typing import ClassVar, Sequence
 
@@ -27,6 +28,9 @@ class EnsembleStrategy(ABC):
     # Strategies that fit models on the rows (stacking, dynamic selection) can find patterns in
     # noise; with few rows the search asks them for more evidence.
     learns_from_rows: ClassVar[bool] = False
+    # The fitted attributes ``predict`` reads: with the constructor's parameters, a strategy's
+    # saved state (``get_state``), as JSON values and arrays.
+    fitted_attributes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_threads: int = 1):
         self.metric = metric
@@ -61,6 +65,18 @@ class EnsembleStrategy(ABC):
         """A short human-readable summary for reports."""
         return f"{self.name} of {len(self.used_models)} models"
 
+    def get_state(self) -> dict:
+        params = [name for name in inspect.signature(type(self).__init__).parameters
+                  if name not in ("self", "metric", "task")]
+        return {"strategy": self.name, "params": {name: getattr(self, name) for name in params},
+                "fitted": {name: getattr(self, name) for name in self.fitted_attributes}}
+
+    @classmethod
+    def from_state(cls, state: dict, metric: Metric, task: str) -> "EnsembleStrategy":
+        strategy = cls(metric, task, **state["params"])
+        strategy.__dict__.update(state["fitted"])
+        return strategy
+
     def model_weights(self) -> np.ndarray | None:
         """Each model's weight in the ensemble, or None for strategies whose combination depends on
         the row (stacking, dynamic selection)."""
@@ -71,6 +87,7 @@ class WeightedEnsemble(EnsembleStrategy):
     """An ensemble that is a weighted mean of its members' predictions (``weights_`` sums to 1)."""
 
     weights_: np.ndarray
+    fitted_attributes = ("weights_",)
 
     def predict(self, predictions, features=None):
         used = self.used_models

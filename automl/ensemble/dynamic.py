@@ -28,6 +28,8 @@ class DynamicSelection(EnsembleStrategy):
     name = "des"
     evidence_needed = 0.95
     learns_from_rows = True
+    # The training rows' points are kept: each new row's competence is judged on its neighbours.
+    fitted_attributes = ("n_models_", "space_", "k_", "competence_", "points_", "oof_")
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, method: str = "knora_e", k: int = 7,
                  space: str = "features", n_threads: int = 1):
@@ -44,7 +46,7 @@ class DynamicSelection(EnsembleStrategy):
         self.space_ = self.space if features is not None else "predictions"
         if self.space_ == "features":
             self.view_ = LinearView().fit(features)
-        points = self._points(predictions, features)
+        points = self.points_ = self._points(predictions, features)
         self.k_ = min(self.k, len(y) - 1)
         if self.task == "regression":  # squared errors, lower is more competent
             self.competence_ = (predictions[:, :, 0].T - np.asarray(y)[:, None]) ** 2
@@ -54,6 +56,20 @@ class DynamicSelection(EnsembleStrategy):
         neighbours = self.index_.kneighbors(points, self.k_ + 1, return_distance=False)
         self.oof_ = self._combine(predictions, _without_self(neighbours))
         return self
+
+    def get_state(self) -> dict:
+        state = super().get_state()
+        if self.space_ == "features":
+            state["view"] = self.view_.get_state()
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict, metric: Metric, task: str) -> "DynamicSelection":
+        des = super().from_state(state, metric, task)
+        if "view" in state:
+            des.view_ = LinearView.from_state(state["view"])
+        des.index_ = NearestNeighbors(n_neighbors=des.k_ + 1).fit(des.points_)  # a deterministic index
+        return des
 
     def predict(self, predictions, features=None):
         points = self._points(predictions, features)

@@ -55,3 +55,15 @@ class Pooled(EnsembleStrategy):
 
     def describe(self) -> str:
         return self.strategy.describe()
+
+    def get_state(self) -> dict:
+        return {"pool": self.pool, "n_models": self.n_models_, "inner": self.strategy.get_state()}
+
+    @classmethod
+    def from_state(cls, state: dict, metric, task: str) -> "Pooled":
+        from . import get_strategy
+
+        inner = get_strategy(state["inner"]["strategy"]).from_state(state["inner"], metric, task)
+        pooled = cls(inner, state["pool"])
+        pooled.n_models_ = int(state["n_models"])
+        return pooled

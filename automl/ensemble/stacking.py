@@ -41,6 +41,7 @@ class StackingEnsemble(EnsembleStrategy):
     name = "stacking"
     evidence_needed = 0.95
     learns_from_rows = True
+    fitted_attributes = ("n_base_", "guard_losses_", "oof_")
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm",
                  "catboost"), layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
@@ -128,6 +129,17 @@ class StackingEnsemble(EnsembleStrategy):
             return f"stacking ({layers}) + GES"
         guarded = self.guard_losses_ is not None and self.guard_losses_[0] >= self.guard_losses_[1]
         return f"stacking off ({'the guard fold' if guarded else 'no next-layer model finished'}): GES"
+
+    def get_state(self) -> dict:
+        return {**super().get_state(), "layers": [[bag.get_state() for bag in bags] for bags in self.layers_],
+                "top": self.top_.get_state()}
+
+    @classmethod
+    def from_state(cls, state: dict, metric: Metric, task: str) -> "StackingEnsemble":
+        stack = super().from_state(state, metric, task)
+        stack.layers_ = [[BaggedModel.from_state(bag) for bag in bags] for bags in state["layers"]]
+        stack.top_ = GreedyEnsemble.from_state(state["top"], metric, task)
+        return stack
 
     def _top(self) -> GreedyEnsemble:
         return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)

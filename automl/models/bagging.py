@@ -16,15 +16,18 @@ stops keeps the rounds it has when they are usable; only an unusable fold abando
 """
 from __future__ import annotations
 
+import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
+from ..persistence import read_state, write_atomic_folder, write_state
 from ..validation import FoldPlan, inner_split
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
@@ -42,6 +45,8 @@ PROBE_ROUNDS = 10
 # Share of a copy's time its rounds are planned to fill: the rest pays for predicting the
 # held-out rows and the variance of round times.
 ROUND_SAFETY = 0.7
+# A saved bag is ``bag.json`` + ``bag.npz`` + its copies' native model files in one folder.
+BAG = "bag"
 
 
 def thread_plan(n_threads: int, n_cells: int, parallel_folds: bool, n_folds: int) -> tuple[int, int]:
@@ -159,6 +164,39 @@ class BaggedModel:
         else:
             model.fit(X.take(train), y[train], budget=budget)
         return model
+
+    # ------------------------------------------------------------------ saving (automl.persistence)
+    def get_state(self) -> dict:
+        return {"config": {"name": self.config.name, "family": self.config.family, "params": self.config.params},
+                "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
+                "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
+                "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
+                "copies": [model.get_state() for model in self.models_]}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "BaggedModel":
+        config = ModelConfig(state["config"]["name"], state["config"]["family"], state["config"]["params"])
+        bag = cls(config, TaskInfo(state["task"], state["n_classes"]), state["seed"], state["n_threads"],
+                  state["device"])
+        family = get_family(config.family)  # the only class a bag's copies can be
+        bag.models_ = [family.from_state(copy) for copy in state["copies"]]
+        bag.params_, bag.adapted_ = state["params"], state["adapted"]
+        bag.fit_seconds_, bag.predict_seconds_per_1k_ = state["fit_seconds"], state["predict_seconds_per_1k"]
+        return bag
+
+    def save(self, folder: Path) -> None:
+        """Writes the bag to ``folder`` as a whole (a temporary folder renamed): a kill leaves it or nothing."""
+        write_atomic_folder(Path(folder), lambda temporary: write_state(temporary, BAG, self.get_state()))
+
+    @classmethod
+    def load(cls, folder: Path) -> "BaggedModel":
+        return cls.from_state(read_state(Path(folder), BAG))
+
+    @staticmethod
+    def saved_config(folder: Path) -> dict | None:
+        """The configuration of the bag saved in ``folder`` (None if there is none), without loading it."""
+        path = Path(folder) / f"{BAG}.json"
+        return json.loads(path.read_text())["config"] if path.exists() else None
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         """The mean of the fold copies' predictions."""

@@ -87,6 +87,27 @@ class Model(ABC):
         ``copies`` copies share the budget; the note says what changed (empty: nothing)."""
         return params, n_copies, ""
 
+    # ------------------------------------------------------------------ saving (automl.persistence)
+    def get_state(self) -> dict:
+        """What predicting needs, as JSON values, arrays and Blobs (no pickle)."""
+        return {"params": self.params, "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
+                "n_threads": self.n_threads, "device": self.device, "fitted": self.fitted_state()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Model":
+        model = cls(state["params"], TaskInfo(state["task"], state["n_classes"]), state["seed"], state["n_threads"],
+                    state["device"])
+        model.restore(state["fitted"])
+        return model
+
+    @abstractmethod
+    def fitted_state(self) -> dict:
+        """The fitted model as JSON values, arrays and Blobs (a library's own model format)."""
+
+    @abstractmethod
+    def restore(self, fitted: dict) -> None:
+        """Sets the fitted model from what ``fitted_state`` returned."""
+
     @property
     def usable(self) -> bool:
         """Whether this fitted model is worth keeping (a fit cut short by its budget may not be)."""

@@ -66,8 +66,8 @@ class Rounds:
 
 class BoostedModel(Model):
     """Base of the boosting families: ``fit`` starts with ``self._setup(y, y_val, budget)``, its
-    callback calls ``self.rounds_.after(iteration, val_loss)``, and ``predict`` uses
-    ``self.rounds_.best_iteration``."""
+    callback calls ``self.rounds_.after(iteration, val_loss)``, and the fitted model keeps the
+    trees up to ``self.rounds_.best_iteration`` (what ``predict`` uses and ``fitted_state`` saves)."""
 
     uses_validation = True
     anytime = True

@@ -1,10 +1,14 @@
 """CatBoost with its native categorical handling, early-stopped on the inner split."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from ..data.encoder import EncodedTable
+from ..persistence import Blob
 from .boosting import BoostedModel, Rounds
 
 DEFAULTS = {
@@ -47,6 +51,18 @@ class CatBoostModel(BoostedModel):
         if self.info.is_classification:
             return self._as_output(self.model_.predict_proba(pool), seen_classes=self.model_.classes_)
         return self._as_output(self.model_.predict(pool))
+
+    def fitted_state(self) -> dict:
+        with tempfile.TemporaryDirectory() as folder:  # CatBoost writes its format to files only
+            path = Path(folder) / "model.cbm"
+            self.model_.save_model(str(path), format="cbm")
+            return {"model": Blob(path.read_bytes(), ".cbm")}
+
+    def restore(self, fitted: dict) -> None:
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        estimator = CatBoostClassifier if self.info.is_classification else CatBoostRegressor
+        self.model_ = estimator(thread_count=self.n_threads).load_model(blob=fitted["model"].data)
 
     @staticmethod
     def _pool(X: EncodedTable, y: np.ndarray | None = None):

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..data.encoder import EncodedTable
 from ..data.views import tree_view
+from ..persistence import Blob
 from .boosting import BoostedModel, Rounds
 
 DEFAULTS = {
@@ -45,11 +46,21 @@ class LightGBMModel(BoostedModel):
         valid = lgb.Dataset(val_matrix, y_val, reference=train, categorical_feature=cats)
         self.booster_ = lgb.train(params, train, num_boost_round=max_rounds, valid_sets=[valid],
                                   callbacks=[_round_callback(self.rounds_)])
+        # Predicting and saving use the best iteration (the text model keeps its trees only).
+        self.booster_.best_iteration = self.rounds_.best_iteration + 1
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         matrix, _ = tree_view(X)
-        return self._as_output(self.booster_.predict(matrix, num_iteration=self.rounds_.best_iteration + 1))
+        return self._as_output(self.booster_.predict(matrix, num_threads=self.n_threads))
+
+    def fitted_state(self) -> dict:
+        return {"booster": Blob(self.booster_.model_to_string().encode(), ".txt")}
+
+    def restore(self, fitted: dict) -> None:
+        import lightgbm as lgb
+
+        self.booster_ = lgb.Booster(model_str=fitted["booster"].data.decode())
 
 
 def _round_callback(rounds: Rounds):

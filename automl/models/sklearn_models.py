@@ -8,6 +8,7 @@ import numpy as np
 from ..data.encoder import EncodedTable
 from ..data.views import LinearView, tree_view
 from .base import Model
+from .forest_arrays import ForestArrays
 
 # Trees grow in chunks so a forest can stop when its budget ends and keep what it has. The first
 # chunk is small and prices a tree; later chunks fit in what is left: a 50-tree chunk on 43,000
@@ -30,26 +31,32 @@ class _Forest(Model):
                   "min_samples_leaf": 1, **self.params}
         n_trees = int(params.pop("n_estimators"))
         estimator = getattr(ensemble, self.classifier if self.info.is_classification else self.regressor)
-        self.model_ = estimator(**params, n_estimators=0, warm_start=True, n_jobs=self.n_threads,
-                                random_state=self.seed)
+        forest = estimator(**params, n_estimators=0, warm_start=True, n_jobs=self.n_threads, random_state=self.seed)
         matrix, chunk = self._matrix(X), FIRST_CHUNK
-        while self.model_.n_estimators < n_trees:
-            start, before = time.perf_counter(), self.model_.n_estimators
-            self.model_.n_estimators = min(n_trees, before + chunk)
-            self.model_.fit(matrix, y)
+        while forest.n_estimators < n_trees:
+            start, before = time.perf_counter(), forest.n_estimators
+            forest.n_estimators = min(n_trees, before + chunk)
+            forest.fit(matrix, y)
             if budget is None or not budget.limited:
                 chunk = TREES_PER_CHUNK
                 continue
-            per_tree = (time.perf_counter() - start) / (self.model_.n_estimators - before)
+            per_tree = (time.perf_counter() - start) / (forest.n_estimators - before)
             chunk = min(TREES_PER_CHUNK, int(budget.remaining() / per_tree))
             if chunk < 1:
                 break
+        # Kept as arrays (forest_arrays.py): what a model folder stores, and predicted the same way.
+        self.trees_ = ForestArrays.from_estimators(forest.estimators_, self.info.is_classification)
+        self.seen_classes_ = forest.classes_ if self.info.is_classification else None
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        if self.info.is_classification:
-            return self._as_output(self.model_.predict_proba(self._matrix(X)), seen_classes=self.model_.classes_)
-        return self._as_output(self.model_.predict(self._matrix(X)))
+        return self._as_output(self.trees_.predict(self._matrix(X)), seen_classes=self.seen_classes_)
+
+    def fitted_state(self) -> dict:
+        return {"trees": self.trees_.get_state(), "seen_classes": self.seen_classes_}
+
+    def restore(self, fitted: dict) -> None:
+        self.trees_, self.seen_classes_ = ForestArrays.from_state(fitted["trees"]), fitted["seen_classes"]
 
     @staticmethod
     def _matrix(X: EncodedTable) -> np.ndarray:
@@ -84,6 +91,13 @@ class _OnLinearView(Model):
             return self._as_output(self.model_.predict_proba(matrix), seen_classes=self.model_.classes_)
         return self._as_output(self.model_.predict(matrix))
 
+    def fitted_state(self) -> dict:
+        return {"view": self.view_.get_state(), "estimator": self._estimator_state()}
+
+    def restore(self, fitted: dict) -> None:
+        self.view_ = LinearView.from_state(fitted["view"])
+        self.model_ = self._restore_estimator(fitted["estimator"])
+
 
 class LinearModel(_OnLinearView):
     """Logistic regression (classification) or ridge regression."""
@@ -98,6 +112,18 @@ class LinearModel(_OnLinearView):
             return LogisticRegression(C=self.params.get("C", 1.0), max_iter=1000)
         return Ridge(alpha=self.params.get("alpha", 1.0))
 
+    # A linear model is its coefficients: scikit-learn's documented fitted attributes, set back on
+    # a fresh estimator, predict exactly as the fitted one did.
+    def _estimator_state(self) -> dict:
+        names = ("coef_", "intercept_", "n_features_in_") + (("classes_",) if self.info.is_classification else ())
+        return {name: np.asarray(getattr(self.model_, name)) for name in names}
+
+    def _restore_estimator(self, state: dict):
+        estimator = self._estimator(0)
+        for name, value in state.items():
+            setattr(estimator, name, int(value) if name == "n_features_in_" else value)
+        return estimator
+
 
 class KNNModel(_OnLinearView):
     family = "knn"
@@ -110,3 +136,11 @@ class KNNModel(_OnLinearView):
         params["n_neighbors"] = min(int(params["n_neighbors"]), n_rows)
         estimator = KNeighborsClassifier if self.info.is_classification else KNeighborsRegressor
         return estimator(**params, n_jobs=self.n_threads)
+
+    # kNN is its training rows: saved as they are and indexed again on load (a deterministic fit).
+    def _estimator_state(self) -> dict:
+        return {"rows": self.model_._fit_X, "y": self.model_._y if not self.info.is_classification
+                else self.model_.classes_[self.model_._y]}
+
+    def _restore_estimator(self, state: dict):
+        return self._estimator(len(state["y"])).fit(state["rows"], state["y"])

@@ -71,6 +71,8 @@ CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000, "f
 # between spaced geometrically.
 BATCH_SIZES = ((2_800, 32), (7_000, 64), (17_500, 128), (43_000, 256), (108_000, 512))
 PREDICT_BATCH_SIZE = {"cuda": 8192, "cpu": 4096}
+# The documented fitted attributes that QuantileTransformer.transform reads.
+QUANTILE_STATE = ("quantiles_", "references_", "n_quantiles_", "n_features_in_")
 
 
 def batch_size_for(n_rows: int) -> int:
@@ -110,6 +112,24 @@ class TabMInputs:
         if not self.numeric_columns_.size and not self.cat_cardinalities_:
             raise ValueError("TabM has no usable feature: every numeric column is constant and there are no categories.")
         return self
+
+    def get_state(self) -> dict:
+        state = {"numeric_columns": self.numeric_columns_, "indicator_columns": self.indicator_columns_,
+                 "cat_cardinalities": self.cat_cardinalities_}
+        if self.numeric_columns_.size:  # the quantile transform is its fitted quantiles and references
+            state["quantiles"] = {name: getattr(self.quantiles_, name) for name in QUANTILE_STATE}
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TabMInputs":
+        inputs = cls()
+        inputs.numeric_columns_, inputs.indicator_columns_ = state["numeric_columns"], state["indicator_columns"]
+        inputs.cat_cardinalities_ = list(state["cat_cardinalities"])
+        if "quantiles" in state:
+            inputs.quantiles_ = QuantileTransformer(output_distribution="normal")
+            for name, value in state["quantiles"].items():
+                setattr(inputs.quantiles_, name, int(value) if np.ndim(value) == 0 else value)
+        return inputs
 
     def transform(self, table: EncodedTable) -> tuple[np.ndarray | None, np.ndarray | None]:
         x_num = None
@@ -161,7 +181,8 @@ class TabMModel(Model):
             self.y_mean_, self.y_std_ = float(np.mean(y)), float(np.std(y)) or 1.0
         train = self._tensors(X, y, device)
         val = self._tensors(X_val, y_val, device)
-        module = self._make_module(params, train[0]).to(device)
+        self.bins_ = self._bins(params, train[0])
+        module = self._make_module(params).to(device)
         optimizer = torch.optim.AdamW(_parameter_groups(module, params["weight_decay"]), lr=params["lr"])
         batch_size = params["batch_size"] or batch_size_for(len(y))
 
@@ -212,17 +233,26 @@ class TabMModel(Model):
         return self._as_output(mean if self.info.is_classification else mean * self.y_std_ + self.y_mean_)
 
     # ------------------------------------------------------------------ training
-    def _make_module(self, params: dict, x_num: torch.Tensor | None) -> TabM:
+    @staticmethod
+    def _bins(params: dict, x_num: torch.Tensor | None) -> list[np.ndarray] | None:
+        """Bin edges of each number's piecewise-linear embedding (from the training rows)."""
+        if x_num is None:
+            return None
+        with warnings.catch_warnings():
+            # A two-valued column gets one bin, i.e. min-max scaling: expected, not a problem.
+            warnings.filterwarnings("ignore", message=".*has just two bin edges")
+            bins = compute_bins(x_num.cpu(), n_bins=min(int(params["n_bins"]), len(x_num) - 1))
+        return [edges.numpy() for edges in bins]
+
+    def _make_module(self, params: dict) -> TabM:
         embeddings = None
-        if x_num is not None:
-            n_bins = min(int(params["n_bins"]), len(x_num) - 1)
+        if self.bins_ is not None:
             with warnings.catch_warnings():
-                # A two-valued column gets one bin, i.e. min-max scaling: expected, not a problem.
                 warnings.filterwarnings("ignore", message=".*has just two bin edges")
-                bins = compute_bins(x_num.cpu(), n_bins=n_bins)
-                embeddings = PiecewiseLinearEmbeddings(bins, int(params["d_embedding"]), activation=False, version="B")
+                embeddings = PiecewiseLinearEmbeddings([torch.as_tensor(b) for b in self.bins_],
+                                                       int(params["d_embedding"]), activation=False, version="B")
         return TabM.make(
-            n_num_features=0 if x_num is None else x_num.shape[1],
+            n_num_features=0 if self.bins_ is None else len(self.bins_),
             cat_cardinalities=self.inputs_.cat_cardinalities_, d_out=self.info.n_outputs, num_embeddings=embeddings,
             k=int(params["k"]), n_blocks=int(params["n_blocks"]), d_block=int(params["d_block"]),
             dropout=float(params["dropout"]))
@@ -306,6 +336,24 @@ class TabMModel(Model):
     def _predict_device(self) -> torch.device:
         # A model trained on a GPU predicts on the CPU where there is none.
         return torch.device("cuda" if self.device == "cuda" and torch.cuda.is_available() else "cpu")
+
+    # ------------------------------------------------------------------ saving
+    def fitted_state(self) -> dict:
+        """Weights as arrays (no torch.load on reading), with what rebuilds the network around them."""
+        state = {"inputs": self.inputs_.get_state(), "bins": self.bins_, "threads": self.threads_,
+                 "weights": {name: tensor.detach().cpu().numpy() for name, tensor in self.module_.state_dict().items()}}
+        if not self.info.is_classification:
+            state["target"] = [self.y_mean_, self.y_std_]
+        return state
+
+    def restore(self, fitted: dict) -> None:
+        self.inputs_ = TabMInputs.from_state(fitted["inputs"])
+        self.bins_, self.threads_ = fitted["bins"], fitted["threads"]
+        if "target" in fitted:
+            self.y_mean_, self.y_std_ = fitted["target"]
+        module = self._make_module(self._params(self.params, self.device))
+        module.load_state_dict({name: torch.from_numpy(np.asarray(w)) for name, w in fitted["weights"].items()})
+        self.module_ = module.eval()
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:

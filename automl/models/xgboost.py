@@ -5,6 +5,7 @@ import numpy as np
 
 from ..data.encoder import EncodedTable
 from ..data.views import tree_view
+from ..persistence import Blob
 from .boosting import BoostedModel, Rounds
 
 DEFAULTS = {
@@ -40,13 +41,23 @@ class XGBoostModel(BoostedModel):
         if self.info.task == "multiclass":
             params["num_class"] = self.info.n_classes
         train, valid = self._matrix(X, y), self._matrix(X_val, y_val)
-        self.booster_ = xgb.train(params, train, num_boost_round=max_rounds, evals=[(valid, "val")],
-                                  callbacks=[_round_callback(self.rounds_, metric)], verbose_eval=False)
+        booster = xgb.train(params, train, num_boost_round=max_rounds, evals=[(valid, "val")],
+                            callbacks=[_round_callback(self.rounds_, metric)], verbose_eval=False)
+        self.booster_ = booster[: self.rounds_.best_iteration + 1]  # the trees up to the best round
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        best = self.rounds_.best_iteration
-        return self._as_output(self.booster_.predict(self._matrix(X), iteration_range=(0, best + 1)))
+        return self._as_output(self.booster_.predict(self._matrix(X)))
+
+    def fitted_state(self) -> dict:
+        return {"booster": Blob(bytes(self.booster_.save_raw(raw_format="ubj")), ".ubj")}
+
+    def restore(self, fitted: dict) -> None:
+        import xgboost as xgb
+
+        self.booster_ = xgb.Booster()
+        self.booster_.load_model(bytearray(fitted["booster"].data))
+        self.booster_.set_param({"nthread": self.n_threads})
 
     @staticmethod
     def _matrix(X: EncodedTable, y: np.ndarray | None = None):

@@ -7,6 +7,7 @@ the meta suite (``python -m automl.portfolio --help``).
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ..models.base import ModelConfig
 from ..models.registry import FAMILIES, get_family
 
 DEFAULT_PORTFOLIO = "default"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None) -> list[ModelConfig]:
@@ -61,6 +63,9 @@ def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
         if unknown:
             raise ValueError(f"Portfolio {source}: configuration {name!r} sets unknown {family} hyperparameters "
                              f"{unknown}; known: {sorted(get_family(family).hyperparameters)}.")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise ValueError(f"Portfolio {source}: configuration name {name!r} must be letters, digits, '_', '-' "
+                             "or '.' (it names the model's folder).")
         if name in seen:
             raise ValueError(f"Portfolio {source}: the configuration name {name!r} is used twice.")
         seen.add(name)

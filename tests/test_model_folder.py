@@ -1,0 +1,163 @@
+"""Model folders: every family and strategy saves and loads without pickle, and predicts the same;
+damaged, incomplete or foreign folders are refused with one clear message naming the file."""
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.ensemble import STRATEGIES, strategy_from_state
+from automl.ensemble.pool import Pooled
+from automl.metrics import get_metric
+from automl.models.registry import FAMILIES
+from automl.persistence import ModelFolderError, read_state, write_state
+from strategy_data import synthetic_store
+
+# One small configuration per family, so a fit with all of them takes seconds.
+TINY = [
+    {"name": "lgb", "family": "lightgbm", "params": {"max_rounds": 40, "learning_rate": 0.2}},
+    {"name": "xgb", "family": "xgboost", "params": {"max_rounds": 40, "learning_rate": 0.2}},
+    {"name": "cat", "family": "catboost", "params": {"max_rounds": 40, "learning_rate": 0.2}},
+    {"name": "rf", "family": "random_forest", "params": {"n_estimators": 20}},
+    {"name": "et", "family": "extra_trees", "params": {"n_estimators": 20}},
+    {"name": "lin", "family": "linear", "params": {}},
+    {"name": "knn", "family": "knn", "params": {}},
+    {"name": "tabm", "family": "tabm", "params": {"k": 2, "d_block": 16, "max_epochs": 3, "min_epochs": 1,
+                                                "n_bins": 4, "d_embedding": 4}},
+]
+
+
+@pytest.fixture
+def no_pickle(monkeypatch):
+    """Makes every way into pickle raise while a test loads a folder."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used to load a model folder")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory):
+    assert {c["family"] for c in TINY} == set(FAMILIES)  # a new family gets a line above
+    path = tmp_path_factory.mktemp("portfolio") / "tiny.json"
+    path.write_text(json.dumps({"name": "tiny", "configs": TINY}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(portfolio, table):
+    X, y = table
+    model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, verbosity=0)
+    return model.fit(X, y), X
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Three classes from numbers, a category and a boolean, with missing numbers."""
+    rng = np.random.default_rng(1)
+    n = 240
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                      "color": rng.choice(["red", "green", "blue"], size=n), "flag": rng.random(n) < 0.3})
+    X.loc[rng.random(n) < 0.1, "a"] = np.nan
+    y = np.where(X["b"] + (X["color"] == "red") > 0.5, "high", np.where(X["b"] < -0.5, "low", "mid"))
+    return X, y
+
+
+def test_every_family_saves_and_loads_without_pickle_and_predicts_identically(fitted, tmp_path, no_pickle):
+    model, X = fitted
+    assert {r.family for r in model.records_} == set(FAMILIES)  # every family trained
+    expected = {name: model._bag(name).predict(model.encoder_.transform(X)) for name in model.models_}
+    before = model.predict_proba(X)
+    model.save(tmp_path / "m", include_run=True)
+    loaded = automl.load(tmp_path / "m")
+    assert np.array_equal(loaded.predict_proba(X), before)
+    for name, prediction in expected.items():  # every bag, used by the ensemble or not
+        assert np.array_equal(loaded._bag(name).predict(loaded.encoder_.transform(X)), prediction), name
+    assert loaded.leaderboard().equals(model.leaderboard())
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_each_strategy_of_a_fit_saves_and_loads_without_pickle(fitted, tmp_path, no_pickle, strategy):
+    model, X = fitted
+    model.fit_ensemble(strategy, time_limit=30)
+    before = model.predict_proba(X)
+    model.save(tmp_path / "m")
+    loaded = automl.load(tmp_path / "m")
+    assert np.array_equal(loaded.predict_proba(X), before)
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    # The predictor keeps only the models its ensemble reads.
+    assert sorted(p.name for p in (tmp_path / "m" / "models").iterdir()) == \
+        sorted(model.records_[j].name for j in model.ensemble_.used_models)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES) + ["stacking_layers", "pooled_qdo"])
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_strategy_state_round_trip(name, task, tmp_path):
+    """Conformance: a fitted strategy's state, written and read back, predicts exactly as it did."""
+    predictions, y = synthetic_store(task, n_models=4, n_rows=150)
+    metric = get_metric(None, task)
+    fold_of = np.arange(len(y)) % 3
+    if name == "stacking_layers":  # the guard may switch stacking off; this keeps its layers
+        strategy = STRATEGIES["stacking"](metric, task, models=("linear", "lightgbm"), guard=False)
+    elif name == "pooled_qdo":
+        strategy = Pooled(STRATEGIES["qdo"](metric, task), np.array([0, 2, 3]))
+    else:
+        strategy = STRATEGIES[name](metric, task)
+    strategy.fit(predictions, y, fold_of=fold_of)
+    if name == "stacking_layers":
+        assert strategy.layers_
+    write_state(tmp_path, "s", strategy.get_state())
+    restored = strategy_from_state(read_state(tmp_path, "s"), metric, task)
+    fresh, _ = synthetic_store(task, n_models=4, n_rows=60, seed=5)
+    assert np.array_equal(restored.predict(fresh), strategy.predict(fresh))
+    assert np.array_equal(restored.used_models, strategy.used_models)
+
+
+def test_a_damaged_incomplete_or_foreign_folder_is_refused_naming_the_file(fitted, tmp_path):
+    model, X = fitted
+    model.fit_ensemble("best")
+    model.save(tmp_path / "m")
+    bag = next((tmp_path / "m" / "models").iterdir())
+    damaged = shutil.copytree(tmp_path / "m", tmp_path / "damaged")
+    target = damaged / "models" / bag.name / "bag.json"
+    target.write_text(target.read_text().replace('"seed": 0', '"seed": 1'))
+    with pytest.raises(ModelFolderError, match=f"models/{bag.name}/bag.json does not match its checksum"):
+        automl.load(damaged)
+    incomplete = shutil.copytree(tmp_path / "m", tmp_path / "incomplete")
+    (incomplete / "estimator.npz").unlink()
+    with pytest.raises(ModelFolderError, match="estimator.npz is missing"):
+        automl.load(incomplete)
+    future = shutil.copytree(tmp_path / "m", tmp_path / "future")
+    manifest = json.loads((future / "manifest.json").read_text())
+    (future / "manifest.json").write_text(json.dumps({**manifest, "format_version": 2}))
+    with pytest.raises(ModelFolderError, match="manifest.json: format 'automl-model' version 2"):
+        automl.load(future)
+    with pytest.raises(ModelFolderError, match="not an automl model folder"):
+        automl.load(tmp_path)
+
+
+def test_the_predictor_alone_predicts_but_cannot_re_ensemble(fitted, tmp_path):
+    model, X = fitted
+    model.fit_ensemble("ges")
+    model.save(tmp_path / "m")
+    loaded = automl.load(tmp_path / "m")
+    assert loaded.store_ is None and len(loaded.leaderboard()) == len(model.records_)
+    with pytest.raises(ValueError, match="saved without it"):
+        loaded.fit_ensemble("best")
+    with_run = tmp_path / "with-run"
+    model.save(with_run, include_run=True)
+    again = automl.load(with_run).fit_ensemble("qo", time_limit=20)
+    assert again.ensemble_.name == "qo" and again.predict_proba(X).shape == (len(X), 3)
+
+
+def test_a_regressor_with_its_run_folder_is_a_model_folder(regression_data, tmp_path):
+    X, y = regression_data
+    model = AutoMLRegressor(models=["lightgbm", "random_forest"], n_folds=3, verbosity=0,
+                            output_dir=str(tmp_path / "run")).fit(X, y)
+    loaded = automl.load(tmp_path / "run")  # the fit wrote its predictor into the run folder
+    assert np.array_equal(loaded.predict(X), model.predict(X))
