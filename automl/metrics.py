@@ -38,8 +38,22 @@ class Metric:
 
 def _roc_auc(y, p):
     if p.shape[1] == 2:
-        return skm.roc_auc_score(y, p[:, 1])
+        return binary_auc(y == 1, p[:, 1])
     return skm.roc_auc_score(y, _normalize(p), multi_class="ovr", labels=np.arange(p.shape[1]))
+
+
+def binary_auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney U of the scores' ranks (ties share their mean rank): equal to
+    scikit-learn's ``roc_auc_score``, without its per-call validation (~15 ms), which the search's
+    bootstrap and portfolio selection pay thousands of times."""
+    positive = np.asarray(positive, dtype=bool)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return skm.roc_auc_score(positive, scores)  # its error for a single class
+    _, inverse, counts = np.unique(np.asarray(scores, dtype=np.float64), return_inverse=True, return_counts=True)
+    mean_ranks = np.cumsum(counts) - (counts - 1) / 2.0
+    return float((mean_ranks[inverse.ravel()][positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def _normalize(p):

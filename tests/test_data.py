@@ -75,3 +75,4 @@ def test_frame_checks():
         assert list(align_columns(frame, ["b", "a"], array_input=False).columns) == ["b", "a"]
     with pytest.raises(ValueError, match=r"missing at predict: \['z'\]"):
         align_columns(frame, ["a", "z"], array_input=False)
+

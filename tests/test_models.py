@@ -112,3 +112,24 @@ def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
         BaggedModel(ModelConfig("m", "linear", {}), TaskInfo("binary", 2), seed=0, n_threads=2).fit(
             table, y, plan, TimeBudget(None))
     assert 1 <= len(started) < plan.n_folds
+
+
+@pytest.mark.parametrize("classification", [True, False])
+def test_forest_arrays_predict_as_scikit_learn_by_either_path(classification):
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestRegressor
+
+    from automl.models.forest_arrays import ForestArrays
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4)).astype(np.float32)
+    if classification:
+        forest = ExtraTreesClassifier(20, random_state=0).fit(X, (X[:, 0] + rng.normal(size=400) > 0).astype(int))
+        expected = forest.predict_proba(X)
+    else:
+        forest = RandomForestRegressor(20, random_state=0).fit(X, X[:, 1] + rng.normal(size=400))
+        expected = forest.predict(X)[:, None]
+    arrays = ForestArrays.from_estimators(forest.estimators_, 4, classification)
+    compiled = arrays.predict(X)  # leaves found by scikit-learn's compiled trees
+    assert np.allclose(compiled, expected, rtol=1e-6, atol=1e-7)  # leaf values are kept as float32
+    arrays._trees = []  # as where scikit-learn's private tree layout changed: the numpy descent
+    assert np.array_equal(arrays.predict(X), compiled)

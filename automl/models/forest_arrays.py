@@ -1,75 +1,117 @@
-"""A fitted scikit-learn forest as flat arrays, predicted with numpy.
+"""A fitted scikit-learn forest as flat arrays: what a model folder stores, and what predicts.
 
-Every tree's nodes are concatenated: ``feature``, ``threshold``, ``left``, ``right`` (indices into
-the same arrays; a leaf points to itself) and ``value`` (a leaf's class probabilities or mean).
-A row descends all trees at once, one level per step, going left where ``x <= threshold`` (x as
-float32, as scikit-learn compares it); the forest's prediction is the mean of its leaves, which
-is what scikit-learn's ``predict_proba`` / ``predict`` compute. Kept this way the forest is a few
-arrays a model folder stores as they are (no pickle), and it predicts the same before and after
-saving, with only what prediction needs (no training statistics of inner nodes).
+Every tree's nodes are concatenated (``node_counts`` says how many each tree has): children
+(``-1`` at a leaf), the split feature and threshold, and ``value``, a node's class probabilities
+or mean. A row's prediction is the mean over trees of the value of the leaf it reaches, going left
+where ``x <= threshold`` with x as float32: what scikit-learn's ``predict_proba`` / ``predict``
+compute. Leaves are found by scikit-learn's own compiled ``Tree.apply``, on trees rebuilt from
+these arrays; should a scikit-learn release change that private structure, a numpy descent of
+all trees at once finds the same leaves. The arrays are plain numbers, so a folder stores them
+without pickle and they load under any scikit-learn version.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-# Rows x trees descended at once: bounds the (rows, trees) index arrays to ~16 MB.
+# Rows x trees descended at once by the numpy fallback: bounds its index arrays to ~16 MB.
 CELLS_PER_CHUNK = 2_000_000
+LEAF, UNDEFINED = -1, -2  # scikit-learn's markers for a leaf's children and its feature / threshold
 
 
 @dataclass
 class ForestArrays:
+    left: np.ndarray  # int32 [nodes], tree-local indices
+    right: np.ndarray  # int32 [nodes]
     feature: np.ndarray  # int32 [nodes]
     threshold: np.ndarray  # float64 [nodes]
-    left: np.ndarray  # int32 [nodes]
-    right: np.ndarray  # int32 [nodes]
     value: np.ndarray  # float32 [nodes, outputs]
-    roots: np.ndarray  # int32 [trees]
-    depth: int
+    node_counts: np.ndarray  # int32 [trees]
+    depths: np.ndarray  # int32 [trees]
+    n_features: int
+    _trees: list | None = field(default=None, repr=False, compare=False)  # rebuilt scikit-learn trees
 
     @classmethod
-    def from_estimators(cls, trees, classification: bool) -> "ForestArrays":
-        parts, offset = [], 0
-        for estimator in trees:
-            tree = estimator.tree_
-            n = tree.node_count
-            leaf = tree.children_left == -1
-            own = np.arange(n) + offset
-            value = tree.value[:, 0, :].astype(np.float64)
-            if classification:  # a tree's prediction is its leaf's class distribution
-                value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
-            parts.append((np.where(leaf, 0, tree.feature), np.where(leaf, 0.0, tree.threshold),
-                          np.where(leaf, own, tree.children_left + offset),
-                          np.where(leaf, own, tree.children_right + offset), value, offset))
-            offset += n
-        feature, threshold, left, right, value, roots = (list(column) for column in zip(*parts))
-        return cls(np.concatenate(feature).astype(np.int32), np.concatenate(threshold).astype(np.float64),
-                   np.concatenate(left).astype(np.int32), np.concatenate(right).astype(np.int32),
-                   np.concatenate(value).astype(np.float32), np.array(roots, dtype=np.int32),
-                   int(max(t.tree_.max_depth for t in trees)))
+    def from_estimators(cls, estimators, n_features: int, classification: bool) -> "ForestArrays":
+        trees = [e.tree_ for e in estimators]
+        value = np.concatenate([t.value[:, 0, :] for t in trees]).astype(np.float64)
+        if classification:  # a tree predicts its leaf's class distribution
+            value /= np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
+        return cls(np.concatenate([t.children_left for t in trees]).astype(np.int32),
+                   np.concatenate([t.children_right for t in trees]).astype(np.int32),
+                   np.concatenate([t.feature for t in trees]).astype(np.int32),
+                   np.concatenate([t.threshold for t in trees]).astype(np.float64),
+                   value.astype(np.float32), np.array([t.node_count for t in trees], dtype=np.int32),
+                   np.array([t.max_depth for t in trees], dtype=np.int32), n_features)
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """The mean of the trees' leaf values, shape (rows, outputs), float64."""
-        matrix = np.asarray(matrix, dtype=np.float32)
-        out = np.empty((len(matrix), self.value.shape[1]))
-        step = max(1, CELLS_PER_CHUNK // len(self.roots))
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        offsets = np.concatenate([[0], np.cumsum(self.node_counts)[:-1]])
+        total = np.zeros((len(matrix), self.value.shape[1]))
+        for leaves in self._leaves(matrix):  # per block of trees: (rows, trees) global node indices
+            total += self.value[leaves].sum(axis=1, dtype=np.float64)
+        return total / len(offsets)
+
+    def _leaves(self, matrix: np.ndarray):
+        trees = self._sklearn_trees()
+        offsets = np.concatenate([[0], np.cumsum(self.node_counts)[:-1]])
+        if trees is not None:
+            for tree, offset in zip(trees, offsets):
+                yield (tree.apply(matrix) + offset)[:, None]
+            return
+        yield from self._descend(matrix, offsets)
+
+    def _sklearn_trees(self) -> list | None:
+        """scikit-learn ``Tree`` objects with these nodes (built once), or None where its private
+        layout differs from the one this was written for."""
+        if self._trees is None:
+            try:
+                from sklearn.tree._tree import NODE_DTYPE, Tree
+
+                trees, start = [], 0
+                for count, depth in zip(self.node_counts, self.depths):
+                    part = slice(start, start + count)
+                    nodes = np.zeros(count, dtype=NODE_DTYPE)
+                    nodes["left_child"], nodes["right_child"] = self.left[part], self.right[part]
+                    nodes["feature"], nodes["threshold"] = self.feature[part], self.threshold[part]
+                    tree = Tree(self.n_features, np.array([1], dtype=np.intp), 1)
+                    tree.__setstate__({"max_depth": int(depth), "node_count": int(count), "nodes": nodes,
+                                       "values": np.zeros((count, 1, 1))})
+                    trees.append(tree)
+                    start += count
+                self._trees = trees
+            except Exception:  # noqa: BLE001 - any change there means: use the numpy descent
+                self._trees = []
+        return self._trees or None
+
+    def _descend(self, matrix: np.ndarray, offsets: np.ndarray):
+        """All trees at once in numpy, one level per step (a leaf points to itself)."""
+        nodes = np.arange(len(self.left))
+        leaf = self.left == LEAF
+        tree_of = np.repeat(offsets, self.node_counts)
+        left = np.where(leaf, nodes, self.left + tree_of)
+        right = np.where(leaf, nodes, self.right + tree_of)
+        feature = np.where(leaf, 0, self.feature)
+        step = max(1, CELLS_PER_CHUNK // len(offsets))
         for start in range(0, len(matrix), step):
             block = matrix[start:start + step]
             rows = np.arange(len(block))[:, None]
-            node = np.broadcast_to(self.roots, (len(block), len(self.roots))).copy()
-            for _ in range(self.depth):
-                goes_left = block[rows, self.feature[node]] <= self.threshold[node]
-                below = np.where(goes_left, self.left[node], self.right[node])
-                if np.array_equal(below, node):  # every row is at a leaf of every tree
+            node = np.broadcast_to(offsets, (len(block), len(offsets))).copy()
+            while True:
+                below = np.where(block[rows, feature[node]] <= self.threshold[node], left[node], right[node])
+                if np.array_equal(below, node):
                     break
                 node = below
-            out[start:start + step] = self.value[node].mean(axis=1, dtype=np.float64)
-        return out
+            yield node
 
     def get_state(self) -> dict:
-        return asdict(self)
+        return {"left": self.left, "right": self.right, "feature": self.feature, "threshold": self.threshold,
+                "value": self.value, "node_counts": self.node_counts, "depths": self.depths,
+                "n_features": self.n_features}
 
     @classmethod
     def from_state(cls, state: dict) -> "ForestArrays":
         return cls(**state)
+

@@ -45,7 +45,7 @@ class _Forest(Model):
             if chunk < 1:
                 break
         # Kept as arrays (forest_arrays.py): what a model folder stores, and predicted the same way.
-        self.trees_ = ForestArrays.from_estimators(forest.estimators_, self.info.is_classification)
+        self.trees_ = ForestArrays.from_estimators(forest.estimators_, matrix.shape[1], self.info.is_classification)
         self.seen_classes_ = forest.classes_ if self.info.is_classification else None
         return self
 
