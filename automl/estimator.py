@@ -151,7 +151,9 @@ class _AutoMLBase(BaseEstimator):
                 raise ValueError(f"No usable feature columns: {self.encoder_.schema_.dropped}.")
             features = self.encoder_.transform(frame)
             info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
-            n_folds = self.n_folds or default_n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
+            # A resumed run keeps its fold plan, whatever fold count the new time limit would choose.
+            n_folds = self.n_folds or (resume and _saved_fold_count(Path(self.output_dir))) or \
+                default_n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
             plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
@@ -216,7 +218,9 @@ class _AutoMLBase(BaseEstimator):
             store.attach(run / STORE_DIR)
             log.info("Resuming the run in %s: %d finished models kept.", run, len(done))
             return store, done
-        shutil.rmtree(run / MODELS_DIR, ignore_errors=True)
+        for previous in (MODELS_DIR, STORE_DIR):
+            shutil.rmtree(run / previous, ignore_errors=True)
+        (run / SEARCH_TRACE).unlink(missing_ok=True)
         return PredictionStore(y_enc, task, self.metric_, plan.fold_of, features, folder=run / STORE_DIR,
                                fingerprint=fingerprint), done
 
@@ -487,6 +491,12 @@ def data_fingerprint(features, y: np.ndarray, fold_of: np.ndarray, task: str, me
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def _saved_fold_count(run: Path) -> int | None:
+    """The number of folds of the run in ``run`` (None when there is none)."""
+    path = run / STORE_DIR / "fold_of.npy"
+    return len(np.unique(np.load(path, allow_pickle=False))) if path.exists() else None
 
 
 def _same_config(saved: dict, config) -> bool:

@@ -66,12 +66,7 @@ def main() -> None:
             row = {"dataset": name, "family": family, "learning_rate": rate, "rounds": model.rounds_.done,
                    "best_round": best, "learning_mass": round(best * rate, 2),
                    "seconds": round(time.perf_counter() - start, 2)}
-            new = not args.out.exists()
-            with open(args.out, "a", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=COLUMNS)
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
+            protocol.append_row(args.out, row, COLUMNS)
             print(row, flush=True)
     rows = list(csv.DictReader(open(args.out)))
     for family in FAMILIES:

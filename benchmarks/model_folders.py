@@ -25,7 +25,7 @@ import joblib
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import load_dataset, read_manifest, split  # noqa: E402
+from protocol import append_row, load_dataset, read_manifest, split  # noqa: E402
 
 import automl  # noqa: E402
 from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
@@ -84,12 +84,7 @@ def main() -> None:
         if entry["name"] in done or (wanted and entry["name"] not in wanted):
             continue
         row = measure(entry, args.time_limit)
-        new = not args.out.exists()
-        with open(args.out, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        append_row(args.out, row, COLUMNS)
         print(row, flush=True)
 
 

@@ -10,6 +10,7 @@ and ROC AUC is computed on the probability of that class.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -23,6 +24,16 @@ MAIN_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rms
 SECOND_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "r2"}
 HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
 PROBA_CLIP = 1e-15
+
+
+def append_row(path: Path, row: dict, columns: list[str]) -> None:
+    """One result row appended to a CSV (header first if new): a killed benchmark keeps its rows."""
+    new = not Path(path).exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
 
 
 def read_manifest(suite_dir: Path) -> list[dict]:
