@@ -61,6 +61,16 @@ def test_ensemble_aware_greedy_picks_the_complement_that_single_best_greedy_miss
     assert mean_error(results, [0, 1]) < mean_error(results, [0, 2]) - 0.1
 
 
+def test_a_failed_candidate_counts_as_not_trained():
+    scales = {"A": 1.0, "B": 1.05, "C": 0.8}
+    whole = _dataset(0, scales)
+    failed = DatasetResults(whole.name, whole.task, whole.metric, whole.oof, whole.test, whole.y, whole.y_test,
+                            whole.fit_seconds, failed=np.array([False, False, True]))
+    assert failed.prefix_error([2], "ensemble") == 1.0 and whole.prefix_error([2], "ensemble") < 1.0
+    assert failed.prefix_error([0, 2], "single") == failed.prefix_error([0], "single")
+    assert greedy_portfolio([failed], 1) == [0]  # C is best alone, but it did not finish here
+
+
 def test_time_aware_greedy_starts_with_what_pays_most_per_second():
     results = [_dataset(seed, {"A": 1.0, "B": 1.1, "C": 1.03}) for seed in range(3)]
     assert greedy_portfolio(results, 1) == [0]

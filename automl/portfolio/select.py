@@ -22,6 +22,8 @@ from ..ensemble.greedy import GreedyEnsemble
 from ..metrics import get_metric
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
+# A dataset enters selection when at least this share of the candidates finished on it.
+MIN_FINISHED_SHARE = 0.9
 
 
 @dataclass
@@ -36,12 +38,21 @@ class DatasetResults:
     y: np.ndarray
     y_test: np.ndarray
     fit_seconds: np.ndarray
+    # Candidates that failed on this dataset (timed out, crashed): a fit would not have them, so a
+    # prefix is scored on its other members. None: every candidate finished.
+    failed: np.ndarray | None = None
 
     def __post_init__(self):
         self._metric = get_metric(self.metric, self.task)
         self._errors: dict[tuple, float] = {}  # prefix_error by (scorer, members): LOO folds share prefixes
-        losses = np.array([self._metric.loss(self.y_test, p) for p in self.test])
-        self._best, self._worst = losses.min(), losses.max()
+        self.failed = np.zeros(len(self.oof), dtype=bool) if self.failed is None else np.asarray(self.failed)
+        # Each candidate alone, computed once: the single-best scorer only compares these.
+        self._test_losses = np.array([np.inf if bad else self._metric.loss(self.y_test, p)
+                                      for p, bad in zip(self.test, self.failed)])
+        self._oof_losses = np.array([np.inf if bad else self._metric.loss(self.y, p)
+                                     for p, bad in zip(self.oof, self.failed)])
+        finished = self._test_losses[~self.failed]
+        self._best, self._worst = finished.min(), finished.max()
 
     def normalized_error(self, loss: float) -> float:
         if self._worst - self._best <= 0:
@@ -55,12 +66,12 @@ class DatasetResults:
         return self._errors[key]
 
     def _prefix_error(self, members: list[int], scorer: str) -> float:
+        members = [j for j in members if not self.failed[j]]
         if not members:
             return 1.0
         if scorer == "single":
-            oof_losses = [self._metric.loss(self.y, self.oof[j]) for j in members]
-            chosen = members[int(np.argmin(oof_losses))]
-            return self.normalized_error(self._metric.loss(self.y_test, self.test[chosen]))
+            chosen = members[int(np.argmin(self._oof_losses[members]))]
+            return self.normalized_error(self._test_losses[chosen])
         ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(self.oof[members], self.y)
         return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
 
@@ -91,22 +102,28 @@ def mean_error(results: list[DatasetResults], members: list[int], scorer: str = 
 
 def load_results(folder, names: list[str]) -> list[DatasetResults]:
     """The evaluation of candidates ``names`` from ``evaluate``'s folder: one DatasetResults per
-    dataset on which every one of them finished."""
+    dataset on which most of them finished (each failed pair is marked, and scored as not trained)."""
     folder = Path(folder)
     rows: dict[str, dict[str, dict]] = {}
     for row in csv.DictReader(open(folder / "results.csv")):
-        if row["status"] == "ok":
-            rows.setdefault(row["dataset"], {})[row["config"]] = row
+        rows.setdefault(row["dataset"], {})[row["config"]] = row
     results = []
     for dataset, by_config in sorted(rows.items()):
-        if not set(names) <= set(by_config):
+        if not set(names) <= set(by_config):  # still being evaluated
             continue
-        targets = np.load(folder / dataset / "_targets.npz")
-        arrays = [np.load(folder / dataset / f"{name}.npz") for name in names]
-        first = by_config[names[0]]
+        ok = [by_config[name]["status"] == "ok" for name in names]
+        if sum(ok) < MIN_FINISHED_SHARE * len(names):  # a few failed pairs are kept, many are not
+            continue
+        targets = np.load(folder / dataset / "_targets.npz", allow_pickle=False)
+        arrays = {name: np.load(folder / dataset / f"{name}.npz", allow_pickle=False)
+                  for name, good in zip(names, ok) if good}
+        first = next(iter(arrays.values()))
+        # A failed pair's predictions are never read (it is marked failed): zeros hold its place.
+        oof = np.stack([arrays[n]["oof"] if n in arrays else np.zeros_like(first["oof"]) for n in names])
+        test = np.stack([arrays[n]["test"] if n in arrays else np.zeros_like(first["test"]) for n in names])
+        task_row = next(by_config[name] for name in arrays)
         results.append(DatasetResults(
-            dataset, first["task"], first["metric"],
-            np.stack([a["oof"] for a in arrays]).astype(np.float32),
-            np.stack([a["test"] for a in arrays]).astype(np.float32), targets["y"], targets["y_test"],
-            np.array([float(by_config[name]["fit_seconds"]) for name in names])))
+            dataset, task_row["task"], task_row["metric"], oof.astype(np.float32), test.astype(np.float32),
+            targets["y"], targets["y_test"],
+            np.array([float(by_config[name]["fit_seconds"] or 0.0) for name in names]), ~np.array(ok)))
     return results
