@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -50,6 +51,9 @@ SAVE_SECONDS = 1.0
 # When every configuration is trained before the training budget ends, the search gets all the
 # time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
 LEFTOVER_TRIALS = 200
+# Time the search leaves for refitting members: the cost of refitting this many best models (GES
+# ensembles here use 1-6), at most this share of the limit.
+REFIT_RESERVE_MODELS, REFIT_MAX_SHARE = 5, 0.15
 # A run / model folder: the estimator's state, one folder per trained model, the prediction store.
 ESTIMATOR, MODELS_DIR, STORE_DIR, SEARCH_TRACE = "estimator", "models", "store", "ensemble_search.json"
 
@@ -85,6 +89,11 @@ PARAMETERS_DOC = """
         A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``.
     n_jobs : int or None, default=None
         Threads for the whole fit; None uses every core.
+    refit : {"auto", True, False}, default="auto"
+        After the ensemble is chosen, train each member once on all rows (boosting and TabM for
+        the rounds / epochs their fold copies early-stopped at, scaled by the rows), so that
+        predicting runs one model per member instead of one per fold. ``auto`` refits when the
+        members' measured cost fits in the time left, else keeps the fold copies and says so.
 
     Attributes
     ----------
@@ -96,6 +105,10 @@ PARAMETERS_DOC = """
         Wall seconds the fit took.
     ensemble_score_ : float
         The chosen ensemble's score on the OOF predictions.
+    refitted_ : list of str
+        The members refitted on all rows (``refit``); the others predict with their fold copies.
+    refit_seconds_ : float
+        Wall seconds the refit took (0 when there was none).
     run_dir_ : Path
         The run folder.
 """
@@ -107,7 +120,7 @@ class _AutoMLBase(BaseEstimator):
     def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "auto",
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
                  random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
-                 portfolio: str | None = None, n_jobs: int | None = None):
+                 portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = "auto"):
         self.time_limit = time_limit
         self.models = models
         self.ensemble = ensemble
@@ -119,6 +132,7 @@ class _AutoMLBase(BaseEstimator):
         self.output_dir = output_dir
         self.portfolio = portfolio
         self.n_jobs = n_jobs
+        self.refit = refit
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, resume: bool = False):
@@ -176,15 +190,17 @@ class _AutoMLBase(BaseEstimator):
             # gets what is left, rather than the fit returning early.
             leftover = budget.limited and train_budget.remaining() > RESERVE_SHARE * self.time_limit
             n_trials = LEFTOVER_TRIALS if leftover else DEFAULT_N_TRIALS
+            kept_back = SAVE_SECONDS + self._refit_reserve(len(y_enc))
             if not budget.limited:
                 search_seconds = SEARCH_SECONDS
             elif leftover:
-                search_seconds = max(0.0, budget.remaining() - SAVE_SECONDS)
+                search_seconds = max(0.0, budget.remaining() - kept_back)
             else:
-                search_seconds = max(0.0, min(budget.remaining() - SAVE_SECONDS, SEARCH_MAX_SHARE * self.time_limit))
+                search_seconds = max(0.0, min(budget.remaining() - kept_back, SEARCH_MAX_SHARE * self.time_limit))
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
             trials = self._fit_ensemble(self.ensemble, search_seconds, n_trials)
+            self._refit_members(features, y_enc, budget)
             self.fit_seconds_ = budget.elapsed()
             if self.output_dir is not None:  # the run folder becomes a model folder, with its run
                 self.save(self.run_dir_, include_run=True)
@@ -223,6 +239,46 @@ class _AutoMLBase(BaseEstimator):
         (run / SEARCH_TRACE).unlink(missing_ok=True)
         return PredictionStore(y_enc, task, self.metric_, plan.fold_of, features, folder=run / STORE_DIR,
                                fingerprint=fingerprint), done
+
+    def _refit_reserve(self, n_rows: int) -> float:
+        """Seconds the search leaves for refitting: what the best models would cost (the
+        ensemble is not chosen yet), at most REFIT_MAX_SHARE of the limit."""
+        if self.refit is False or self.time_limit is None:
+            return 0.0
+        metric = get_metric(self.metric_, self.task_)
+        best = sorted(self.records_, key=lambda r: metric.to_loss(r.oof_score))[:REFIT_RESERVE_MODELS]
+        cost = sum(_refit_seconds(self._bag(r.name), n_rows) for r in best)
+        return min(cost, REFIT_MAX_SHARE * self.time_limit)
+
+    def _refit_members(self, X, y: np.ndarray, budget: TimeBudget) -> None:
+        """Refits each member of the chosen ensemble on all rows (``BaggedModel.refit``), when
+        ``refit`` asks for it and (``"auto"``) its measured cost fits in the time left."""
+        self.refitted_: list[str] = []
+        self.refit_seconds_ = 0.0
+        if self.refit is False:
+            return
+        start = time.perf_counter()
+        names = [self.records_[j].name for j in self.ensemble_.used_models]
+        cost = sum(_refit_seconds(self._bag(name), len(y)) for name in names)
+        left = budget.remaining() - SAVE_SECONDS if budget.limited else np.inf
+        if self.refit == "auto" and cost > left:
+            log.info("Refit skipped: the %d members would need ~%.0fs, %.0fs are left; their fold copies predict.",
+                     len(names), cost, max(left, 0.0))
+            return
+        for i, name in enumerate(names):
+            share = budget.sub(max(0.0, budget.remaining() - SAVE_SECONDS) / (len(names) - i)) \
+                if budget.limited else TimeBudget(None)
+            bag = self._bag(name)
+            try:
+                bag.refit(X, y, share)
+                bag.save(self.run_dir_ / MODELS_DIR / name)
+                self.refitted_.append(name)
+            except Exception as exc:  # a member that cannot be refitted predicts with its fold copies
+                bag.full_ = None
+                log.info("Refit of %s skipped: %s: %s", name, type(exc).__name__, exc)
+        self.refit_seconds_ = time.perf_counter() - start
+        log.info("Refitted %d of %d members on all rows in %.1fs (%.0fs estimated).", len(self.refitted_), len(names),
+                 self.refit_seconds_, cost)
 
     def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SEARCH_SECONDS):
         """Re-runs only the ensemble step on the stored OOF predictions; returns self.
@@ -268,6 +324,8 @@ class _AutoMLBase(BaseEstimator):
             fail("verbosity", "0 (silent) or a positive integer")
         if self.n_jobs is not None and not (integer(self.n_jobs) and self.n_jobs >= 1):
             fail("n_jobs", "a positive integer, or None for every core")
+        if not (self.refit is True or self.refit is False or self.refit == "auto"):
+            fail("refit", "'auto', True or False")
         for name in ("output_dir", "portfolio"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), (str, os.PathLike)):
                 fail(name, "a path, or None")
@@ -339,6 +397,7 @@ class _AutoMLBase(BaseEstimator):
             "model": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
             "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,
             "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
+            "refit": r.name in self.refitted_,
         } for j, r in enumerate(self.records_)]
         board = pd.DataFrame(rows)
         ascending = not get_metric(self.metric_, self.task_).greater_is_better
@@ -389,7 +448,8 @@ class _AutoMLBase(BaseEstimator):
             "fit_seconds": self.fit_seconds_, "ensemble_name": self.ensemble_name_,
             "ensemble_score": self.ensemble_score_, "encoder": self.encoder_.get_state(),
             "ensemble": self.ensemble_.get_state(), "records": [asdict(r) for r in self.records_],
-            "report": self.ensemble_report_.to_dict(orient="records"),
+            "report": self.ensemble_report_.to_dict(orient="records"), "refitted": self.refitted_,
+            "refit_seconds": self.refit_seconds_,
         }
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
@@ -408,6 +468,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_ = strategy_from_state(state["ensemble"], get_metric(self.metric_, self.task_), self.task_)
         self.records_ = [ModelRecord(**r) for r in state["records"]]
         self.ensemble_report_ = pd.DataFrame(state["report"])
+        self.refitted_, self.refit_seconds_ = list(state["refitted"]), state["refit_seconds"]
         self.run_dir_, self.models_ = folder, {}
         self.store_ = PredictionStore.load(folder / STORE_DIR) if (folder / STORE_DIR).is_dir() else None
 
@@ -491,6 +552,12 @@ def data_fingerprint(features, y: np.ndarray, fold_of: np.ndarray, task: str, me
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
+
+
+def _refit_seconds(bag: BaggedModel, n_rows: int) -> float:
+    """Expected seconds to refit ``bag`` on ``n_rows`` rows: one copy's share of its fit, scaled
+    by the rows (its copies trained side by side, each on fewer threads)."""
+    return bag.fit_seconds_ / len(bag.models_) * n_rows / bag.copy_fit_rows_
 
 
 def _saved_fold_count(run: Path) -> int | None:

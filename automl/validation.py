@@ -70,7 +70,11 @@ def kfold(y: np.ndarray, n_folds: int, task: str, seed: int):
     return splitter(n_folds, shuffle=True, random_state=seed)
 
 
-def inner_split(y: np.ndarray, task: str, seed: int, fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+# Share of a fold's training rows set aside for early stopping.
+INNER_FRACTION = 0.1
+
+
+def inner_split(y: np.ndarray, task: str, seed: int, fraction: float = INNER_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """Fit rows and early-stopping rows drawn from a fold's training rows (never its held-out rows)."""
     rows = np.arange(len(y))
     n_val = max(1, int(round(fraction * len(y))))

@@ -95,7 +95,7 @@ def test_leaderboard_and_fit_ensemble(mixed_classification):
     model = AutoMLClassifier(**FAST, ensemble="best").fit(X, y)
     board = model.leaderboard()
     assert list(board.columns) == ["model", "family", "adapted", "oof_roc_auc", "fit_seconds", "predict_seconds_per_1k",
-                                   "ensemble_weight"]
+                                   "ensemble_weight", "refit"]
     assert board["oof_roc_auc"].is_monotonic_decreasing
     assert board["ensemble_weight"].tolist()[0] == 1.0 and board["ensemble_weight"].sum() == 1.0
     assert model.fit_ensemble("ges") is model and model.ensemble_name_ == "ges"

@@ -161,3 +161,59 @@ def test_a_regressor_with_its_run_folder_is_a_model_folder(regression_data, tmp_
                             output_dir=str(tmp_path / "run")).fit(X, y)
     loaded = automl.load(tmp_path / "run")  # the fit wrote its predictor into the run folder
     assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost", "catboost", "tabm", "random_forest"])
+def test_a_refitted_member_trains_its_copies_size_on_all_rows_and_saves(family, table, tmp_path):
+    from automl.models.bagging import BaggedModel
+    from automl.models.base import ModelConfig, TaskInfo
+    from automl.budget import TimeBudget
+    from automl.data.encoder import TabularEncoder
+    from automl.validation import FoldPlan
+
+    X, labels = table
+    y = np.unique(labels, return_inverse=True)[1]
+    features = TabularEncoder().fit(X).transform(X)
+    params = next(c["params"] for c in TINY if c["family"] == family)
+    bag = BaggedModel(ModelConfig("m", family, params), TaskInfo("multiclass", 3), seed=0, n_threads=1)
+    bag.fit(features, y, FoldPlan.make(y, 3, "multiclass", 0), TimeBudget(None))
+    bagged = bag.predict(features)
+    bag.refit(features, y, TimeBudget(None))
+    assert bag.full_ is not None and not np.array_equal(bag.predict(features), bagged)
+    if family in ("lightgbm", "xgboost", "catboost"):  # the copies' mean best round count, scaled by the rows
+        expected = np.mean([c.rounds_.best_iteration + 1 for c in bag.models_]) * len(y) / bag.copy_fit_rows_
+        assert bag.full_.rounds_.done == max(1, int(round(expected)))
+    bag.save(tmp_path / "m")
+    assert np.array_equal(BaggedModel.load(tmp_path / "m").predict(features), bag.predict(features))
+
+
+@pytest.mark.parametrize("ensemble", ["ges", "des"])
+def test_refit_changes_predictions_not_the_ensemble_and_survives_saving(portfolio, table, tmp_path, no_pickle,
+                                                                        ensemble):
+    """Refitted members only feed the chosen ensemble at predict time (DES reads them with the
+    features): the OOF predictions it was chosen and fitted on are the fold copies' own."""
+    X, y = table
+    common = dict(portfolio=str(portfolio), ensemble=ensemble, n_folds=3, verbosity=0)
+    bagged = AutoMLClassifier(refit=False, **common).fit(X, y)
+    refitted = AutoMLClassifier(refit=True, **common).fit(X, y)
+    # The refit comes after the ensemble is chosen on the OOF predictions, which it never touches.
+    assert np.array_equal(refitted.store_.oof, bagged.store_.oof)
+    assert np.array_equal(refitted.ensemble_.predict_oof(refitted.store_.oof, refitted.store_.features),
+                          bagged.ensemble_.predict_oof(bagged.store_.oof, bagged.store_.features))
+    members = {refitted.records_[j].name for j in refitted.ensemble_.used_models}
+    assert set(refitted.refitted_) == members and bagged.refitted_ == []
+    assert refitted.leaderboard().set_index("model").loc[sorted(members), "refit"].all()
+    assert not np.array_equal(refitted.predict_proba(X), bagged.predict_proba(X))
+    refitted.save(tmp_path / "m")
+    assert np.array_equal(automl.load(tmp_path / "m").predict_proba(X), refitted.predict_proba(X))
+
+
+def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(portfolio, table, caplog, monkeypatch):
+    import automl.estimator as estimator
+
+    X, y = table
+    monkeypatch.setattr(estimator, "_refit_seconds", lambda bag, n_rows: 1e6)  # as if each refit took days
+    with caplog.at_level("INFO", logger="automl"):
+        model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, time_limit=60,
+                                 verbosity=1).fit(X, y)
+    assert model.refitted_ == [] and "Refit skipped" in caplog.text

@@ -138,11 +138,13 @@ def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
         _fit(frame, y, "binary", params={**TINY, "min_epochs": 10**6}, budget=TimeBudget(5))
 
 
-def test_validation_rows_are_required(binary):
+def test_without_validation_rows_a_refit_trains_its_fixed_epochs(binary):
     frame, y = binary
     table = TabularEncoder().fit(frame).transform(frame)
-    with pytest.raises(ValueError, match="X_val"):
-        TabMModel(TINY, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y)
+    model = TabMModel({**TINY, "max_epochs": 3, "min_epochs": 1}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    model.fit(table, y)
+    assert len(model.history_) == 3 and model.best_epoch_ == 2  # no early stopping: the last epoch's weights
+    assert model.predict(table).shape == (len(y), 2)
 
 
 def _tiny_portfolio(tmp_path):

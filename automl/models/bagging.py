@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..persistence import read_state, write_atomic_folder, write_state
-from ..validation import FoldPlan, inner_split
+from ..validation import INNER_FRACTION, FoldPlan, inner_split
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
 
@@ -138,6 +138,10 @@ class BaggedModel:
         for _, held_out, prediction, _ in results:
             oof[held_out] = prediction
         self.models_: list[Model] = [model for model, *_ in results]
+        self.full_: Model | None = None  # one copy refitted on all rows (``refit``)
+        # Rows a copy fitted on (its fold's training rows, less the early-stopping rows).
+        self.copy_fit_rows_ = float(np.mean([len(train) for train, _ in folds])) * \
+            (1 - INNER_FRACTION if family.uses_validation else 1.0)
         predict_seconds = sum(seconds for *_, seconds in results)
         # Prediction ran inside the folds, ``workers`` at a time.
         self.fit_seconds_ = time.perf_counter() - start - predict_seconds / workers
@@ -165,13 +169,31 @@ class BaggedModel:
             model.fit(X.take(train), y[train], budget=budget)
         return model
 
+    def refit(self, X: EncodedTable, y: np.ndarray, budget: TimeBudget) -> None:
+        """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.
+
+        Families that early-stop train the rounds / epochs their copies stopped at, scaled by the
+        rows (all of them, against the ~(k-1)/k x 0.9 a copy fitted on), with no rows held back:
+        the copies' early stopping already chose the size honestly. The OOF predictions stay the
+        copies', so the ensemble fitted on them is unchanged.
+        """
+        family = get_family(self.config.family)
+        params = family.full_params(self.params_, self.models_, len(y) / self.copy_fit_rows_)
+        with threadpool_limits(limits=self.n_threads):
+            model = family(params, self.info, seed=self.seed, n_threads=self.n_threads, device=self.device)
+            model.fit(X, y, budget=budget)
+        if not model.usable:
+            raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
+        self.full_ = model
+
     # ------------------------------------------------------------------ saving (automl.persistence)
     def get_state(self) -> dict:
         return {"config": {"name": self.config.name, "family": self.config.family, "params": self.config.params},
                 "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
                 "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
                 "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
-                "copies": [model.get_state() for model in self.models_]}
+                "copy_fit_rows": self.copy_fit_rows_, "copies": [model.get_state() for model in self.models_],
+                "full": None if self.full_ is None else self.full_.get_state()}
 
     @classmethod
     def from_state(cls, state: dict) -> "BaggedModel":
@@ -180,6 +202,8 @@ class BaggedModel:
                   state["device"])
         family = get_family(config.family)  # the only class a bag's copies can be
         bag.models_ = [family.from_state(copy) for copy in state["copies"]]
+        bag.full_ = None if state["full"] is None else family.from_state(state["full"])
+        bag.copy_fit_rows_ = state["copy_fit_rows"]
         bag.params_, bag.adapted_ = state["params"], state["adapted"]
         bag.fit_seconds_, bag.predict_seconds_per_1k_ = state["fit_seconds"], state["predict_seconds_per_1k"]
         return bag
@@ -199,7 +223,9 @@ class BaggedModel:
         return json.loads(path.read_text())["config"] if path.exists() else None
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        """The mean of the fold copies' predictions."""
+        """The refitted copy's predictions, or the mean of the fold copies'."""
+        if self.full_ is not None:
+            return self.full_.predict(X)
         total = self.models_[0].predict(X).astype(np.float64)
         for model in self.models_[1:]:
             total += model.predict(X)

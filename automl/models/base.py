@@ -44,7 +44,8 @@ class Model(ABC):
     """One model trained on one set of rows.
 
     ``fit`` gets encoded rows and targets (class indices 0..n_classes-1, or floats), plus
-    early-stopping rows when the family declares ``uses_validation``. ``predict`` returns
+    early-stopping rows when the family declares ``uses_validation``; such a family given no
+    early-stopping rows trains the size its parameters fix (a refit, see ``full_params``). ``predict`` returns
     probabilities of shape (n, n_classes) for classification, (n, 1) for regression.
     Families that can stop early must stop when ``budget`` expires and keep what they have.
     """
@@ -107,6 +108,13 @@ class Model(ABC):
     @abstractmethod
     def restore(self, fitted: dict) -> None:
         """Sets the fitted model from what ``fitted_state`` returned."""
+
+    @classmethod
+    def full_params(cls, params: dict, copies: list["Model"], scale: float) -> dict:
+        """Parameters to train one model on all the rows, without validation rows, as a refit of
+        fitted ``copies`` trained on ``1 / scale`` of them: families that early-stop return the
+        size the copies stopped at (rounds, epochs), scaled; the others their parameters."""
+        return params
 
     @property
     def usable(self) -> bool:

@@ -28,10 +28,15 @@ MIN_ROUNDS = 10
 
 
 class Rounds:
-    """Per-round bookkeeping of one boosting fit, called by the family's callback."""
+    """Per-round bookkeeping of one boosting fit, called by the family's callback.
 
-    def __init__(self, patience: int, budget: TimeBudget | None):
-        self.patience = Patience(patience)
+    Without validation rows (``patience`` None: a refit of a known number of rounds) only the
+    budget stops training early, and the best round is the last.
+    """
+
+    def __init__(self, patience: int | None, budget: TimeBudget | None):
+        self.validated = patience is not None
+        self.patience = Patience(patience if self.validated else 0)
         self.budget = budget
         self.started = time.perf_counter()
         self.first_round_at: float | None = None
@@ -39,12 +44,13 @@ class Rounds:
         self.done = 0
         self.stopped_by_budget = False
 
-    def after(self, iteration: int, val_loss: float) -> bool:
-        """Records round ``iteration`` and its validation loss; True when training should stop."""
+    def after(self, iteration: int, val_loss: float | None) -> bool:
+        """Records round ``iteration`` and its validation loss (None without validation rows);
+        True when training should stop."""
         now = time.perf_counter()
         self.first_round_at = now if self.first_round_at is None else self.first_round_at
         self.last_round_at, self.done = now, iteration + 1
-        stop = self.patience.update(iteration, val_loss)
+        stop = self.patience.update(iteration, val_loss) if self.validated else False
         if self.budget is not None and self.budget.expired():
             self.stopped_by_budget = not stop
             return True
@@ -52,7 +58,7 @@ class Rounds:
 
     @property
     def best_iteration(self) -> int:
-        return self.patience.best_iteration
+        return self.patience.best_iteration if self.validated else self.done - 1
 
     def seconds_per_round(self) -> float:
         """Wall seconds of one round, without the set-up before the first (data binning)."""
@@ -81,8 +87,8 @@ class BoostedModel(Model):
         cap; starts the round bookkeeping."""
         params = {**self.defaults, **self.params}
         max_rounds, patience = int(params.pop("max_rounds")), int(params.pop("patience"))
-        self.rounds_ = Rounds(patience, budget)
-        self.prior_loss_ = prior_loss(y, y_val, self.info.task)
+        self.rounds_ = Rounds(patience if y_val is not None else None, budget)
+        self.prior_loss_ = prior_loss(y, y_val, self.info.task) if y_val is not None else None
         return params, max_rounds
 
     @property
@@ -92,7 +98,15 @@ class BoostedModel(Model):
         rounds = self.rounds_
         if not rounds.stopped_by_budget:
             return True
+        if not rounds.validated:  # a refit: the rounds were chosen on validation rows before
+            return rounds.done >= MIN_ROUNDS
         return rounds.done >= MIN_ROUNDS and rounds.patience.best_loss < self.prior_loss_
+
+    @classmethod
+    def full_params(cls, params: dict, copies: list, scale: float) -> dict:
+        """The copies' mean best round count, scaled by the rows: trained without validation rows."""
+        rounds = np.mean([copy.rounds_.best_iteration + 1 for copy in copies]) * scale
+        return {**params, "max_rounds": max(1, int(round(rounds)))}
 
     @classmethod
     def adapt(cls, params: dict, n_copies: int, affordable_rounds) -> tuple[dict, int, str]:

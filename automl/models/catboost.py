@@ -38,11 +38,12 @@ class CatBoostModel(BoostedModel):
         estimator = CatBoostClassifier if self.info.is_classification else CatBoostRegressor
         loss = LOSSES[self.info.task]
         # use_best_model shrinks the model to the best validation round when training stops.
+        validated = X_val is not None
         self.model_ = estimator(
             **params, iterations=max_rounds, loss_function=loss, random_seed=self.seed,
-            thread_count=self.n_threads, use_best_model=True, allow_writing_files=False, verbose=False,
+            thread_count=self.n_threads, use_best_model=validated, allow_writing_files=False, verbose=False,
         )
-        self.model_.fit(self._pool(X, y), eval_set=self._pool(X_val, y_val),
+        self.model_.fit(self._pool(X, y), eval_set=self._pool(X_val, y_val) if validated else None,
                         callbacks=[_RoundCallback(self.rounds_, loss)])
         return self
 
@@ -83,4 +84,5 @@ class _RoundCallback:
 
     def after_iteration(self, info) -> bool:
         # CatBoost counts iterations from 1.
-        return not self.rounds.after(info.iteration - 1, info.metrics["validation"][self.loss][-1])
+        validation = info.metrics.get("validation")
+        return not self.rounds.after(info.iteration - 1, validation[self.loss][-1] if validation else None)

@@ -42,9 +42,11 @@ class LightGBMModel(BoostedModel):
             params["num_class"] = self.info.n_classes
         matrix, cats = tree_view(X)
         train = lgb.Dataset(matrix, y, categorical_feature=cats, free_raw_data=True)
-        val_matrix, _ = tree_view(X_val)
-        valid = lgb.Dataset(val_matrix, y_val, reference=train, categorical_feature=cats)
-        self.booster_ = lgb.train(params, train, num_boost_round=max_rounds, valid_sets=[valid],
+        valid = []
+        if X_val is not None:
+            val_matrix, _ = tree_view(X_val)
+            valid = [lgb.Dataset(val_matrix, y_val, reference=train, categorical_feature=cats)]
+        self.booster_ = lgb.train(params, train, num_boost_round=max_rounds, valid_sets=valid,
                                   callbacks=[_round_callback(self.rounds_)])
         # Predicting and saving use the best iteration (the text model keeps its trees only).
         self.booster_.best_iteration = self.rounds_.best_iteration + 1
@@ -67,7 +69,7 @@ def _round_callback(rounds: Rounds):
     import lightgbm as lgb
 
     def callback(env):
-        _, _, value, _ = env.evaluation_result_list[0]
+        value = env.evaluation_result_list[0][2] if env.evaluation_result_list else None
         if rounds.after(env.iteration, value):
             raise lgb.callback.EarlyStopException(rounds.best_iteration, env.evaluation_result_list)
 

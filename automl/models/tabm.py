@@ -166,8 +166,6 @@ class TabMModel(Model):
         return {**(DEFAULTS if device == "cuda" else CPU_DEFAULTS), **params}
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
-        if X_val is None or y_val is None:
-            raise ValueError("TabM early-stops on validation rows: pass X_val and y_val.")
         budget = budget or TimeBudget(None)
         params = self._params(self.params, self.device)
         torch.manual_seed(self.seed)
@@ -180,13 +178,13 @@ class TabMModel(Model):
         if not self.info.is_classification:  # the network learns a standardized target
             self.y_mean_, self.y_std_ = float(np.mean(y)), float(np.std(y)) or 1.0
         train = self._tensors(X, y, device)
-        val = self._tensors(X_val, y_val, device)
+        val = None if X_val is None else self._tensors(X_val, y_val, device)  # None: a refit of fixed epochs
         self.bins_ = self._bins(params, train[0])
         module = self._make_module(params).to(device)
         optimizer = torch.optim.AdamW(_parameter_groups(module, params["weight_decay"]), lr=params["lr"])
         batch_size = params["batch_size"] or batch_size_for(len(y))
 
-        estimate = self._seconds_per_epoch(module, train, batch_size, len(y_val))
+        estimate = self._seconds_per_epoch(module, train, batch_size, 0 if y_val is None else len(y_val))
         if budget.remaining() < params["min_epochs"] * estimate:
             raise ModelTimeout(f"TabM needs ~{estimate:.2f}s per epoch; {budget.remaining():.1f}s left for this fold "
                                f"pays for fewer than {params['min_epochs']} epochs")
@@ -197,7 +195,8 @@ class TabMModel(Model):
 
     def _train(self, module, optimizer, train, val, batch_size: int, params: dict, budget: TimeBudget,
                epoch_seconds: float) -> dict:
-        """Epochs until patience runs out or the next epoch would overrun; returns the best epoch's weights."""
+        """Epochs until patience runs out or the next epoch would overrun; returns the best epoch's
+        weights (without validation rows: ``max_epochs`` epochs, the last one's weights)."""
         patience = Patience(int(params["patience"]))
         generator = torch.Generator().manual_seed(self.seed)
         best_state, self.history_ = None, []
@@ -208,20 +207,34 @@ class TabMModel(Model):
             order = torch.randperm(len(train[2]), generator=generator).to(train[2].device)
             train_loss = self._train_epoch(module, optimizer, train, order.split(batch_size), params["clip_norm"],
                                            budget)
-            val_loss = self._validation_loss(self._forward_all(module, val[:2]), val[2])
+            val_loss = None if val is None else self._validation_loss(self._forward_all(module, val[:2]), val[2])
             epoch_seconds = time.perf_counter() - start
             self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                                   "seconds": epoch_seconds})
+            if val is None:  # a refit of fixed epochs: only the budget stops it, the last weights stay
+                if budget.expired():
+                    break
+                continue
             if val_loss < patience.best_loss:
                 best_state = copy.deepcopy(module.state_dict())
             if patience.update(epoch, val_loss) or budget.expired():
                 break
         if not self.history_:
             raise ModelTimeout(f"TabM needs ~{epoch_seconds:.2f}s per epoch; the budget paid for none")
+        if val is None:
+            self.best_epoch_ = len(self.history_) - 1
+            return module.state_dict()
         if best_state is None:
             raise RuntimeError(f"TabM did not train: the validation loss was never finite ({val_loss}).")
         self.best_epoch_ = patience.best_iteration
         return best_state
+
+    @classmethod
+    def full_params(cls, params: dict, copies: list, scale: float) -> dict:
+        """The copies' mean best epoch count, scaled by the rows: trained without validation rows."""
+        epochs = max(1, int(round(np.mean([copy.best_epoch_ + 1 for copy in copies]) * scale)))
+        minimum = cls._params(params, copies[0].device)["min_epochs"]
+        return {**params, "max_epochs": epochs, "min_epochs": min(int(minimum), epochs)}
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         torch.set_num_threads(self.threads_)

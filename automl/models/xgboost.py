@@ -40,8 +40,8 @@ class XGBoostModel(BoostedModel):
                       nthread=self.n_threads, max_cat_to_onehot=8, device="cuda" if self.device == "cuda" else "cpu")
         if self.info.task == "multiclass":
             params["num_class"] = self.info.n_classes
-        train, valid = self._matrix(X, y), self._matrix(X_val, y_val)
-        booster = xgb.train(params, train, num_boost_round=max_rounds, evals=[(valid, "val")],
+        evals = [] if X_val is None else [(self._matrix(X_val, y_val), "val")]
+        booster = xgb.train(params, self._matrix(X, y), num_boost_round=max_rounds, evals=evals,
                             callbacks=[_round_callback(self.rounds_, metric)], verbose_eval=False)
         self.booster_ = booster[: self.rounds_.best_iteration + 1]  # the trees up to the best round
         return self
@@ -74,6 +74,6 @@ def _round_callback(rounds: Rounds, metric: str):
 
     class RoundCallback(xgb.callback.TrainingCallback):
         def after_iteration(self, model, epoch, evals_log):
-            return rounds.after(epoch, evals_log["val"][metric][-1])
+            return rounds.after(epoch, evals_log["val"][metric][-1] if evals_log else None)
 
     return RoundCallback()
