@@ -5,8 +5,6 @@ ensemble on the stored predictions. predict: encode → run the ensemble's membe
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -34,6 +32,7 @@ from .models.base import TaskInfo
 from .models.registry import FAMILIES
 from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
 from .portfolio import load_portfolio
+from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved_fold_count
 from .search import DEFAULT_N_TRIALS, search_ensemble
 from .store import ModelRecord, PredictionStore
 from .training import train_portfolio
@@ -54,8 +53,6 @@ LEFTOVER_TRIALS = 200
 # Time the search leaves for refitting members: the cost of refitting this many best models (GES
 # ensembles here use 1-6), at most this share of the limit.
 REFIT_RESERVE_MODELS, REFIT_MAX_SHARE = 5, 0.15
-# A run / model folder: the estimator's state, one folder per trained model, the prediction store.
-ESTIMATOR, MODELS_DIR, STORE_DIR, SEARCH_TRACE = "estimator", "models", "store", "ensemble_search.json"
 
 
 PARAMETERS_DOC = """
@@ -166,15 +163,14 @@ class _AutoMLBase(BaseEstimator):
             features = self.encoder_.transform(frame)
             info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
             # A resumed run keeps its fold plan, whatever fold count the new time limit would choose.
-            n_folds = self.n_folds or (resume and _saved_fold_count(Path(self.output_dir))) or \
+            n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
                 default_n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
             plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
             self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
             # Each model is written to the run folder as it finishes: a killed fit loses nothing.
-            fingerprint = data_fingerprint(features, y_enc, plan.fold_of, task, self.metric_)
-            self.store_, done = self._open_run(y_enc, task, plan, features, fingerprint, configs, resume)
+            self.store_, done = open_run(self.run_dir_, features, y_enc, plan, task, self.metric_, configs, resume)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
             share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
@@ -212,33 +208,6 @@ class _AutoMLBase(BaseEstimator):
                 log.info("Returned %.0fs before the time limit: all %d configurations were trained and %s.",
                          budget.remaining(), len(configs), search)
         return self
-
-    def _open_run(self, y_enc, task, plan, features, fingerprint: str, configs, resume: bool):
-        """The prediction store of this fit, writing to the run folder, and the models kept from an
-        earlier run of it (``resume``): those whose configuration and data match."""
-        run, done = self.run_dir_, {}
-        for stale in (MANIFEST, f"{ESTIMATOR}.json"):  # the folder is a model again only when this fit ends
-            (run / stale).unlink(missing_ok=True)
-        if resume and (run / STORE_DIR / "store.json").exists():
-            store = PredictionStore.load(run / STORE_DIR)
-            if store.fingerprint != fingerprint:
-                raise ValueError(f"resume: the run in {run} was made from other data or settings (table, target, "
-                                 "folds, task or metric differ); use another output_dir, or resume=False to start over.")
-            wanted = {c.name: c for c in configs}
-            for name in store.names:
-                saved = BaggedModel.saved_config(run / MODELS_DIR / name)
-                config = wanted.get(name)
-                if saved is not None and config is not None and _same_config(saved, config):
-                    done[name] = BaggedModel.load(run / MODELS_DIR / name)
-            store.retain(list(done))
-            store.attach(run / STORE_DIR)
-            log.info("Resuming the run in %s: %d finished models kept.", run, len(done))
-            return store, done
-        for previous in (MODELS_DIR, STORE_DIR):
-            shutil.rmtree(run / previous, ignore_errors=True)
-        (run / SEARCH_TRACE).unlink(missing_ok=True)
-        return PredictionStore(y_enc, task, self.metric_, plan.fold_of, features, folder=run / STORE_DIR,
-                               fingerprint=fingerprint), done
 
     def _refit_reserve(self, n_rows: int) -> float:
         """Seconds the search leaves for refitting: what the best models would cost (the
@@ -544,33 +513,10 @@ def load(path) -> _AutoMLBase:
     return estimator
 
 
-def data_fingerprint(features, y: np.ndarray, fold_of: np.ndarray, task: str, metric: str) -> str:
-    """sha256 of what a run's models were trained and scored on: encoded rows, target, folds, task, metric."""
-    digest = hashlib.sha256(json.dumps([task, metric, features.numeric_names, features.categorical_names,
-                                        features.cardinalities]).encode())
-    for array in (features.numeric, features.categorical, np.asarray(y), np.asarray(fold_of)):
-        digest.update(str((array.dtype.str, array.shape)).encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
 def _refit_seconds(bag: BaggedModel, n_rows: int) -> float:
     """Expected seconds to refit ``bag`` on ``n_rows`` rows: one copy's share of its fit, scaled
     by the rows (its copies trained side by side, each on fewer threads)."""
     return bag.fit_seconds_ / len(bag.models_) * n_rows / bag.copy_fit_rows_
-
-
-def _saved_fold_count(run: Path) -> int | None:
-    """The number of folds of the run in ``run`` (None when there is none)."""
-    path = run / STORE_DIR / "fold_of.npy"
-    return len(np.unique(np.load(path, allow_pickle=False))) if path.exists() else None
-
-
-def _same_config(saved: dict, config) -> bool:
-    def canonical(value):
-        return json.dumps(value, sort_keys=True, default=str)
-
-    return saved["family"] == config.family and canonical(saved["params"]) == canonical(config.params)
 
 
 def _check_ensemble_name(name: str) -> None:
