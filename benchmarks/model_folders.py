@@ -13,7 +13,6 @@ Rows are appended to the CSV as each dataset finishes; a rerun skips the dataset
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import statistics
 import sys
@@ -25,7 +24,7 @@ import joblib
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import append_row, load_dataset, read_manifest, split  # noqa: E402
+from protocol import append_row, load_dataset, pending, split  # noqa: E402
 
 import automl  # noqa: E402
 from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
@@ -78,11 +77,7 @@ def main() -> None:
     ap.add_argument("--datasets", default="", help="comma-separated names (default: the whole dev suite)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/model_folders.csv"))
     args = ap.parse_args()
-    done = {r["dataset"] for r in csv.DictReader(open(args.out))} if args.out.exists() else set()
-    wanted = {d for d in args.datasets.split(",") if d}
-    for entry in read_manifest(SUITE):
-        if entry["name"] in done or (wanted and entry["name"] not in wanted):
-            continue
+    for entry in pending(SUITE, args.out, args.datasets):
         row = measure(entry, args.time_limit)
         append_row(args.out, row, COLUMNS)
         print(row, flush=True)

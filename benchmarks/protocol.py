@@ -36,6 +36,14 @@ def append_row(path: Path, row: dict, columns: list[str]) -> None:
         writer.writerow(row)
 
 
+def pending(suite_dir: Path, out: Path, datasets: str = "") -> list[dict]:
+    """The suite's entries (``datasets``: comma-separated names, default all) that have no row in
+    the CSV ``out`` yet: a rerun of a resumable benchmark picks up where it stopped."""
+    done = {r["dataset"] for r in csv.DictReader(open(out))} if Path(out).exists() else set()
+    wanted = {d for d in datasets.split(",") if d}
+    return [e for e in read_manifest(suite_dir) if e["name"] not in done and (not wanted or e["name"] in wanted)]
+
+
 def read_manifest(suite_dir: Path) -> list[dict]:
     with open(Path(suite_dir) / "manifest.json") as f:
         return json.load(f)

@@ -12,7 +12,6 @@ as each dataset finishes; a rerun skips the datasets already in --out.
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import statistics
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import append_row, load_dataset, read_manifest, score, sorted_classes, split  # noqa: E402
+from protocol import append_row, load_dataset, pending, score, sorted_classes, split  # noqa: E402
 
 from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
 
@@ -54,11 +53,7 @@ def main() -> None:
     ap.add_argument("--latency-calls", type=int, default=200)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/refit.csv"))
     args = ap.parse_args()
-    done = {r["dataset"] for r in csv.DictReader(open(args.out))} if args.out.exists() else set()
-    wanted = {d for d in args.datasets.split(",") if d}
-    for entry in read_manifest(SUITE):
-        if entry["name"] in done or (wanted and entry["name"] not in wanted):
-            continue
+    for entry in pending(SUITE, args.out, args.datasets):
         X, y = load_dataset(SUITE, entry)
         X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
         classes = sorted_classes(y) if entry["task"] != "regression" else None
