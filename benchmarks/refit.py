@@ -8,10 +8,15 @@ their fold copies (the refitted copies set aside). Per dataset: test metric and 
 as each dataset finishes; a rerun skips the datasets already in --out.
 
     python benchmarks/refit.py --time-limit 120 --out benchmarks/results/refit.csv
+
+At the end (or alone, with --report-only) it writes a markdown table beside the CSV, with the
+peers' predict seconds on the same test parts from --peers (BENCHMARK.md runs of AutoGluon
+best_quality and CatBoost default).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import shutil
 import statistics
 import sys
@@ -52,7 +57,11 @@ def main() -> None:
     ap.add_argument("--datasets", default="", help="comma-separated names (default: the whole dev suite)")
     ap.add_argument("--latency-calls", type=int, default=200)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/refit.csv"))
+    ap.add_argument("--peers", type=Path, default=Path("benchmarks/results/dev_peers.csv"))
+    ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
+    if args.report_only:
+        return report(args.out, args.peers)
     for entry in pending(SUITE, args.out, args.datasets):
         X, y = load_dataset(SUITE, entry)
         X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
@@ -83,6 +92,48 @@ def main() -> None:
                "single_row_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 2)}
         append_row(args.out, row, COLUMNS)
         print(row, flush=True)
+    report(args.out, args.peers)
+
+
+def report(out: Path, peers: Path) -> None:
+    rows = list(csv.DictReader(open(out)))
+    peer_seconds = {}
+    for r in csv.DictReader(open(peers)):
+        if r["status"] == "ok" and r["seed"] == "0":
+            peer_seconds[(r["dataset"], r["system"])] = float(r["predict_seconds"])
+
+    def peer(dataset: str, system: str) -> str:
+        value = peer_seconds.get((dataset, system))
+        return "-" if value is None else f"{value:.3f}"
+
+    lines = ["# Refitted members against fold copies (issue 12)", "",
+             f"One default fit per dataset with `refit=True` at {rows[0]['time_limit']} s; the same ensemble predicts "
+             "the test part with its refitted members and with their fold copies. Peers' predict seconds: "
+             f"`{peers.name}` (other runs of the same test parts).", "",
+             "| dataset | members (refitted) | bagged | refit | change | bagged s | refit s | speedup | AutoGluon s | "
+             "CatBoost s | 1 row median / p99 ms | refit s (share) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r['members']} ({r['refitted']}) | {float(r['bagged_metric']):.5g} | "
+            f"{float(r['refit_metric']):.5g} | {100 * float(r['relative_change']):+.2f}% | {r['bagged_predict_seconds']} | "
+            f"{r['refit_predict_seconds']} | {r['speedup']}x | {peer(r['dataset'], 'autogluon_best')} | "
+            f"{peer(r['dataset'], 'catboost_default')} | {r['single_row_median_ms']} / {r['single_row_p99_ms']} | "
+            f"{r['refit_seconds']} ({100 * float(r['refit_share']):.1f}%) |")
+    # Relative change oriented so that negative is worse, whatever the metric's direction.
+    worse = [float(r["relative_change"]) * (1 if r["metric"] == "roc_auc" else -1) for r in rows]
+    ag = [(float(r["refit_predict_seconds"]), peer_seconds[(r["dataset"], "autogluon_best")]) for r in rows
+          if (r["dataset"], "autogluon_best") in peer_seconds]
+    lines += ["", f"Median change of the test metric with refit: {100 * statistics.median(worse):+.3f}% "
+              "(oriented: negative is worse); "
+              f"median predict seconds bagged {statistics.median(float(r['bagged_predict_seconds']) for r in rows):.3f}, "
+              f"refit {statistics.median(float(r['refit_predict_seconds']) for r in rows):.3f}; "
+              f"median single-row latency {statistics.median(float(r['single_row_median_ms']) for r in rows):.1f} ms; "
+              f"median refit share of the limit {100 * statistics.median(float(r['refit_share']) for r in rows):.1f}%."]
+    if ag:
+        lines.append(f"Where AutoGluon ran ({len(ag)} datasets): median refit predict seconds "
+                     f"{statistics.median(a for a, _ in ag):.3f} against AutoGluon's {statistics.median(b for _, b in ag):.3f} "
+                     f"(median per-dataset ratio {statistics.median(a / b for a, b in ag):.3f}).")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
