@@ -63,6 +63,14 @@ class TabularEncoder:
             self.date_parts_[name] = [p for p in DATETIME_PARTS if pd.Series(parts[p]).nunique() > 1]
         return self
 
+    def _level_index(self, name: str) -> pd.Index:
+        """The kept levels of a column as a hash index, built once: looking rows up in it is one
+        vectorized call, where mapping through a Series built per call cost milliseconds a column."""
+        indexes = self.__dict__.setdefault("_indexes", {})
+        if name not in indexes:
+            indexes[name] = pd.Index(self.levels_[name], dtype=object)
+        return indexes[name]
+
     def get_state(self) -> dict:
         return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_}
 
@@ -94,11 +102,10 @@ class TabularEncoder:
         codes, cards = [], []
         for name, levels in self.levels_.items():
             text = _as_text(frame[name])
-            mapping = pd.Series(np.arange(len(levels), dtype=np.int32), index=pd.Index(levels, dtype=object))
-            code = text.map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
-            code = np.where(np.isnan(code), len(levels), code)  # rare or unseen -> "other"
+            code = self._level_index(name).get_indexer(text).astype(np.int32)  # -1: not a kept level
+            code[code < 0] = len(levels)  # rare or unseen -> "other"
             code[text.isna().to_numpy()] = MISSING_CODE
-            codes.append(code.astype(np.int32))
+            codes.append(code)
             cards.append(len(levels) + 1)
         cat = np.column_stack(codes) if codes else np.zeros((n, 0), np.int32)
         return EncodedTable(num, cat, numeric_names, list(self.levels_), cards)

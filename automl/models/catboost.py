@@ -69,9 +69,10 @@ class CatBoostModel(BoostedModel):
     def _pool(X: EncodedTable, y: np.ndarray | None = None):
         from catboost import Pool
 
-        frame = pd.DataFrame(X.numeric, columns=[f"n{j}" for j in range(X.numeric.shape[1])])
-        for j in range(X.categorical.shape[1]):
-            frame[f"c{j}"] = X.categorical[:, j]  # the missing code is a level of its own
+        # One frame built from all columns at once (adding them one by one cost ~1 ms a column).
+        columns = {f"n{j}": X.numeric[:, j] for j in range(X.numeric.shape[1])}
+        columns.update({f"c{j}": X.categorical[:, j] for j in range(X.categorical.shape[1])})  # missing: a level
+        frame = pd.DataFrame(columns, index=pd.RangeIndex(len(X)))
         cats = list(range(X.numeric.shape[1], frame.shape[1]))
         return Pool(frame, label=y, cat_features=cats)
 
