@@ -86,11 +86,13 @@ PARAMETERS_DOC = """
         A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``.
     n_jobs : int or None, default=None
         Threads for the whole fit; None uses every core.
-    refit : {"auto", True, False}, default="auto"
+    refit : {False, "auto", True}, default=False
         After the ensemble is chosen, train each member once on all rows (boosting and TabM for
         the rounds / epochs their fold copies early-stopped at, scaled by the rows), so that
-        predicting runs one model per member instead of one per fold. ``auto`` refits when the
-        members' measured cost fits in the time left, else keeps the fold copies and says so.
+        predicting runs one model per member instead of one per fold (2-12x faster on the dev
+        suite). ``auto`` refits when the members' measured cost fits in the time left, else keeps
+        the fold copies and says so. Off by default: a refitted member is more confident than the
+        mean of its fold copies, and multiclass log loss suffered for it (benchmarks/results/refit.md).
 
     Attributes
     ----------
@@ -117,7 +119,7 @@ class _AutoMLBase(BaseEstimator):
     def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "auto",
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
                  random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
-                 portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = "auto"):
+                 portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = False):
         self.time_limit = time_limit
         self.models = models
         self.ensemble = ensemble

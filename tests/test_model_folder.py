@@ -214,6 +214,6 @@ def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(por
     X, y = table
     monkeypatch.setattr(estimator, "_refit_seconds", lambda bag, n_rows: 1e6)  # as if each refit took days
     with caplog.at_level("INFO", logger="automl"):
-        model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, time_limit=60,
+        model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, time_limit=60, refit="auto",
                                  verbosity=1).fit(X, y)
     assert model.refitted_ == [] and "Refit skipped" in caplog.text
