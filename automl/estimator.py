@@ -91,8 +91,8 @@ PARAMETERS_DOC = """
         the rounds / epochs their fold copies early-stopped at, scaled by the rows), so that
         predicting runs one model per member instead of one per fold (2-12x faster on the dev
         suite). ``auto`` refits when the members' measured cost fits in the time left, else keeps
-        the fold copies and says so. Off by default: a refitted member is more confident than the
-        mean of its fold copies, and multiclass log loss suffered for it (benchmarks/results/refit.md).
+        the fold copies and says so. Off by default: at 120 s on 2 cores the time left refits only
+        some members, so prediction gets 1.1-1.2x faster (benchmarks/results/refit.md).
 
     Attributes
     ----------

@@ -98,8 +98,8 @@ class BoostedModel(Model):
         rounds = self.rounds_
         if not rounds.stopped_by_budget:
             return True
-        if not rounds.validated:  # a refit: the rounds were chosen on validation rows before
-            return rounds.done >= MIN_ROUNDS
+        if not rounds.validated:  # a refit cut short of the rounds its copies needed is worse than they are
+            return False
         return rounds.done >= MIN_ROUNDS and rounds.patience.best_loss < self.prior_loss_
 
     @classmethod

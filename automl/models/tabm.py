@@ -223,11 +223,17 @@ class TabMModel(Model):
             raise ModelTimeout(f"TabM needs ~{epoch_seconds:.2f}s per epoch; the budget paid for none")
         if val is None:
             self.best_epoch_ = len(self.history_) - 1
+            self.cut_short_ = len(self.history_) < int(params["max_epochs"])
             return module.state_dict()
         if best_state is None:
             raise RuntimeError(f"TabM did not train: the validation loss was never finite ({val_loss}).")
         self.best_epoch_ = patience.best_iteration
         return best_state
+
+    @property
+    def usable(self) -> bool:
+        """A refit (no validation rows) that its budget stopped before its epochs is not kept."""
+        return not getattr(self, "cut_short_", False)
 
     @classmethod
     def full_params(cls, params: dict, copies: list, scale: float) -> dict:
