@@ -48,11 +48,10 @@ class ForestArrays:
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """The mean of the trees' leaf values, shape (rows, outputs), float64."""
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
-        offsets = np.concatenate([[0], np.cumsum(self.node_counts)[:-1]])
         total = np.zeros((len(matrix), self.value.shape[1]))
         for leaves in self._leaves(matrix):  # per block of trees: (rows, trees) global node indices
             total += self.value[leaves].sum(axis=1, dtype=np.float64)
-        return total / len(offsets)
+        return total / len(self.node_counts)
 
     def _leaves(self, matrix: np.ndarray):
         trees = self._sklearn_trees()
