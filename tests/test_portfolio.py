@@ -118,3 +118,29 @@ def test_a_pair_that_killed_the_evaluation_twice_is_recorded_and_not_retried(tmp
     assert len(rows) == 4
     assert rows["toy_binary", "knn_000"]["status"] == "error" and "died twice" in rows["toy_binary", "knn_000"]["error"]
     assert rows["toy_regression", "knn_000"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("task, metric, outputs", [("regression", "rmse", 1), ("binary", "roc_auc", 2),
+                                                    ("multiclass", "log_loss", 3)])
+def test_extension_errors_equal_a_ges_fit_per_extension(task, metric, outputs):
+    """The one-pass scoring of every prefix + [j] against GreedyEnsemble fitted on each (the reference)."""
+    rng = np.random.default_rng(1)
+    n, n_models = 150, 9
+
+    def part():
+        y = rng.normal(size=n) if task == "regression" else rng.integers(0, outputs, size=n)
+        signal = np.eye(outputs)[y] if task != "regression" else y[:, None]
+        raw = signal[None] + rng.normal(scale=rng.uniform(0.5, 2.0, size=(n_models, 1, 1)), size=(n_models, n, outputs))
+        if task != "regression":
+            raw = np.exp(np.round(raw, 1))  # rounded: ties, as trees predict them
+            raw /= raw.sum(axis=2, keepdims=True)
+        return y, raw.astype(np.float32)
+
+    (y, oof), (y_test, test) = part(), part()
+    oof[4] = oof[3]  # a duplicate candidate: ties between members
+    failed = np.zeros(n_models, dtype=bool)
+    failed[7] = True
+    results = DatasetResults("d", task, metric, oof, test, y, y_test, np.ones(n_models), failed)
+    for prefix in ([], [0], [2, 5], [1, 3, 6, 8], [0, 7]):
+        expected = [results.prefix_error(prefix + [j], "ensemble") for j in range(n_models)]
+        np.testing.assert_allclose(results.extension_errors(prefix), expected, rtol=1e-6, atol=1e-9)
