@@ -361,11 +361,11 @@ class _AutoMLBase(BaseEstimator):
 
     # ------------------------------------------------------------- reports
     def leaderboard(self) -> pd.DataFrame:
-        """One row per trained model: OOF score, times, and its weight in the ensemble."""
+        """One row per trained model, named by its portfolio configuration (`config`): OOF score, times, and its weight in the ensemble."""
         self._check_fitted()
         weights = self.ensemble_.model_weights()
         rows = [{
-            "model": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
+            "config": r.name, "family": r.family, "adapted": r.adapted, f"oof_{self.metric_}": r.oof_score,
             "fit_seconds": r.fit_seconds, "predict_seconds_per_1k": r.predict_seconds_per_1k,
             "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
             "refit": r.name in self.refitted_,

@@ -104,7 +104,7 @@ def _strategies(est) -> str:
 
 def _score_vs_time(est, board: pd.DataFrame) -> str:
     score_column = f"oof_{est.metric_}"
-    points = [plots.Point(r.fit_seconds, getattr(r, score_column), f"{r.model} ({getattr(r, score_column):.5g})",
+    points = [plots.Point(r.fit_seconds, getattr(r, score_column), f"{r.config} ({getattr(r, score_column):.5g})",
                           highlight=r.ensemble_weight > 0) for r in board.itertuples(index=False)]
     members = board["ensemble_weight"] > 0
     if members.sum() > 1:  # an ensemble of one model would sit on that model's point

@@ -86,7 +86,7 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     out = _fit_predict_sklearn_api(model, X_train, y_train, X_test, task)
     # which configurations finished within the limit (e.g. whether TabM ran), and their weights
     board = model.leaderboard()
-    out.notes["models"] = dict(zip(board["model"], board["ensemble_weight"].round(3)))
+    out.notes["models"] = dict(zip(board["config"], board["ensemble_weight"].round(3)))
     out.notes["families"] = sorted(set(board["family"]))
     # the search's honesty: the chosen ensemble's and the single best model's OOF scores, whose
     # test scores run_job adds (notes["test_best_model"])
@@ -95,13 +95,13 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     report = model.ensemble_report()
     if "honest_score" in report:  # the search's cross-fitted + guard estimate of the chosen strategy
         out.notes["ensemble_honest"] = float(report.loc[report["chosen"], "honest_score"].iloc[0])
-    out.notes["best_model"] = board["model"].iloc[0]
+    out.notes["best_model"] = board["config"].iloc[0]
     out.notes["best_model_oof"] = float(board.iloc[0][f"oof_{model.metric_}"])
-    out.alternatives["best_model"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task)
+    out.alternatives["best_model"] = _single_model_prediction(model, board["config"].iloc[0], X_test, task)
     # Each OOF row comes from one fold copy, each test row from the mean of all copies, and a single
     # model gains more from that mean than an ensemble does. Test predictions from the first copy of
     # every model compare like with like: notes["test_best_model_one_copy"], "test_ensemble_one_copy".
-    out.alternatives["best_model_one_copy"] = _single_model_prediction(model, board["model"].iloc[0], X_test, task,
+    out.alternatives["best_model_one_copy"] = _single_model_prediction(model, board["config"].iloc[0], X_test, task,
                                                                        one_copy=True)
     out.alternatives["ensemble_one_copy"] = _ensemble_one_copy(model, X_test, task)
     return out

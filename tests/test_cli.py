@@ -104,7 +104,7 @@ def test_leaderboard_and_info_describe_the_model(fitted, capsys):
     assert main(["leaderboard", str(fitted / "model")]) == 0
     board = capsys.readouterr().out
     assert "oof_roc_auc" in board
-    assert all(name in board for name in load(fitted / "model").leaderboard()["model"])
+    assert all(name in board for name in load(fitted / "model").leaderboard()["config"])
     assert main(["info", str(fitted / "model")]) == 0
     info = capsys.readouterr().out
     assert "task binary" in info and "classes    no, yes" in info

@@ -202,7 +202,7 @@ def test_refit_changes_predictions_not_the_ensemble_and_survives_saving(portfoli
                           bagged.ensemble_.predict_oof(bagged.store_.oof, bagged.store_.features))
     members = {refitted.records_[j].name for j in refitted.ensemble_.used_models}
     assert set(refitted.refitted_) == members and bagged.refitted_ == []
-    assert refitted.leaderboard().set_index("model").loc[sorted(members), "refit"].all()
+    assert refitted.leaderboard().set_index("config").loc[sorted(members), "refit"].all()
     assert not np.array_equal(refitted.predict_proba(X), bagged.predict_proba(X))
     refitted.save(tmp_path / "m")
     assert np.array_equal(automl.load(tmp_path / "m").predict_proba(X), refitted.predict_proba(X))

@@ -81,6 +81,20 @@ def test_thread_plan_trains_small_tables_fold_parallel_and_large_ones_threaded()
     assert thread_plan(4, 10_000, parallel_folds=False, n_folds=8) == (1, 4)
 
 
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost", "catboost"])
+def test_a_few_rows_are_predicted_on_one_thread_per_copy(family):
+    table, signal = _table()
+    y = (signal > 0.5).astype(int)
+    bag = BaggedModel(ModelConfig("m", family, QUICK[family]), TaskInfo("binary", 2), seed=0, n_threads=4)
+    bag.fit(table, y, FoldPlan.make(y, n_folds=4, task="binary", seed=0), TimeBudget(None))
+    row = table.take(np.array([3]))
+    expected = np.mean([copy.predict(row) for copy in bag.models_], axis=0)
+    for copy in bag.models_:
+        copy.n_threads = 4  # as a copy trained on a large table would be
+    np.testing.assert_allclose(bag.predict(row), expected, rtol=1e-6)
+    assert [copy.n_threads for copy in bag.models_] == [1] * 4  # spinning thread pools cost 10x a row's prediction
+
+
 @pytest.mark.parametrize("family", ["lightgbm", "catboost", "random_forest"])
 def test_parallel_folds_give_the_same_model_as_serial_ones(family):
     table, signal = _table()

@@ -39,7 +39,7 @@ def regression_data():
 def test_classification_report_shows_the_fit(classifier):
     page = render_report(classifier, title="mixed <data>", target="label")
     assert "<title>mixed &lt;data&gt;</title>" in page
-    for name in classifier.leaderboard()["model"]:
+    for name in classifier.leaderboard()["config"]:
         assert name in page
     for strategy in classifier.ensemble_report()["strategy"]:
         assert strategy in page

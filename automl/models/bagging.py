@@ -223,10 +223,26 @@ class BaggedModel:
         return json.loads(path.read_text())["config"] if path.exists() else None
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        """The refitted copy's predictions, or the mean of the fold copies'."""
-        if self.full_ is not None:
-            return self.full_.predict(X)
-        total = self.models_[0].predict(X).astype(np.float64)
-        for model in self.models_[1:]:
-            total += model.predict(X)
-        return (total / len(self.models_)).astype(np.float32)
+        """The refitted copy's predictions, or the mean of the fold copies'.
+
+        Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
+        copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
+        LightGBM and 24 ms in XGBoost on a busy machine, 0.03 and 0.1 ms on one); many rows on
+        every thread, a copy at a time. The sum runs in copy order, so the result does not depend
+        on which thread finished first.
+        """
+        copies = self.models_ if self.full_ is None else [self.full_]
+        workers, threads = thread_plan(self.n_threads, len(X) * X.n_features, True, len(copies))
+        for model in copies:  # a setting, not fitted state: the threads its next call may use
+            model.n_threads = threads  # (no threadpool_limits here: it reads /proc/self/maps, 3 ms a call)
+        if workers == 1:
+            outputs = [model.predict(X) for model in copies]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                outputs = list(pool.map(lambda model: model.predict(X), copies))
+        if len(outputs) == 1:
+            return outputs[0]
+        total = outputs[0].astype(np.float64)
+        for output in outputs[1:]:
+            total += output
+        return (total / len(outputs)).astype(np.float32)

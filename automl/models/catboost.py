@@ -50,8 +50,9 @@ class CatBoostModel(BoostedModel):
     def predict(self, X: EncodedTable) -> np.ndarray:
         pool = self._pool(X)
         if self.info.is_classification:
-            return self._as_output(self.model_.predict_proba(pool), seen_classes=self.model_.classes_)
-        return self._as_output(self.model_.predict(pool))
+            return self._as_output(self.model_.predict_proba(pool, thread_count=self.n_threads),
+                                   seen_classes=self.model_.classes_)
+        return self._as_output(self.model_.predict(pool, thread_count=self.n_threads))
 
     def fitted_state(self) -> dict:
         with tempfile.TemporaryDirectory() as folder:  # CatBoost writes its format to files only

@@ -243,7 +243,7 @@ class TabMModel(Model):
         return {**params, "max_epochs": epochs, "min_epochs": min(int(minimum), epochs)}
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        torch.set_num_threads(self.threads_)
+        torch.set_num_threads(min(self.threads_, self.n_threads))
         x_num, x_cat = self.inputs_.transform(X)
         device = self._predict_device()
         self.module_.to(device)
