@@ -113,9 +113,11 @@ class TabularEncoder:
 
 def _as_text(col: pd.Series) -> pd.Series:
     """Category levels as strings (so 1, "1" and True/"True" compare the way a user reads them)."""
-    mask = col.isna()
-    text = col.astype(object).where(~mask).map(lambda v: v if isinstance(v, str) else _format(v), na_action="ignore")
-    return text.astype(object)
+    values = col.to_numpy(dtype=object)
+    mask = pd.isna(values)
+    # One Python pass over plain values: pandas' where + map cost ~0.4 ms a column on a single row.
+    text = [None if missing else v if isinstance(v, str) else _format(v) for v, missing in zip(values, mask)]
+    return pd.Series(text, index=col.index, dtype=object)
 
 
 def _format(value) -> str:
@@ -134,6 +136,8 @@ def _natural_key(level: str):
 def _as_number(col: pd.Series) -> np.ndarray:
     if pd.api.types.is_bool_dtype(col.dtype):
         return col.astype(float).to_numpy()
+    if pd.api.types.is_numeric_dtype(col.dtype):  # already numbers: no parsing (to_numeric: ~0.1 ms a column)
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
