@@ -50,9 +50,12 @@ SAVE_SECONDS = 1.0
 # When every configuration is trained before the training budget ends, the search gets all the
 # time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
 LEFTOVER_TRIALS = 200
-# Time the search leaves for refitting members: the cost of refitting this many best models (GES
-# ensembles here use 1-6), at most this share of the limit.
-REFIT_RESERVE_MODELS, REFIT_MAX_SHARE = 5, 0.15
+# Refitting members has its own share of the limit, kept from training when refit is asked for
+# (a member's refit costs ~1/(k-1) of its bag, and the members took ~half of the training time in
+# the 120 s dev runs: ~7% of the limit); the search leaves the cost of refitting this many best
+# models (GES ensembles here use 1-6), at most that share. With the time left alone, only 0-1 of
+# 2-6 members were refitted at 120 s (benchmarks/results/refit_fix_check.md).
+REFIT_RESERVE_MODELS, REFIT_SHARE = 5, 0.10
 
 
 PARAMETERS_DOC = """
@@ -175,7 +178,8 @@ class _AutoMLBase(BaseEstimator):
             self.store_, done = open_run(self.run_dir_, features, y_enc, plan, task, self.metric_, configs, resume)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
-            share = SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE
+            share = (SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE) + \
+                (REFIT_SHARE if self.refit is not False else 0.0)
             reserve = share * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
             train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
             self.models_ = train_portfolio(
@@ -213,13 +217,13 @@ class _AutoMLBase(BaseEstimator):
 
     def _refit_reserve(self, n_rows: int) -> float:
         """Seconds the search leaves for refitting: what the best models would cost (the
-        ensemble is not chosen yet), at most REFIT_MAX_SHARE of the limit."""
+        ensemble is not chosen yet), at most REFIT_SHARE of the limit."""
         if self.refit is False or self.time_limit is None:
             return 0.0
         metric = get_metric(self.metric_, self.task_)
         best = sorted(self.records_, key=lambda r: metric.to_loss(r.oof_score))[:REFIT_RESERVE_MODELS]
         cost = sum(_refit_seconds(self._bag(r.name), n_rows) for r in best)
-        return min(cost, REFIT_MAX_SHARE * self.time_limit)
+        return min(cost, REFIT_SHARE * self.time_limit)
 
     def _refit_members(self, X, y: np.ndarray, budget: TimeBudget) -> None:
         """Refits each member of the chosen ensemble on all rows (``BaggedModel.refit``), when

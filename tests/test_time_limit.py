@@ -27,3 +27,15 @@ def test_sub_budgets_never_outlive_their_parent():
     assert 0.9 < parent.sub(1.0).remaining() <= 1.0
     assert TimeBudget(None).sub(None).remaining() == float("inf")
     assert TimeBudget(0.0).expired()
+
+
+def test_refit_has_its_own_time_and_the_limit_still_holds():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(3000, 10)), columns=[f"f{j}" for j in range(10)])
+    y = (X["f0"] + X["f1"] * X["f2"] + rng.normal(size=3000) > 0).astype(int)
+    limit = 15.0
+    start = time.monotonic()
+    model = AutoMLClassifier(time_limit=limit, refit=True, models=["lightgbm", "linear"], verbosity=0).fit(X, y)
+    assert time.monotonic() - start <= 1.05 * limit + 5.0
+    members = {model.records_[j].name for j in model.ensemble_.used_models}
+    assert members and members <= set(model.refitted_)  # every member refitted, within the limit

@@ -179,8 +179,9 @@ class BaggedModel:
         """
         family = get_family(self.config.family)
         params = family.full_params(self.params_, self.models_, len(y) / self.copy_fit_rows_)
-        with threadpool_limits(limits=self.n_threads):
-            model = family(params, self.info, seed=self.seed, n_threads=self.n_threads, device=self.device)
+        _, threads = thread_plan(self.n_threads, len(y) * X.n_features, True, 1)  # a small table: one thread
+        with threadpool_limits(limits=threads):
+            model = family(params, self.info, seed=self.seed, n_threads=threads, device=self.device)
             model.fit(X, y, budget=budget)
         if not model.usable:
             raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
