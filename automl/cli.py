@@ -53,8 +53,8 @@ def fit(args: argparse.Namespace) -> None:
     estimator_class = AutoMLRegressor if task == "regression" else AutoMLClassifier
     # --ensemble left out keeps the estimator's own default strategy.
     chosen = {"ensemble": args.ensemble} if args.ensemble else {}
-    if args.refit:  # --refit: when the time left pays for it
-        chosen["refit"] = "auto"
+    if args.refit is not None:  # --refit: when the time left pays for it; --no-refit: never
+        chosen["refit"] = "auto" if args.refit else False
     # The run goes straight into --out (each model written as it finishes, so a killed fit can be
     # resumed); with --no-run it goes to a temporary folder and only the predictor is kept.
     run = Path(tempfile.mkdtemp(prefix="automl-run-")) if args.no_run else out
@@ -217,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "and its OOF predictions) for re-ensembling and --resume")
     sub.add_argument("--no-run", action="store_true",
                      help="keep only what predicting needs (the models the ensemble uses): a smaller folder")
-    sub.add_argument("--refit", action="store_true",
+    sub.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
                      help="train each ensemble member once on all rows when the time left pays for it, so "
-                          "predicting runs one model per member")
+                          "predicting runs one model per member (default: the estimator's refit)")
     sub.add_argument("--resume", action="store_true",
                      help="continue the run in --out (e.g. a fit that was killed): finished models are kept")
     sub.add_argument("--device", choices=DEVICES, default="auto")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +31,10 @@ BUDGETS = (30, 60, 120, 300)
 TRAIN_SHARE = 0.85  # of a fit's limit, what training gets (the rest: encoding, search, saving)
 VARIANTS = {"learned_ensemble": ("ensemble", False), "learned_single": ("single", False),
             "learned_time": ("ensemble", True)}
+# The evaluation and the candidate / hand-written indices: set by main before the workers fork.
+RESULTS: list = []
+POOL: list[int] = []
+HAND: list[int] = []
 
 
 def within(order: list[int], seconds: np.ndarray, budget: float) -> list[int]:
@@ -40,38 +46,53 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, required=True, help="the folder `python -m automl.portfolio evaluate` wrote")
     ap.add_argument("--out", type=Path, required=True, help="markdown table; a CSV is written beside it")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="held-out datasets evaluated at once")
+    ap.add_argument("--pool", default="candidates", help="comma-separated portfolios the learned ones choose from "
+                    "(candidates,handpicked: the hand-written configurations may be chosen too)")
     args = ap.parse_args()
     candidates = [c.name for c in load_portfolio("candidates")]
     handpicked = [c.name for c in load_portfolio("handpicked")]
     names = candidates + handpicked
-    results = load_results(args.results, names)
-    pool, hand = list(range(len(candidates))), list(range(len(candidates), len(names)))
-    rng = np.random.default_rng(0)
+    global RESULTS, POOL, HAND
+    RESULTS = load_results(args.results, names)  # read once, before the workers fork
+    HAND = list(range(len(candidates), len(names)))
+    allowed = {name for group in args.pool.split(",") for name in {"candidates": candidates, "handpicked": handpicked}[group]}
+    POOL = [j for j, name in enumerate(names) if name in allowed]
     rows = []
-    for held, dataset in enumerate(results):
-        train = results[:held] + results[held + 1:]
-        orders = {name: greedy_portfolio(train, max(SIZES), scorer, time_aware, candidates=pool)
-                  for name, (scorer, time_aware) in VARIANTS.items()}
-        orders["handpicked"] = hand
-        orders["single_best"] = greedy_portfolio(train, 1, "single", candidates=pool)
-        for system, order in orders.items():
-            for size in SIZES:
-                rows.append({"dataset": dataset.name, "system": system, "size": size, "budget": "",
-                             "error": dataset.prefix_error(order[:size], "ensemble")})
-            for budget in BUDGETS:
-                rows.append({"dataset": dataset.name, "system": system, "size": "", "budget": budget,
-                             "error": dataset.prefix_error(within(order, dataset.fit_seconds, budget), "ensemble")})
-        for size in SIZES:
-            errors = [dataset.prefix_error(list(rng.choice(pool, size, replace=False)), "ensemble") for _ in range(10)]
-            rows.append({"dataset": dataset.name, "system": "random", "size": size, "budget": "",
-                         "error": float(np.mean(errors))})
-        print(f"[{held + 1}/{len(results)}] {dataset.name}", flush=True)
+    with multiprocessing.get_context("fork").Pool(args.jobs) as workers:
+        for done, held_rows in enumerate(workers.imap(held_out, range(len(RESULTS))), 1):
+            rows += held_rows
+            print(f"[{done}/{len(RESULTS)}] {held_rows[0]['dataset']}", flush=True)
     with open(args.out.with_suffix(".csv"), "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    args.out.write_text(table(rows, len(results)))
+    args.out.write_text(table(rows, len(RESULTS)))
     print(args.out.read_text())
+
+
+def held_out(held: int) -> list[dict]:
+    """The rows of one held-out dataset: every system's error at each size and budget, its
+    portfolios learned on the other datasets."""
+    dataset, train = RESULTS[held], RESULTS[:held] + RESULTS[held + 1:]
+    orders = {name: greedy_portfolio(train, max(SIZES), scorer, time_aware, candidates=POOL)
+              for name, (scorer, time_aware) in VARIANTS.items()}
+    orders["handpicked"] = HAND
+    orders["single_best"] = greedy_portfolio(train, 1, "single", candidates=POOL)
+    rows = []
+    for system, order in orders.items():
+        for size in SIZES:
+            rows.append({"dataset": dataset.name, "system": system, "size": size, "budget": "",
+                         "error": dataset.prefix_error(order[:size], "ensemble")})
+        for budget in BUDGETS:
+            rows.append({"dataset": dataset.name, "system": system, "size": "", "budget": budget,
+                         "error": dataset.prefix_error(within(order, dataset.fit_seconds, budget), "ensemble")})
+    rng = np.random.default_rng(held)  # by dataset: the same draws whichever worker runs it
+    for size in SIZES:
+        errors = [dataset.prefix_error(list(rng.choice(POOL, size, replace=False)), "ensemble") for _ in range(10)]
+        rows.append({"dataset": dataset.name, "system": "random", "size": size, "budget": "",
+                     "error": float(np.mean(errors))})
+    return rows
 
 
 def table(rows: list[dict], n_datasets: int) -> str:
@@ -82,7 +103,7 @@ def table(rows: list[dict], n_datasets: int) -> str:
              "Mean normalized test error of GES on the portfolio's configurations (0 = the best single "
              "configuration of the dataset, 1 = the worst; lower is better).", "",
              "| setting | learned_ensemble | learned_single | learned_time | handpicked | single_best | random | "
-             "learned_ensemble vs handpicked: wins, mean difference [95% CI] |", "|---|---|---|---|---|---|---|---|"]
+             "learned_ensemble vs handpicked: wins / ties / losses, mean difference [95% CI] |", "|---|---|---|---|---|---|---|---|"]
     settings = [("size", s) for s in SIZES] + [("budget", b) for b in BUDGETS]
     for key, value in settings:
         cell = {}
@@ -94,9 +115,9 @@ def table(rows: list[dict], n_datasets: int) -> str:
         common = sorted(set(cell["learned_ensemble"]) & set(cell["handpicked"]))
         diff = np.array([cell["learned_ensemble"][d] - cell["handpicked"][d] for d in common])
         boot = [rng.choice(diff, len(diff)).mean() for _ in range(1000)] if len(diff) else [np.nan]
-        wins = int((diff < -1e-9).sum())
+        wins, losses = int((diff < -1e-9).sum()), int((diff > 1e-9).sum())
         label = f"{value} configs" if key == "size" else f"{value} s"
-        lines.append(f"| {label} | " + " | ".join(means) + f" | {wins}/{len(diff)}, {diff.mean():+.3f} "
+        lines.append(f"| {label} | " + " | ".join(means) + f" | {wins} / {len(diff) - wins - losses} / {losses}, {diff.mean():+.3f} "
                      f"[{np.percentile(boot, 2.5):+.3f}, {np.percentile(boot, 97.5):+.3f}] |")
     return "\n".join(lines) + "\n"
 

@@ -4,10 +4,12 @@ Per dev dataset (BENCHMARK.md split, seed 0): one default fit with ``refit=True`
 then the test part is predicted twice by the same ensemble: with the refitted members, and with
 their fold copies (the refitted copies set aside). Per dataset: test metric and predict seconds
 (median of 3) of both, the refit's seconds and its share of the limit, and single-row latency
-(median and 99th percentile of --latency-calls calls) of the refitted ensemble. Rows are appended
-as each dataset finishes; a rerun skips the datasets already in --out.
+(median and 99th percentile of --latency-calls calls) of the refitted ensemble, and on the
+--throughput datasets its rows per second on 100,000 and 1,000,000 rows (the test part tiled).
+Rows are appended as each dataset finishes; a rerun skips the datasets already in --out.
 
-    python benchmarks/refit.py --time-limit 120 --out benchmarks/results/refit.csv
+    python benchmarks/refit.py --time-limit 120 --latency-calls 1000 --throughput adult,diamonds \
+        --out benchmarks/results/refit.csv
 
 At the end (or alone, with --report-only) it writes a markdown table beside the CSV, with the
 peers' predict seconds on the same test parts from --peers (BENCHMARK.md runs of AutoGluon
@@ -33,7 +35,9 @@ from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
 SUITE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "dev"
 COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "members", "refitted", "refit_seconds", "refit_share",
            "metric", "bagged_metric", "refit_metric", "relative_change", "bagged_predict_seconds",
-           "refit_predict_seconds", "speedup", "single_row_median_ms", "single_row_p99_ms"]
+           "refit_predict_seconds", "speedup", "single_row_median_ms", "single_row_p99_ms", "rows_per_second_100k",
+           "rows_per_second_1m"]
+THROUGHPUT_ROWS = {"rows_per_second_100k": 100_000, "rows_per_second_1m": 1_000_000}
 
 
 def predict_and_score(model, entry, X_test, y_test, classes) -> tuple[float, float]:
@@ -55,7 +59,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--time-limit", type=float, default=120.0)
     ap.add_argument("--datasets", default="", help="comma-separated names (default: the whole dev suite)")
-    ap.add_argument("--latency-calls", type=int, default=200)
+    ap.add_argument("--latency-calls", type=int, default=1000)
+    ap.add_argument("--throughput", default="", help="comma-separated datasets whose rows per second are measured")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/refit.csv"))
     ap.add_argument("--peers", type=Path, default=Path("benchmarks/results/dev_peers.csv"))
     ap.add_argument("--report-only", action="store_true")
@@ -75,6 +80,13 @@ def main() -> None:
             start = time.perf_counter()
             model.predict(row)
             latencies.append(time.perf_counter() - start)
+        throughput = {}
+        if entry["name"] in args.throughput.split(","):
+            for column, n_rows in THROUGHPUT_ROWS.items():
+                tiled = X_test.iloc[np.arange(n_rows) % len(X_test)]
+                start = time.perf_counter()
+                model.predict(tiled)
+                throughput[column] = round(n_rows / (time.perf_counter() - start))
         members = [model.records_[j].name for j in model.ensemble_.used_models]
         for name in members:  # the same ensemble, predicting with the fold copies
             model.models_[name].full_ = None
@@ -89,7 +101,7 @@ def main() -> None:
                "bagged_predict_seconds": round(bagged_seconds, 4), "refit_predict_seconds": round(refit_seconds, 4),
                "speedup": round(bagged_seconds / refit_seconds, 2),
                "single_row_median_ms": round(1000 * statistics.median(latencies), 2),
-               "single_row_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 2)}
+               "single_row_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 2), **throughput}
         append_row(args.out, row, COLUMNS)
         print(row, flush=True)
     report(args.out, args.peers)
@@ -133,6 +145,11 @@ def report(out: Path, peers: Path) -> None:
         lines.append(f"Where AutoGluon ran ({len(ag)} datasets): median refit predict seconds "
                      f"{statistics.median(a for a, _ in ag):.3f} against AutoGluon's {statistics.median(b for _, b in ag):.3f} "
                      f"(median per-dataset ratio {statistics.median(a / b for a, b in ag):.3f}).")
+    for r in rows:
+        if r.get("rows_per_second_1m"):
+            lines.append(f"Throughput of the refitted ensemble on {r['dataset']} (test part tiled): "
+                         f"{int(r['rows_per_second_100k']):,} rows/s on 100,000 rows, "
+                         f"{int(r['rows_per_second_1m']):,} rows/s on 1,000,000.")
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
 
 
