@@ -35,6 +35,8 @@ VARIANTS = {"learned_ensemble": ("ensemble", False), "learned_single": ("single"
 RESULTS: list = []
 POOL: list[int] = []
 HAND: list[int] = []
+LEARNED: list[str] = list(VARIANTS)
+VIEWS: list[list] = []  # per dataset, its OOF-half scorings when --oof-halves (made once: they cache their GES fits)
 
 
 def within(order: list[int], seconds: np.ndarray, budget: float) -> list[int]:
@@ -47,14 +49,19 @@ def main() -> None:
     ap.add_argument("--results", type=Path, required=True, help="the folder `python -m automl.portfolio evaluate` wrote")
     ap.add_argument("--out", type=Path, required=True, help="markdown table; a CSV is written beside it")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="held-out datasets evaluated at once")
+    ap.add_argument("--oof-halves", action="store_true", help="learn from each training dataset's OOF halves too "
+                    "(`select --oof-halves`); the held-out dataset is scored on its test part as always")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated learned variants to evaluate")
     ap.add_argument("--pool", default="candidates", help="comma-separated portfolios the learned ones choose from "
                     "(candidates,handpicked: the hand-written configurations may be chosen too)")
     args = ap.parse_args()
     candidates = [c.name for c in load_portfolio("candidates")]
     handpicked = [c.name for c in load_portfolio("handpicked")]
     names = candidates + handpicked
-    global RESULTS, POOL, HAND
+    global RESULTS, POOL, HAND, VIEWS, LEARNED
+    LEARNED = [v for v in args.variants.split(",") if v]
     RESULTS = load_results(args.results, names)  # read once, before the workers fork
+    VIEWS = [r.cross_fitted() if args.oof_halves else [] for r in RESULTS]
     HAND = list(range(len(candidates), len(names)))
     allowed = {name for group in args.pool.split(",") for name in {"candidates": candidates, "handpicked": handpicked}[group]}
     POOL = [j for j, name in enumerate(names) if name in allowed]
@@ -74,9 +81,9 @@ def main() -> None:
 def held_out(held: int) -> list[dict]:
     """The rows of one held-out dataset: every system's error at each size and budget, its
     portfolios learned on the other datasets."""
-    dataset, train = RESULTS[held], RESULTS[:held] + RESULTS[held + 1:]
-    orders = {name: greedy_portfolio(train, max(SIZES), scorer, time_aware, candidates=POOL)
-              for name, (scorer, time_aware) in VARIANTS.items()}
+    dataset = RESULTS[held]
+    train = [view for i, r in enumerate(RESULTS) if i != held for view in (r, *VIEWS[i])]
+    orders = {name: greedy_portfolio(train, max(SIZES), *VARIANTS[name], candidates=POOL) for name in LEARNED}
     orders["handpicked"] = HAND
     orders["single_best"] = greedy_portfolio(train, 1, "single", candidates=POOL)
     rows = []

@@ -9,7 +9,7 @@ import pytest
 from automl.portfolio import load_portfolio
 from automl.portfolio.candidates import build
 from automl.portfolio.__main__ import main
-from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error
+from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error, with_cross_fitted
 
 
 def _write(tmp_path, configs):
@@ -104,6 +104,7 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     assert [r.name for r in results] == ["toy_binary", "toy_regression"] and results[0].oof.shape[:2] == (3, 180)
     order = greedy_portfolio(results, 2)
     assert len(order) == 2 and len(set(order)) == 2
+    assert len(greedy_portfolio(with_cross_fitted(results), 2)) == 2
     with pytest.raises(SystemExit, match="no dataset has results for every candidate"):
         main(["select", "--results", str(out), "--out", str(tmp_path / "learned.json")])
 
@@ -144,3 +145,14 @@ def test_extension_errors_equal_a_ges_fit_per_extension(task, metric, outputs):
     for prefix in ([], [0], [2, 5], [1, 3, 6, 8], [0, 7]):
         expected = [results.prefix_error(prefix + [j], "ensemble") for j in range(n_models)]
         np.testing.assert_allclose(results.extension_errors(prefix), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_oof_halves_score_each_half_with_a_ges_fitted_on_the_other():
+    whole = _dataset(0, {"A": 1.0, "B": 1.05, "C": 0.8})
+    views = whole.cross_fitted()
+    assert len(views) == 2 and [len(v.y) + len(v.y_test) for v in views] == [len(whole.y)] * 2
+    scored = np.sort(np.concatenate([v.y_test for v in views]))
+    np.testing.assert_array_equal(scored, np.sort(whole.y))  # every OOF row is scored once
+    for view in views:  # and by a GES that did not see it: its fit rows are the other half's
+        assert not set(view.y_test.tolist()) & set(view.y.tolist())
+    assert [v.name for v in with_cross_fitted([whole])] == ["d0", "d0[oof half 0]", "d0[oof half 1]"]

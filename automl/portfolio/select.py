@@ -30,6 +30,7 @@ from ..ensemble.base import counts_to_weights
 from ..ensemble.greedy import GreedyEnsemble, _pick, _tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
+from ..validation import kfold
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
 # A dataset enters selection when at least this share of the candidates finished on it.
@@ -85,6 +86,20 @@ class DatasetResults:
             return self.normalized_error(self._test_losses[chosen])
         ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(self.oof[members], self.y)
         return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
+
+    def cross_fitted(self, seed: int = 0) -> list["DatasetResults"]:
+        """This dataset scored twice more from its OOF rows alone: GES fitted on one half of them,
+        scored on the other (together 3x the test part's rows). On the 43 smallest meta datasets
+        (test parts of 38-156 rows) a selection scored on the test part alone fitted its noise
+        (benchmarks/README.md, "Portfolio learning")."""
+        views = []
+        for k, (fit_rows, score_rows) in enumerate(kfold(self.y, 2, self.task, seed).split(self.y, self.y)):
+            if self.task != "regression" and len(np.unique(self.y[score_rows])) < 2:
+                continue  # a half with one class cannot be scored by every metric
+            views.append(DatasetResults(f"{self.name}[oof half {k}]", self.task, self.metric, self.oof[:, fit_rows],
+                                        self.oof[:, score_rows], self.y[fit_rows], self.y[score_rows],
+                                        self.fit_seconds, self.failed))
+        return views
 
     def extension_errors(self, prefix: list[int]) -> np.ndarray:
         """``prefix_error(prefix + [j], "ensemble")`` for every candidate j (index j), in one pass."""
@@ -175,6 +190,11 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
         chosen.append(options[pick])
         current = float(errors[pick])
     return chosen
+
+
+def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:
+    """Each dataset and its two OOF-half scorings (``DatasetResults.cross_fitted``), as a selection target."""
+    return [view for r in results for view in (r, *r.cross_fitted())]
 
 
 def mean_error(results: list[DatasetResults], members: list[int], scorer: str = "ensemble") -> float:
