@@ -46,14 +46,13 @@ class GreedyEnsemble(WeightedEnsemble):
             history.append((value, counts.copy()))
         while counts.sum() < self.n_iterations:
             losses = single if not counts.any() else loss.of_additions(running, int(counts.sum()))
-            j = _pick(losses, counts, single)
+            j = pick(losses, counts, single)
             running += loss.columns[j]
             counts[j] += 1
             history.append((float(losses[j]), counts.copy()))
-        values = np.array([value for value, _ in history])
-        best = int(np.flatnonzero(values <= values.min() + _tolerance(values.min()))[0])  # the earliest of ties
+        best = best_step([value for value, _ in history])
         self.weights_ = counts_to_weights(history[best][1])
-        self.oof_loss_ = float(values[best])
+        self.oof_loss_ = float(history[best][0])
         return self
 
     def _sorted_start(self, loss: MixtureLoss, single: np.ndarray):
@@ -62,20 +61,26 @@ class GreedyEnsemble(WeightedEnsemble):
         running, current = loss.empty_sum(), np.inf
         for count, j in enumerate(order):
             value = float(loss.of_additions(running, count, models=[j])[0])
-            if value >= current - _tolerance(current):
+            if value >= current - tolerance(current):
                 break
             running += loss.columns[j]
             current = value
             yield j, value
 
 
-def _pick(losses: np.ndarray, counts: np.ndarray, single: np.ndarray) -> int:
+def pick(losses: np.ndarray, counts: np.ndarray, single: np.ndarray) -> int:
     """The best candidate; ties go to models already chosen, then to the better single model."""
-    ties = np.flatnonzero(losses <= losses.min() + _tolerance(losses.min()))
+    ties = np.flatnonzero(losses <= losses.min() + tolerance(losses.min()))
     chosen = ties[counts[ties] > 0]
     pool = chosen if len(chosen) else ties
     return int(pool[np.argmin(single[pool])])
 
 
-def _tolerance(value: float) -> float:
+def best_step(values) -> int:
+    """The step whose loss is lowest: the earliest of ties (truncation keeps the smaller ensemble)."""
+    values = np.asarray(values)
+    return int(np.flatnonzero(values <= values.min() + tolerance(values.min()))[0])
+
+
+def tolerance(value: float) -> float:
     return TIE_TOLERANCE * max(1.0, abs(value)) if np.isfinite(value) else 0.0

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..ensemble.base import counts_to_weights
-from ..ensemble.greedy import GreedyEnsemble, _pick, _tolerance
+from ..ensemble.greedy import GreedyEnsemble, best_step, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
 from ..validation import kfold
@@ -57,6 +57,7 @@ class DatasetResults:
         self._metric = get_metric(self.metric, self.task)
         self._errors: dict[tuple, float] = {}  # prefix_error by (scorer, members): LOO folds share prefixes
         self._extensions: dict[tuple, np.ndarray] = {}  # extension_errors by prefix
+        self._mixture: MixtureLoss | None = None  # the OOF columns GES reads, made on first use
         self.failed = np.zeros(len(self.oof), dtype=bool) if self.failed is None else np.asarray(self.failed)
         # Each candidate alone, computed once: the single-best scorer only compares these.
         self._test_losses = np.array([np.inf if bad else self._metric.loss(self.y_test, p)
@@ -111,9 +112,9 @@ class DatasetResults:
     def _extension_errors(self, base: list[int]) -> np.ndarray:
         if not base:  # GES on one member is that member (a failed one: error 1, nothing trained)
             return np.array([1.0 if bad else self.normalized_error(t) for t, bad in zip(self._test_losses, self.failed)])
-        if not hasattr(self, "_mixture"):
+        if self._mixture is None:
             self._mixture = MixtureLoss(self._metric, self.oof, self.y)
-            self._single = self._mixture.of_each_model()
+            self._single = self._mixture.of_each_model()  # as GreedyEnsemble scores them: equal ties
         loss, single = self._mixture, self._single
         shared = _GesState(loss.empty_sum(), np.zeros(len(self.oof)), [])  # GES on base: every j's path until j is picked
         waiting = [j for j in range(len(self.oof)) if j not in base and not self.failed[j]]
@@ -122,21 +123,21 @@ class DatasetResults:
             for j, state in apart.items():
                 members = sorted(base + [j])
                 losses = single[members] if not count else loss.of_additions(state.running, count, models=members)
-                state.add(members[_pick(losses, state.counts[members], single[members])], losses, members, loss)
+                state.add(members[pick(losses, state.counts[members], single[members])], losses, members, loss)
             base_losses = single[base] if not count else loss.of_additions(shared.running, count, models=base)
             new_losses = single[waiting] if not count or not waiting else loss.of_additions(
                 shared.running, count, models=waiting)
             low = base_losses.min()
             for j, value in zip(list(waiting), new_losses):
-                if value > low + _tolerance(low):  # not even tied with the best base member: not picked
+                if value > low + tolerance(low):  # not even tied with the best base member: not picked
                     continue
                 members = sorted(base + [j])
                 losses = np.array([value if m == j else base_losses[base.index(m)] for m in members])
-                if members[_pick(losses, shared.counts[members], single[members])] == j:
+                if members[pick(losses, shared.counts[members], single[members])] == j:
                     apart[j] = shared.copy()
                     apart[j].add(j, losses, members, loss)
                     waiting.remove(j)
-            shared.add(base[_pick(base_losses, shared.counts[base], single[base])], base_losses, base, loss)
+            shared.add(base[pick(base_losses, shared.counts[base], single[base])], base_losses, base, loss)
         base_error = self._ges_error(shared, base)
         errors = np.full(len(self.oof), base_error)  # a candidate never picked (or failed) changes nothing
         for j, state in apart.items():
@@ -145,8 +146,7 @@ class DatasetResults:
 
     def _ges_error(self, state: "_GesState", members: list[int]) -> float:
         """Normalized test error of the GES whose path is ``state`` (GreedyEnsemble's truncation)."""
-        values = np.array([value for value, _ in state.history])
-        best = int(np.flatnonzero(values <= values.min() + _tolerance(values.min()))[0])
+        best = best_step([value for value, _ in state.history])
         ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS)
         ges.weights_ = counts_to_weights(state.history[best][1][members])
         return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
