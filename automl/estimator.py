@@ -201,7 +201,7 @@ class _AutoMLBase(BaseEstimator):
                 search_seconds = max(0.0, min(budget.remaining() - kept_back, SEARCH_MAX_SHARE * self.time_limit))
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
-            trials = self._fit_ensemble(self.ensemble, search_seconds, n_trials)
+            trials = self._fit_ensemble(self.ensemble, budget.sub(search_seconds), n_trials)
             self._refit_members(features, y_enc, budget)
             self.fit_seconds_ = budget.elapsed()
             if self.output_dir is not None:  # the run folder becomes a model folder, with its run
@@ -266,7 +266,7 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError("fit_ensemble needs the run (every model's stored OOF predictions), and this model was "
                              "saved without it; save(path, include_run=True), or `automl fit` without --no-run, "
                              "keeps it.")
-        self._fit_ensemble(ensemble, time_limit)
+        self._fit_ensemble(ensemble, TimeBudget(time_limit))  # a step of its own, after the fit
         return self
 
     def _check_params(self) -> None:
@@ -308,10 +308,10 @@ class _AutoMLBase(BaseEstimator):
     def _n_threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
 
-    def _fit_ensemble(self, name: str, seconds: float | None, n_trials: int = DEFAULT_N_TRIALS) -> int:
-        """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``seconds`` on
+    def _fit_ensemble(self, name: str, budget: TimeBudget, n_trials: int = DEFAULT_N_TRIALS) -> int:
+        """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``budget`` on
         the store; returns the number of trials run (1 for a named strategy)."""
-        metric, store, budget = get_metric(self.metric_, self.task_), self.store_, TimeBudget(seconds)
+        metric, store = get_metric(self.metric_, self.task_), self.store_
         n_threads = self._n_threads()
         if name == "auto":
             result = search_ensemble(store, metric, budget, seed=self.random_state, n_trials=n_trials,

@@ -109,6 +109,7 @@ class _Search:
             y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]
         self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
         self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
+        self.study_budget, self.stacking_seconds = TimeBudget(None), None  # set by run
         # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
         # cross-validated loss and held-out predictions.
         self.cross_fitted: dict[str, tuple[float, np.ndarray]] = {}
@@ -119,6 +120,7 @@ class _Search:
     # ------------------------------------------------------------------ the study
     def run(self, budget: TimeBudget, n_trials: int) -> SearchResult:
         study_budget = budget.sub(budget.remaining() * (1 - FINAL_SHARE)) if budget.limited else budget
+        self.study_budget = study_budget
         self.stacking_seconds = study_budget.remaining() * STACKING_SHARE if budget.limited else None
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -213,7 +215,7 @@ class _Search:
                                      guard=False, n_threads=self.n_threads)
             rows = self.study_rows
             features = self.store.features
-            budget = TimeBudget(self.stacking_seconds)
+            budget = self.study_budget.sub(self.stacking_seconds)  # ends with the study, however late it starts
             study_columns = stack.fit_layers(self.oof[:, rows], self.y[rows], _take(features, rows),
                                              self.store.fold_of[rows], budget)
             self.stacked = np.zeros((len(study_columns), len(self.y), self.oof.shape[2]), dtype=np.float32)

@@ -100,3 +100,20 @@ def test_auto_fit_ends_within_its_time_limit(mixed_classification):
     AutoMLClassifier(time_limit=15, models=["lightgbm", "linear", "knn", "extra_trees"], n_folds=3,
                      verbosity=0).fit(X, y)
     assert time.monotonic() - start < 15 * 1.05 + 3
+
+
+def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
+    """Stacking's share starts with its first trial, but never outlives the study that gave it."""
+    from automl import search
+    seen = []
+
+    def fit_layers(self, predictions, y, features, fold_of, budget):
+        seen.append(budget.remaining())
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(search.StackingEnsemble, "fit_layers", fit_layers)
+    late = search._Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1)
+    late.study_budget, late.stacking_seconds = TimeBudget(2.0), 100.0  # a late start: 2 s of the study left
+    with pytest.raises(RuntimeError, match="stop here"):
+        late._stacked_columns()
+    assert seen and seen[0] <= 2.0
