@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep only what predicting needs (the models the ensemble uses): a smaller folder")
     sub.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
                      help="train each ensemble member once on all rows when the time left pays for it, so "
-                          "predicting runs one model per member (default: the estimator's refit)")
+                          "predicting runs one model per member (the default); --no-refit keeps the fold copies")
     sub.add_argument("--resume", action="store_true",
                      help="continue the run in --out (e.g. a fit that was killed): finished models are kept")
     sub.add_argument("--device", choices=DEVICES, default="auto")

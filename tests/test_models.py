@@ -145,5 +145,6 @@ def test_forest_arrays_predict_as_scikit_learn_by_either_path(classification):
     arrays = ForestArrays.from_estimators(forest.estimators_, 4, classification)
     compiled = arrays.predict(X)  # leaves found by scikit-learn's compiled trees
     assert np.allclose(compiled, expected, rtol=1e-6, atol=1e-7)  # leaf values are kept as float32
+    assert np.array_equal(arrays.predict(X[:5]), compiled[:5])  # a few rows: the numpy descent
     arrays._trees = []  # as where scikit-learn's private tree layout changed: the numpy descent
     assert np.array_equal(arrays.predict(X), compiled)
