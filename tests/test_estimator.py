@@ -94,7 +94,7 @@ def test_leaderboard_and_fit_ensemble(mixed_classification):
     X, y = mixed_classification
     model = AutoMLClassifier(**FAST, ensemble="best").fit(X, y)
     board = model.leaderboard()
-    assert list(board.columns) == ["model", "family", "adapted", "oof_roc_auc", "fit_seconds", "predict_seconds_per_1k",
+    assert list(board.columns) == ["config", "family", "adapted", "oof_roc_auc", "fit_seconds", "predict_seconds_per_1k",
                                    "ensemble_weight", "refit"]
     assert board["oof_roc_auc"].is_monotonic_decreasing
     assert board["ensemble_weight"].tolist()[0] == 1.0 and board["ensemble_weight"].sum() == 1.0
