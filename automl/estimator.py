@@ -366,7 +366,8 @@ class _AutoMLBase(BaseEstimator):
 
     # ------------------------------------------------------------- reports
     def leaderboard(self) -> pd.DataFrame:
-        """One row per trained model, named by its portfolio configuration (`config`): OOF score, times, and its weight in the ensemble."""
+        """One row per trained model, named by its portfolio configuration (``config``): OOF score,
+        times, its weight in the ensemble and whether it was refitted."""
         self._check_fitted()
         weights = self.ensemble_.model_weights()
         rows = [{
