@@ -39,5 +39,18 @@ class TimeBudget:
             return TimeBudget(None, _deadline=self.deadline)
         return TimeBudget(None, _deadline=min(self.deadline, time.monotonic() + max(0.0, seconds)))
 
+    # Each of these is unlimited when this budget is: inf times a share is still inf.
+    def fraction(self, share: float) -> "TimeBudget":
+        """A budget of ``share`` of what is left."""
+        return self.sub(self.remaining() * share)
+
+    def share(self, n: int) -> "TimeBudget":
+        """An even share of what is left among ``n`` steps still to run, this one included."""
+        return self.sub(self.remaining() / max(n, 1))
+
+    def leaving(self, seconds: float) -> "TimeBudget":
+        """A budget that ends ``seconds`` before this one does."""
+        return self.sub(self.remaining() - seconds)
+
     def __repr__(self) -> str:
         return f"TimeBudget(remaining={self.remaining():.1f}s)"

@@ -33,30 +33,13 @@ from .models.registry import FAMILIES
 from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
 from .portfolio import load_portfolio
 from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved_fold_count
-from .search import DEFAULT_N_TRIALS, search_ensemble
+from .ensemble.search import DEFAULT_N_TRIALS, search_ensemble
+from .schedule import SCHEDULE
 from .store import ModelRecord, PredictionStore
 from .training import train_portfolio
-from .validation import FoldPlan, default_n_folds
+from .validation import FoldPlan
 
 log = logging.getLogger("automl")
-
-# Share of the time limit kept back for the ensemble step and saving (plus a fixed margin);
-# the ``auto`` search gets a larger share, and at most SEARCH_MAX_SHARE if training ends early.
-RESERVE_SHARE, RESERVE_SECONDS = 0.05, 2.0
-SEARCH_SHARE, SEARCH_MAX_SHARE = 0.10, 0.25
-# Seconds for the search when there is no time limit, and the default cap of fit_ensemble.
-SEARCH_SECONDS = 120.0
-SAVE_SECONDS = 1.0
-# When every configuration is trained before the training budget ends, the search gets all the
-# time that is left and up to this many trials (instead of search.DEFAULT_N_TRIALS).
-LEFTOVER_TRIALS = 200
-# Refitting members has its own share of the limit, kept from training when refit is asked for
-# (a member's refit costs ~1/(k-1) of its bag, and the members took ~half of the training time in
-# the 120 s dev runs: ~7% of the limit); the search leaves the cost of refitting this many best
-# models (GES ensembles here use 1-6), at most that share. With the time left alone, only 0-1 of
-# 2-6 members were refitted at 120 s (benchmarks/results/refit_fix_check.md).
-REFIT_RESERVE_MODELS, REFIT_SHARE = 5, 0.10
-
 
 PARAMETERS_DOC = """
     Parameters
@@ -170,7 +153,7 @@ class _AutoMLBase(BaseEstimator):
             info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
             # A resumed run keeps its fold plan, whatever fold count the new time limit would choose.
             n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
-                default_n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
+                SCHEDULE.n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
             plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
@@ -179,27 +162,26 @@ class _AutoMLBase(BaseEstimator):
             self.store_, done = open_run(self.run_dir_, features, y_enc, plan, task, self.metric_, configs, resume)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
                      task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
-            share = (SEARCH_SHARE if self.ensemble == "auto" else RESERVE_SHARE) + \
-                (REFIT_SHARE if self.refit is not False else 0.0)
-            reserve = share * self.time_limit + RESERVE_SECONDS if budget.limited else 0.0
-            train_budget = budget.sub(budget.remaining() - reserve if budget.limited else None)
+            train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
+                                                                    self.refit is not False))
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
                 seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
-                models_dir=self.run_dir_ / MODELS_DIR, done=done)
+                models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE)
             self.records_ = list(self.store_.records)
             self.n_rows_ = len(y_enc)
             # Training that ends with time to spare has trained every configuration: the search
             # gets what is left, rather than the fit returning early.
-            leftover = budget.limited and train_budget.remaining() > RESERVE_SHARE * self.time_limit
-            n_trials = LEFTOVER_TRIALS if leftover else DEFAULT_N_TRIALS
-            kept_back = SAVE_SECONDS + self._refit_reserve(len(y_enc))
+            leftover = budget.limited and train_budget.remaining() > SCHEDULE.reserve_share * self.time_limit
+            n_trials = SCHEDULE.leftover_trials if leftover else DEFAULT_N_TRIALS
+            kept_back = SCHEDULE.save_seconds + self._refit_reserve(len(y_enc))
             if not budget.limited:
-                search_seconds = SEARCH_SECONDS
+                search_seconds = SCHEDULE.unlimited_search_seconds
             elif leftover:
                 search_seconds = max(0.0, budget.remaining() - kept_back)
             else:
-                search_seconds = max(0.0, min(budget.remaining() - kept_back, SEARCH_MAX_SHARE * self.time_limit))
+                search_seconds = max(0.0, min(budget.remaining() - kept_back,
+                                              SCHEDULE.search_max_share * self.time_limit))
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
             trials = self._fit_ensemble(self.ensemble, budget.sub(search_seconds), n_trials)
@@ -209,7 +191,7 @@ class _AutoMLBase(BaseEstimator):
                 self.save(self.run_dir_, include_run=True)
             log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
                      len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
-            if budget.limited and budget.remaining() > RESERVE_SHARE * self.time_limit + RESERVE_SECONDS:
+            if budget.limited and budget.remaining() > SCHEDULE.training_reserve(self.time_limit, False, False):
                 search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
                     else f"the {self.ensemble} ensemble needed no more time"
                 log.info("Returned %.0fs before the time limit: all %d configurations were trained and %s.",
@@ -218,13 +200,13 @@ class _AutoMLBase(BaseEstimator):
 
     def _refit_reserve(self, n_rows: int) -> float:
         """Seconds the search leaves for refitting: what the best models would cost (the
-        ensemble is not chosen yet), at most REFIT_SHARE of the limit."""
+        ensemble is not chosen yet), at most the schedule's refit share of the limit."""
         if self.refit is False or self.time_limit is None:
             return 0.0
         metric = get_metric(self.metric_, self.task_)
-        best = sorted(self.records_, key=lambda r: metric.to_loss(r.oof_score))[:REFIT_RESERVE_MODELS]
+        best = sorted(self.records_, key=lambda r: metric.to_loss(r.oof_score))[:SCHEDULE.refit_reserve_models]
         cost = sum(_refit_seconds(self._bag(r.name), n_rows) for r in best)
-        return min(cost, REFIT_SHARE * self.time_limit)
+        return min(cost, SCHEDULE.refit_share * self.time_limit)
 
     def _refit_members(self, X, y: np.ndarray, budget: TimeBudget) -> None:
         """Refits each member of the chosen ensemble on all rows (``BaggedModel.refit``), when
@@ -236,14 +218,13 @@ class _AutoMLBase(BaseEstimator):
         start = time.perf_counter()
         names = [self.records_[j].name for j in self.ensemble_.used_models]
         cost = sum(_refit_seconds(self._bag(name), len(y)) for name in names)
-        left = budget.remaining() - SAVE_SECONDS if budget.limited else np.inf
+        left = budget.remaining() - SCHEDULE.save_seconds
         if self.refit == "auto" and cost > left:
             log.info("Refit skipped: the %d members would need ~%.0fs, %.0fs are left; their fold copies predict.",
                      len(names), cost, max(left, 0.0))
             return
         for i, name in enumerate(names):
-            share = budget.sub(max(0.0, budget.remaining() - SAVE_SECONDS) / (len(names) - i)) \
-                if budget.limited else TimeBudget(None)
+            share = budget.leaving(SCHEDULE.save_seconds).share(len(names) - i)
             bag = self._bag(name)
             try:
                 bag.refit(X, y, share)
@@ -256,7 +237,7 @@ class _AutoMLBase(BaseEstimator):
         log.info("Refitted %d of %d members on all rows in %.1fs (%.0fs estimated).", len(self.refitted_), len(names),
                  self.refit_seconds_, cost)
 
-    def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SEARCH_SECONDS):
+    def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SCHEDULE.unlimited_search_seconds):
         """Re-runs only the ensemble step on the stored OOF predictions; returns self.
 
         ``time_limit`` caps this step alone (None: no cap), whatever the fit's own limit was.

@@ -14,22 +14,15 @@ import numpy as np
 from .budget import TimeBudget
 from .data.encoder import EncodedTable
 from .metrics import Metric
-from .models.bagging import ABANDON_FACTOR, BaggedModel
+from .models.bagging import BaggedModel
 from .models.base import ModelConfig, ModelTimeout, TaskInfo
 from .models.registry import get_family
+from .schedule import SCHEDULE, Schedule
 from .store import ModelRecord, PredictionStore
 from .validation import FoldPlan
 
 log = logging.getLogger("automl")
 
-# No single model may take more than this share of the training time that is left, so one slow
-# configuration cannot starve the rest of the portfolio.
-MAX_SHARE_PER_MODEL = 0.4
-# The first model is an any-time (boosting) configuration adapted to this share of the training
-# time, so every fit has one strong model early, whatever the table, before the cheap ones.
-FIRST_SHARE = 0.25
-# Below this many seconds left, no further model is started.
-MIN_SECONDS_TO_START = 1.0
 # Trained when nothing else finished: fast on any data, so a fit always yields a model.
 FALLBACK = ModelConfig("linear_fallback", "linear", {})
 
@@ -50,7 +43,8 @@ class Progress:
 def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
                     info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
                     seed: int, n_threads: int, device: str, models_dir: Path | None = None,
-                    done: dict[str, BaggedModel] | None = None) -> dict[str, BaggedModel]:
+                    done: dict[str, BaggedModel] | None = None, schedule: Schedule = SCHEDULE
+                    ) -> dict[str, BaggedModel]:
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models.
 
     Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
@@ -62,31 +56,32 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
     family_seconds: dict[str, float] = {}  # what the last finished model of each family took
     configs = strong_first(configs)
     for i, config in enumerate(configs):
-        if budget.remaining() < MIN_SECONDS_TO_START and models:
+        if budget.remaining() < schedule.min_seconds_to_start and models:
             log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
             break
-        share = FIRST_SHARE if i == 0 and get_family(config.family).anytime \
-            else max(1.0 / (len(configs) - i), MAX_SHARE_PER_MODEL)
-        model_budget = budget.sub(budget.remaining() * share if budget.limited else None)
+        share = schedule.first_share if i == 0 and get_family(config.family).anytime \
+            else max(1.0 / (len(configs) - i), schedule.max_share_per_model)
+        model_budget = budget.fraction(share)
         # A configuration its family's cost says cannot finish would end truncated or thrown away;
         # the time goes to the cheaper configurations after it instead. Any-time families adapt.
         expected = family_seconds.get(config.family, 0.0)
-        if model_budget.limited and not get_family(config.family).anytime \
-                and expected > ABANDON_FACTOR * model_budget.remaining():
+        if not get_family(config.family).anytime and expected > schedule.abandon_factor * model_budget.remaining():
             log.info("[%d/%d] %s skipped: its family took %.0fs, %.0fs available", i + 1, len(configs),
                      config.name, expected, model_budget.remaining(),
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
             continue
         started = time.perf_counter()
         model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
-                         progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget)
+                         progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget,
+                         schedule=schedule)
         if model is not None:
             models[config.name] = model
             family_seconds[config.family] = time.perf_counter() - started
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
         model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
-                         models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget)
+                         models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget,
+                         schedule=schedule)
         if model is None:
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
@@ -100,13 +95,13 @@ def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
 
 
 def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
-             time_left):
+             time_left, schedule):
     start = time.perf_counter()
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
     # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
-        oof = model.fit(X, y, plan, budget)
+        oof = model.fit(X, y, plan, budget, schedule)
         if models_dir is not None:
             model.save(models_dir / config.name)
     except ModelTimeout as exc:

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-DEFAULT_FOLDS = 8
-
-
 @dataclass
 class FoldPlan:
     """``fold_of[i]`` is the fold whose model predicts row ``i`` out of fold."""
@@ -42,21 +39,6 @@ class FoldPlan:
 
     def __iter__(self):
         return (self.split(k) for k in range(self.n_folds))
-
-
-def default_n_folds(n_rows: int, n_features: int, time_limit: float | None, n_classes: int = 0) -> int:
-    """8 folds, fewer when the data is large for the time given (each fold is a full model fit).
-
-    Gradient boosting grows one tree per class and round on multiclass tasks, so the classes
-    multiply the cost.
-    """
-    if n_rows > 100_000:
-        return 4
-    trees_per_round = n_classes if n_classes > 2 else 1
-    cost = n_rows * max(n_features, 1) * trees_per_round
-    if time_limit is not None and cost / max(time_limit, 1.0) > 2_000:
-        return 5
-    return DEFAULT_FOLDS
 
 
 def can_stratify(y: np.ndarray, task: str, rows_per_class: int = 2) -> bool:

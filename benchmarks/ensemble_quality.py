@@ -29,7 +29,7 @@ import ensemble_stores  # noqa: E402
 from automl.budget import TimeBudget  # noqa: E402
 from automl.ensemble import STRATEGIES  # noqa: E402
 from automl.metrics import get_metric  # noqa: E402
-from automl.search import search_ensemble  # noqa: E402
+from automl.ensemble.search import search_ensemble  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STRATEGY_ORDER = ["best", "ges", "qo", "qdo", "cmaes", "stacking", "des", "auto"]

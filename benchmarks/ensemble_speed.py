@@ -30,7 +30,7 @@ from automl.budget import TimeBudget  # noqa: E402
 from automl.ensemble.greedy import GreedyEnsemble  # noqa: E402
 from automl.ensemble.quality_diversity import QualityDiversityEnsemble  # noqa: E402
 from automl.metrics import EPS, get_metric  # noqa: E402
-from automl.search import search_ensemble  # noqa: E402
+from automl.ensemble.search import search_ensemble  # noqa: E402
 from automl.store import ModelRecord, PredictionStore  # noqa: E402
 from automl.validation import FoldPlan  # noqa: E402
 

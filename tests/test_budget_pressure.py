@@ -10,13 +10,14 @@ from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
 from automl.ensemble.evidence import effective_rows, win_probability
+from automl.ensemble.search import Search
 from automl.metrics import get_metric
 from automl.models.bagging import BaggedModel
 from automl.models.base import ModelConfig, ModelTimeout, TaskInfo
 from automl.models.boosting import MAX_LEARNING_RATE, MIN_ROUNDS
 from automl.models.catboost import CatBoostModel
 from automl.models.lightgbm import LightGBMModel
-from automl.search import _Search
+from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
 from automl.training import strong_first
 from automl.validation import FoldPlan, inner_split
@@ -95,7 +96,7 @@ def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model():
     bag = BaggedModel(ModelConfig("m", "lightgbm", {"max_rounds": 5}), TaskInfo("binary", 2), seed=0, n_threads=1)
     with ThreadPoolExecutor(1) as pool, pytest.raises(ModelTimeout, match="nothing usable"):
         bag.params_ = {"max_rounds": 5}
-        bag._fit_folds(Useless, table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None), pool, 1, 1)
+        bag._fit_folds(Useless, table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None), pool, 1, 1, SCHEDULE.abandon_factor)
 
 
 def test_the_first_configuration_trained_is_a_boosting_one():
@@ -144,7 +145,7 @@ def test_the_search_switches_strategy_only_on_evidence():
     store = PredictionStore(y, "binary", "log_loss", FoldPlan.make(y, 4, "binary", 0).fold_of)
     base = np.clip(np.where(y == 1, 0.65, 0.35) + rng.normal(scale=0.2, size=n), 0.02, 0.98)
     store.add(ModelRecord("m", "lightgbm", {}, 1.0, 0.1, 0.0), np.column_stack([1 - base, base]))
-    search = _Search(store, get_metric("log_loss", "binary"), seed=0, n_threads=1)
+    search = Search(store, get_metric("log_loss", "binary"), seed=0, n_threads=1, schedule=SCHEDULE)
     as_proba = lambda p: np.column_stack([1 - p, p]).astype(np.float32)  # noqa: E731
     # moves each row a little towards its label or away from it, slightly more often towards
     toward = np.where(rng.random(n) < 0.55, 1.0, -1.0)

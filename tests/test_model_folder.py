@@ -103,7 +103,7 @@ def test_strategy_state_round_trip(name, task, tmp_path):
     metric = get_metric(None, task)
     fold_of = np.arange(len(y)) % 3
     if name == "stacking_layers":  # the guard may switch stacking off; this keeps its layers
-        strategy = STRATEGIES["stacking"](metric, task, models=("linear", "lightgbm"), guard=False)
+        strategy = STRATEGIES["stacking"](metric, task, guard=False)
     elif name == "pooled_qdo":
         strategy = Pooled(STRATEGIES["qdo"](metric, task), np.array([0, 2, 3]))
     else:

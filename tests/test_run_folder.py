@@ -17,7 +17,8 @@ import automl
 from automl import AutoMLClassifier
 from automl.persistence import ModelFolderError
 from automl.store import ModelRecord, PredictionStore
-from automl.validation import FoldPlan, default_n_folds
+from automl.schedule import SCHEDULE
+from automl.validation import FoldPlan
 
 
 def test_the_store_writes_each_model_as_it_is_added_and_ignores_a_cut_line(tmp_path):
@@ -144,7 +145,7 @@ def test_a_resumed_run_keeps_its_fold_plan_under_another_time_limit(tmp_path):
     y = (X["a"] > 0).astype(int)
     run = tmp_path / "run"
     first = AutoMLClassifier(models=["linear"], ensemble="best", verbosity=0, output_dir=str(run)).fit(X, y)
-    assert default_n_folds(600, 5, 1.0, 2) == 5 != len(np.unique(first.store_.fold_of))
+    assert SCHEDULE.n_folds(600, 5, 1.0, 2) == 5 != len(np.unique(first.store_.fold_of))
     # Alone, a 1 s limit would choose 5 folds for this table; the resumed run keeps its 8 and its model.
     resumed = AutoMLClassifier(models=["linear"], ensemble="best", time_limit=1, verbosity=0,
                                output_dir=str(run)).fit(X, y, resume=True)

@@ -12,7 +12,7 @@ from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.ensemble.pool import select_pool
 from automl.metrics import get_metric
-from automl.search import DEFAULT_TRIALS, search_ensemble
+from automl.ensemble.search import DEFAULT_TRIALS, search_ensemble
 from automl.store import ModelRecord, PredictionStore
 from automl.validation import FoldPlan
 
@@ -104,16 +104,47 @@ def test_auto_fit_ends_within_its_time_limit(mixed_classification):
 
 def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
     """Stacking's share starts with its first trial, but never outlives the study that gave it."""
-    from automl import search
+    from automl.ensemble import search
+    from automl.ensemble.stacking import StackingEnsemble
     seen = []
 
     def fit_layers(self, predictions, y, features, fold_of, budget):
         seen.append(budget.remaining())
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(search.StackingEnsemble, "fit_layers", fit_layers)
-    late = search._Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1)
+    monkeypatch.setattr(StackingEnsemble, "fit_layers", fit_layers)
+    late = search.Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, search.SCHEDULE)
     late.study_budget, late.stacking_seconds = TimeBudget(2.0), 100.0  # a late start: 2 s of the study left
     with pytest.raises(RuntimeError, match="stop here"):
-        late._stacked_columns()
+        StackingEnsemble.trial_inputs(late)
     assert seen and seen[0] <= 2.0
+
+
+def test_a_registered_strategy_is_searched_with_the_settings_it_suggests(monkeypatch):
+    """The extension point: one class and one registry entry; the search has no line for it."""
+    from automl.ensemble import STRATEGIES
+    from automl.ensemble.greedy import GreedyEnsemble
+
+    class Short(GreedyEnsemble):  # GES of few steps, as a stand-in for a new strategy
+        name, complexity = "short", 7
+
+        @classmethod
+        def suggest(cls, trial, search):
+            return {"n_iterations": trial.suggest_int("short_steps", 1, 3)}, search.suggest_pool(trial, top_k=(2,))
+
+    monkeypatch.setitem(STRATEGIES, "short", Short)
+    result = search_ensemble(_prediction_store(), get_metric("roc_auc", "binary"), TimeBudget(None), n_trials=40)
+    tried = [e for e in result.trace if e["strategy"] == "short"]
+    assert tried and all(1 <= e["params"]["n_iterations"] <= 3 and len(e["pool"]) <= 2 for e in tried)
+
+
+def test_strategies_too_costly_for_the_store_are_left_out():
+    from automl.ensemble.search import Search
+    from automl.schedule import SCHEDULE
+
+    search = Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, SCHEDULE)
+    assert list(search.strategies) == ["best", "ges", "cmaes", "qo", "qdo", "des", "stacking"]  # simplest first
+    from automl.ensemble.dynamic import DynamicSelection
+    from automl.ensemble.stacking import StackingEnsemble
+    assert DynamicSelection.too_costly(10, 60_000, 2) and not DynamicSelection.too_costly(10, 40_000, 2)
+    assert StackingEnsemble.too_costly(200, 60_000, 2) and not StackingEnsemble.too_costly(20, 60_000, 2)

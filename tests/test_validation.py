@@ -1,7 +1,8 @@
 """FoldPlan and the inner early-stopping split."""
 import numpy as np
 
-from automl.validation import FoldPlan, default_n_folds, inner_split
+from automl.schedule import SCHEDULE
+from automl.validation import FoldPlan, inner_split
 
 
 def test_fold_plan_is_stratified_seeded_and_covers_every_row_once():
@@ -29,11 +30,11 @@ def test_inner_split_only_uses_the_rows_it_is_given():
 
 
 def test_default_folds_shrink_for_large_data_or_short_budgets():
-    assert default_n_folds(5_000, 10, None) == 8
-    assert default_n_folds(5_000, 10, 120) == 8
-    assert default_n_folds(40_000, 14, 120) == 5
-    assert default_n_folds(200_000, 10, None) == 4
-    assert default_n_folds(5_000, 16, 120, n_classes=26) == 5  # one tree per class and round
+    assert SCHEDULE.n_folds(5_000, 10, None) == 8
+    assert SCHEDULE.n_folds(5_000, 10, 120) == 8
+    assert SCHEDULE.n_folds(40_000, 14, 120) == 5
+    assert SCHEDULE.n_folds(200_000, 10, None) == 4
+    assert SCHEDULE.n_folds(5_000, 16, 120, n_classes=26) == 5  # one tree per class and round
 
 
 def test_grouped_plan_merges_neighbouring_folds_and_keeps_every_row_out_of_fold():

@@ -1,6 +1,7 @@
 """Ensemble strategies by name. Adding a strategy: write its module, add one line here.
 
-``auto`` (automl.search) is not a strategy of its own: it searches over these.
+``auto`` (automl.ensemble.search) is not a strategy of its own: it searches over these, from
+the simplest up (each strategy's ``complexity``), with the settings each one ``suggest``s.
 """
 from __future__ import annotations
 

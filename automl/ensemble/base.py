@@ -6,18 +6,28 @@ that need it (stacking, dynamic selection) and ignored by the others. ``fit`` al
 keyword, what some strategies need from the store: ``fold_of`` (stacking bags its next-layer
 models on the same folds), ``records`` (per-model family and parameters, for QDO's diversity
 measure) and ``budget`` (iterative strategies stop when it runs out and keep what they have).
+
+A strategy also owns its part of the ``auto`` search (``automl.ensemble.search``): its rank
+(``complexity``), its settings and model pool for one trial (``suggest``), when a trial would cost
+too much (``too_costly``), and, for strategies whose trials share expensive work, the columns
+they fit on (``trial_inputs``) and the stand-in a trial fits (``for_trial``).
 """
 from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from typing import ClassVar, Sequence
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import numpy as np
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..metrics import Metric
+
+if TYPE_CHECKING:
+    import optuna
+
+    from .search import Search
 
 
 class EnsembleStrategy(ABC):
@@ -31,6 +41,9 @@ class EnsembleStrategy(ABC):
     # The fitted attributes ``predict`` reads: with the constructor's parameters, a strategy's
     # saved state (``get_state``), as JSON values and arrays.
     fitted_attributes: ClassVar[tuple[str, ...]] = ()
+    # The search lists strategies from the simplest up (the order of its categorical choice); the
+    # two simplest are the first steps of its decision chain (single best, then GES).
+    complexity: ClassVar[int]
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_threads: int = 1):
         self.metric = metric
@@ -81,6 +94,28 @@ class EnsembleStrategy(ABC):
         """Each model's weight in the ensemble, or None for strategies whose combination depends on
         the row (stacking, dynamic selection)."""
         return None
+
+    # ------------------------------------------------------------------ the ``auto`` search's hooks
+    @classmethod
+    def suggest(cls, trial: "optuna.Trial", search: "Search") -> tuple[dict, np.ndarray | None]:
+        """This strategy's constructor settings for one trial, and the stored models it may use
+        (indices; None: every model). By default no settings, and a pool of the best models."""
+        return {}, search.suggest_pool(trial)
+
+    @classmethod
+    def too_costly(cls, n_models: int, n_rows: int, n_outputs: int) -> bool:
+        """Whether one trial on a store of this shape would take minutes (the search leaves it out)."""
+        return False
+
+    @classmethod
+    def trial_inputs(cls, search: "Search") -> np.ndarray:
+        """The prediction columns, for every OOF row, that this strategy's trials fit on: the
+        stored OOF predictions, or columns computed once per search from them."""
+        return search.oof
+
+    def for_trial(self) -> "EnsembleStrategy":
+        """What one trial fits on ``trial_inputs``' columns: this strategy itself by default."""
+        return self
 
 
 class WeightedEnsemble(EnsembleStrategy):

@@ -9,9 +9,14 @@ from .mixture_loss import MixtureLoss
 
 class SingleBest(WeightedEnsemble):
     name = "best"
+    complexity = 0
 
     def fit(self, predictions, y, features=None, **store_info):
         losses = MixtureLoss(self.metric, predictions, y).of_each_model()  # fast paths, all models at once
         self.weights_ = np.zeros(len(predictions))
         self.weights_[int(np.argmin(losses))] = 1.0
         return self
+
+    @classmethod
+    def suggest(cls, trial, search):
+        return {}, None  # the best of all models: a pool could only hide it

@@ -22,6 +22,7 @@ START_MARGIN = 2.2
 
 class CmaEsEnsemble(WeightedEnsemble):
     name = "cmaes"
+    complexity = 2
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, evaluations_per_model: int = 50,
                  sigma: float = 1.0, n_threads: int = 1):

@@ -22,12 +22,15 @@ from .base import EnsembleStrategy, prediction_columns
 
 METHODS = ("knora_e", "knora_u")
 SPACES = ("features", "predictions")
+# Neighbours are searched among all rows: above this many, one search trial would take minutes.
+MAX_SEARCH_ROWS = 50_000
 
 
 class DynamicSelection(EnsembleStrategy):
     name = "des"
     evidence_needed = 0.95
     learns_from_rows = True
+    complexity = 5
     # The training rows' points are kept: each new row's competence is judged on its neighbours.
     fitted_attributes = ("n_models_", "space_", "k_", "competence_", "points_", "oof_")
 
@@ -56,6 +59,19 @@ class DynamicSelection(EnsembleStrategy):
         neighbours = self.index_.kneighbors(points, self.k_ + 1, return_distance=False)
         self.oof_ = self._combine(predictions, _without_self(neighbours))
         return self
+
+    @classmethod
+    def suggest(cls, trial, search):
+        params = {"k": trial.suggest_categorical("des_k", [5, 7, 11, 15]),
+                  "space": trial.suggest_categorical("des_space", list(SPACES))}
+        if search.task != "regression":
+            params["method"] = trial.suggest_categorical("des_method", list(METHODS))
+        # Every pool model runs on every row and neighbours are searched among their outputs: small pools.
+        return params, search.suggest_pool(trial, top_k=(5, 10))
+
+    @classmethod
+    def too_costly(cls, n_models, n_rows, n_outputs):
+        return n_rows > MAX_SEARCH_ROWS
 
     def get_state(self) -> dict:
         state = super().get_state()

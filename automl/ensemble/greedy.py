@@ -25,6 +25,7 @@ class GreedyEnsemble(WeightedEnsemble):
     # A weighted mean of OOF predictions, fitted on few parameters: it replaces the single best
     # model whenever it is the better one more often than not.
     evidence_needed = 0.5
+    complexity = 1
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0,
                  n_threads: int = 1):
@@ -54,6 +55,17 @@ class GreedyEnsemble(WeightedEnsemble):
         self.weights_ = counts_to_weights(history[best][1])
         self.oof_loss_ = float(history[best][0])
         return self
+
+    @classmethod
+    def suggest(cls, trial, search):
+        params = {"n_iterations": cls.suggest_iterations(trial),
+                  "sorted_init": trial.suggest_categorical("ges_sorted_init", [0, 3, 5])}
+        return params, search.suggest_pool(trial)
+
+    @staticmethod
+    def suggest_iterations(trial) -> int:
+        """GES's steps, one search parameter shared with the GES on top of stacking."""
+        return trial.suggest_int("ges_iterations", 25, 100, step=25)
 
     def _sorted_start(self, loss: MixtureLoss, single: np.ndarray):
         """(model, loss) of the best single models that each still improve the mixture, in order."""

@@ -22,6 +22,7 @@ class QualityOptimizationEnsemble(WeightedEnsemble):
     """QO-ES: a population of count vectors, average crossover, archive of the best elites."""
 
     name = "qo"
+    complexity = 3
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, evaluations_per_model: int = 50,
                  archive_size: int = 49, batch_size: int = 40, n_threads: int = 1):
@@ -78,6 +79,7 @@ class QualityDiversityEnsemble(QualityOptimizationEnsemble):
     """QDO-ES: as QO-ES, but elites fill a grid over diversity descriptors; two-point crossover."""
 
     name = "qdo"
+    complexity = 4
 
     def _archive(self, predictions, y, records):
         grid = int(round(np.sqrt(self.archive_size)))

@@ -1,7 +1,7 @@
 """Multi-layer stacking (AutoGluon's stack) with a holdout guard against stacked overfitting.
 
-Layer-2 models (a compact, strongly regularized portfolio: linear, LightGBM, CatBoost) are
-bagged on the store's folds and take the layer-1 OOF predictions plus the original encoded
+Layer-2 models (a compact, strongly regularized portfolio: linear and LightGBM by default,
+CatBoost on request; the search scores the default) are bagged on the store's folds and take the layer-1 OOF predictions plus the original encoded
 features; an optional layer 3 does the same on layer-2 outputs. GES on top picks among all
 layers' OOF predictions. OOF inputs still carry second-order label information, so before the
 full fit the stack is fitted without the last fold of the plan (~1/8 of the rows) and compared
@@ -20,11 +20,16 @@ from ..data.encoder import EncodedTable
 from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
-from ..validation import DEFAULT_FOLDS, FoldPlan
+from ..schedule import SCHEDULE
+from ..validation import FoldPlan
 from .base import EnsembleStrategy, prediction_columns
 from .greedy import GreedyEnsemble
 
 log = logging.getLogger("automl")
+
+# The next layer reads rows x models x outputs inputs: above this many, one search trial would
+# take minutes.
+MAX_SEARCH_CELLS = 20_000_000
 
 # Few, shallow, slowly-learning trees: the inputs are already strong predictions.
 LAYER_MODELS = {
@@ -41,10 +46,11 @@ class StackingEnsemble(EnsembleStrategy):
     name = "stacking"
     evidence_needed = 0.95
     learns_from_rows = True
+    complexity = 6
     fitted_attributes = ("n_base_", "guard_losses_", "oof_")
 
-    def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm",
-                 "catboost"), layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
+    def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm"),
+                 layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
         super().__init__(metric, task, seed, n_threads)
         unknown = sorted(set(models) - set(LAYER_MODELS))
         if unknown or layers not in (2, 3):
@@ -57,12 +63,12 @@ class StackingEnsemble(EnsembleStrategy):
 
     def fit(self, predictions, y, features=None, *, fold_of=None, budget=None, **store_info):
         budget = budget or TimeBudget(None)
-        fold_of = FoldPlan.make(y, DEFAULT_FOLDS, self.task, self.seed).fold_of if fold_of is None else fold_of
+        fold_of = FoldPlan.make(y, SCHEDULE.folds, self.task, self.seed).fold_of if fold_of is None else fold_of
         self.n_base_ = len(predictions)
         self.layers_: list[list[BaggedModel]] = []
         self.guard_losses_ = None
         if self.guard:
-            guard_budget = budget.sub(budget.remaining() / 2) if budget.limited else budget
+            guard_budget = budget.fraction(SCHEDULE.stacking_guard_share)
             self.guard_losses_ = self._guard(predictions, y, features, fold_of, guard_budget)
         if self.guard_losses_ is None or self.guard_losses_[0] < self.guard_losses_[1]:
             columns = self.fit_layers(predictions, y, features, fold_of, budget)
@@ -89,7 +95,7 @@ class StackingEnsemble(EnsembleStrategy):
             fitted, oof = [], []
             for i, name in enumerate(self.models):
                 model = BaggedModel(LAYER_MODELS[name], info, seed=self.seed, n_threads=self.n_threads)
-                share = budget.sub(budget.remaining() / (len(self.models) - i)) if budget.limited else budget
+                share = budget.share(len(self.models) - i)
                 try:
                     oof.append(model.fit(table, y, plan, share))
                     fitted.append(model)
@@ -140,6 +146,38 @@ class StackingEnsemble(EnsembleStrategy):
         stack.layers_ = [[BaggedModel.from_state(bag) for bag in bags] for bags in state["layers"]]
         stack.top_ = GreedyEnsemble.from_state(state["top"], metric, task)
         return stack
+
+    # ------------------------------------------------------------------ the ``auto`` search's hooks
+    @classmethod
+    def suggest(cls, trial, search):
+        # The search's honest validation is the guard; the next layer reads every model.
+        return {"n_iterations": GreedyEnsemble.suggest_iterations(trial), "guard": False}, None
+
+    @classmethod
+    def too_costly(cls, n_models, n_rows, n_outputs):
+        return n_models * n_rows * n_outputs > MAX_SEARCH_CELLS
+
+    @classmethod
+    def trial_inputs(cls, search) -> np.ndarray:
+        """Layer-1 + next-layer OOF columns for every OOF row: the next layer is trained once per
+        search, on the study rows, within the schedule's stacking share of the study (a child of
+        the study's budget, so it ends with the study however late it starts); the guard rows get
+        its predictions."""
+        if cls.name not in search.shared:
+            stack = cls(search.metric, search.task, search.seed, guard=False, n_threads=search.n_threads)
+            rows, guard_rows, features = search.study_rows, search.guard_rows, search.store.features
+            study_columns = stack.fit_layers(search.oof[:, rows], search.y[rows], _take(features, rows),
+                                             search.store.fold_of[rows],
+                                             search.study_budget.sub(search.stacking_seconds))
+            columns = np.zeros((len(study_columns), len(search.y), search.oof.shape[2]), dtype=np.float32)
+            columns[:, rows] = study_columns
+            columns[:, guard_rows] = stack.transform(search.oof[:, guard_rows], _take(features, guard_rows))
+            search.shared[cls.name] = columns
+        return search.shared[cls.name]
+
+    def for_trial(self) -> GreedyEnsemble:
+        """GES on top of the shared layers' columns."""
+        return self._top()
 
     def _top(self) -> GreedyEnsemble:
         return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)

@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..persistence import read_state, write_atomic_folder, write_state
+from ..schedule import SCHEDULE, Schedule
 from ..validation import INNER_FRACTION, FoldPlan, inner_split
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
@@ -37,9 +38,6 @@ from .registry import get_family
 # slowed a 300-row LightGBM fit 20x on a busy machine. Such models run on one thread each.
 MIN_CELLS_PER_EXTRA_THREAD = 500_000
 
-# A model whose first folds project past its budget by this factor is abandoned right away,
-# rather than after spending the whole budget on folds that would be thrown away.
-ABANDON_FACTOR = 1.5
 # Rounds of the pricing probe; the first round's set-up (data binning) is timed apart.
 PROBE_ROUNDS = 10
 # Share of a copy's time its rounds are planned to fill: the rest pays for predicting the
@@ -69,7 +67,8 @@ class BaggedModel:
         self.n_threads = n_threads
         self.device = device
 
-    def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget) -> np.ndarray:
+    def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget,
+            schedule: Schedule = SCHEDULE) -> np.ndarray:
         """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
         returns the OOF predictions, shape (n_rows, n_outputs)."""
         family = get_family(self.config.family)
@@ -83,7 +82,7 @@ class BaggedModel:
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
                 plan = self._adapt(family, X, y, plan, budget, workers, threads)
-            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads)
+            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads, schedule.abandon_factor)
 
     def _adapt(self, family, X, y, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int) -> FoldPlan:
         """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
@@ -103,7 +102,7 @@ class BaggedModel:
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads) -> np.ndarray:
+    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads, abandon_factor) -> np.ndarray:
         """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
         what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
@@ -116,11 +115,11 @@ class BaggedModel:
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
             needed = float(np.mean(fold_seconds)) * rounds_left if fold_seconds else 0.0
             # An any-time fold cut short by its share keeps its rounds: no need to give up early.
-            if budget.limited and not family.anytime and needed > ABANDON_FACTOR * budget.remaining():
+            if not family.anytime and needed > abandon_factor * budget.remaining():
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
-            share = budget.sub(budget.remaining() / rounds_left if budget.limited else None)
+            share = budget.share(rounds_left)
             result = self._fit_fold(family, k, *folds[k], X, y, share, threads, self.params_)
             if not result[0].usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")

@@ -14,9 +14,13 @@ Honest validation, in three parts:
    rows need more when the rows (or the minority class) are few. The winner is then refitted
    on all OOF rows.
 
-The first trials are enqueued defaults (single best, GES 25, GES 50); the sampler is seeded,
-multivariate TPE. Stacking's next-layer models are trained once per search on the study rows
-(their OOF predictions become extra candidates for GES on top), not once per trial.
+The search knows no strategy by name beyond the chain's first two steps: it iterates the
+registry (``automl.ensemble.STRATEGIES``) in order of ``complexity``, leaves out those whose
+``too_costly`` says one trial would take minutes, and lets each ``suggest`` its own settings and
+model pool. A strategy whose trials share expensive work computes it once in ``trial_inputs``
+(stacking trains its next layer once, on the study rows) and fits a cheap stand-in per trial
+(``for_trial``). The first trials are enqueued defaults (single best, GES 25, GES 50); the
+sampler is seeded, multivariate TPE.
 """
 from __future__ import annotations
 
@@ -31,38 +35,30 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .budget import TimeBudget
-from .ensemble import STRATEGIES
-from .ensemble.base import EnsembleStrategy
-from .ensemble.evidence import effective_rows, win_probability
-from .ensemble.greedy import GreedyEnsemble
-from .ensemble.mixture_loss import MixtureLoss
-from .ensemble.pool import Pooled, select_pool
-from .ensemble.stacking import StackingEnsemble
-from .metrics import Metric
-from .store import PredictionStore
-from .validation import can_stratify, kfold
+from ..budget import TimeBudget
+from ..metrics import Metric
+from ..schedule import SCHEDULE, Schedule
+from ..store import PredictionStore
+from ..validation import can_stratify, kfold
+from . import STRATEGIES
+from .base import EnsembleStrategy
+from .evidence import effective_rows, win_probability
+from .greedy import GreedyEnsemble
+from .mixture_loss import MixtureLoss
+from .pool import Pooled, select_pool
 
 log = logging.getLogger("automl")
 
 GUARD_SHARE, INNER_FOLDS = 0.15, 5
 # Below this many OOF rows the guard slice and inner folds are too small to tell strategies apart.
 MIN_SEARCH_ROWS = 100
-# Share of the search budget kept for the guard comparison and the final refit.
-FINAL_SHARE = 0.3
-# Share of the search budget stacking's next-layer models may take.
-STACKING_SHARE = 0.4
-# The strategies the study searches.
-SEARCHED = ("best", "ges", "cmaes", "qo", "qdo", "des", "stacking")
 # Below this many effective rows (evidence.effective_rows: rows, or the minority class times the
 # classes) strategies that learn from rows need this much evidence: on a held-out table with
 # ~450 positives, stacking looked 0.03 AUC better than the best model cross-fitted and was worse
 # on test.
 FEW_ROWS, FEW_ROWS_EVIDENCE = 1000, 0.99
-# Cost guards: stacking's next layer reads rows x models x outputs inputs, DES searches neighbours
-# among all rows; above these sizes one trial would take minutes, so they are left out.
-MAX_STACKING_CELLS, MAX_DES_ROWS = 20_000_000, 50_000
 DEFAULT_N_TRIALS = 50
+POOL_TOP_K = (0, 5, 10, 20)
 DEFAULT_TRIALS = ({"strategy": "best"}, {"strategy": "ges", "ges_iterations": 25},
                   {"strategy": "ges", "ges_iterations": 50})
 
@@ -80,11 +76,12 @@ class SearchResult:
 
 
 def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, *, seed: int = 0,
-                    n_trials: int = DEFAULT_N_TRIALS, n_threads: int = 1) -> SearchResult:
+                    n_trials: int = DEFAULT_N_TRIALS, n_threads: int = 1, schedule: Schedule = SCHEDULE
+                    ) -> SearchResult:
     """Runs the study on ``store`` within ``budget`` and returns the winner fitted on all rows."""
     if len(store.y) < MIN_SEARCH_ROWS:
         return _plain_ges(store, metric, seed, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search")
-    return _Search(store, metric, seed, n_threads).run(budget, n_trials)
+    return Search(store, metric, seed, n_threads, schedule).run(budget, n_trials)
 
 
 def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str) -> SearchResult:
@@ -95,9 +92,15 @@ def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, r
     return SearchResult(strategy, report, trace)
 
 
-class _Search:
-    def __init__(self, store: PredictionStore, metric: Metric, seed: int, n_threads: int):
+class Search:
+    """One study on a store. Strategies' search hooks (``EnsembleStrategy.suggest``,
+    ``trial_inputs``) read what they need from it: ``metric``, ``task``, ``seed``, ``n_threads``,
+    ``store``, ``oof``, ``y``, ``study_rows`` / ``guard_rows``, ``study_budget``, ``schedule``,
+    ``suggest_pool`` and ``shared`` (work a strategy's trials share, by strategy name)."""
+
+    def __init__(self, store: PredictionStore, metric: Metric, seed: int, n_threads: int, schedule: Schedule):
         self.store, self.metric, self.seed, self.n_threads = store, metric, seed, n_threads
+        self.schedule = schedule
         self.task, self.y, self.oof = store.task, store.y, store.oof
         self.families = [r.family for r in store.records]
         rows = np.arange(len(self.y))
@@ -108,20 +111,28 @@ class _Search:
         self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in kfold(
             y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]
         self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
-        self.stacked = None  # layer-1 + layer-2 OOF columns for every row, trained on study rows
+        self.shared: dict[str, object] = {}
         self.study_budget, self.stacking_seconds = TimeBudget(None), None  # set by run
         # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
         # cross-validated loss and held-out predictions.
         self.cross_fitted: dict[str, tuple[float, np.ndarray]] = {}
-        too_costly = {"stacking": self.oof.size > MAX_STACKING_CELLS, "des": len(self.y) > MAX_DES_ROWS}
-        self.strategies = [name for name in SEARCHED if not too_costly.get(name, False)]
+        ranked = sorted(STRATEGIES.items(), key=lambda item: item[1].complexity)
+        self.strategies = {name: cls for name, cls in ranked if not cls.too_costly(*self.oof.shape)}
         self.trace: list[dict] = []
+
+    def suggest_pool(self, trial: optuna.Trial, top_k: tuple[int, ...] = POOL_TOP_K) -> np.ndarray:
+        """A pool of the best models (by their study-row loss): at most a suggested number of
+        ``top_k`` (0: all), and at most a suggested number per family."""
+        # An Optuna parameter keeps one set of choices: other choices are another parameter.
+        name = "pool_top_k" if top_k == POOL_TOP_K else "pool_top_k_" + "_".join(map(str, top_k))
+        k = trial.suggest_categorical(name, list(top_k))
+        family_cap = trial.suggest_categorical("pool_family_cap", [0, 1, 2, 3])
+        return select_pool(self.single_losses, self.families, k or None, family_cap or None)
 
     # ------------------------------------------------------------------ the study
     def run(self, budget: TimeBudget, n_trials: int) -> SearchResult:
-        study_budget = budget.sub(budget.remaining() * (1 - FINAL_SHARE)) if budget.limited else budget
-        self.study_budget = study_budget
-        self.stacking_seconds = study_budget.remaining() * STACKING_SHARE if budget.limited else None
+        study_budget = self.study_budget = budget.fraction(1 - self.schedule.search_final_share)
+        self.stacking_seconds = study_budget.remaining() * self.schedule.stacking_share
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
@@ -140,18 +151,19 @@ class _Search:
 
     def _objective(self, trial: optuna.Trial, budget: TimeBudget) -> float:
         start = time.perf_counter()
-        name, params, pool = self._suggest(trial)
-        entry = {"trial": trial.number, "strategy": name, "params": params, "pool": pool.tolist(),
-                 "fold_losses": [], "state": "complete"}
+        name = trial.suggest_categorical("strategy", list(self.strategies))
+        params, pool = self.strategies[name].suggest(trial, self)
+        entry = {"trial": trial.number, "strategy": name, "params": params,
+                 "pool": None if pool is None else pool.tolist(), "fold_losses": [], "state": "complete"}
         self.trace.append(entry)
         cross_fitted = np.zeros(self.oof.shape[1:], dtype=np.float32)
         try:
             for step, (train, held) in enumerate(self.folds):
                 if budget.expired():
                     raise optuna.TrialPruned("search time is up")
-                fold_budget = budget.sub(budget.remaining() / (len(self.folds) - step)) if budget.limited else None
-                strategy = self._make(name, params, pool).fit(*self._inputs(name, train),
-                                                              **self._store_info(train, fold_budget))
+                fold_budget = budget.share(len(self.folds) - step)
+                strategy = self._make(name, params, pool).for_trial().fit(
+                    *self._inputs(name, train), **self._store_info(train, fold_budget))
                 predictions, y_held, features = self._inputs(name, held)
                 cross_fitted[held] = strategy.predict(predictions, features)
                 loss = self.metric.loss(y_held, cross_fitted[held])
@@ -173,56 +185,18 @@ class _Search:
             self.cross_fitted[name] = (entry["cv_loss"], cross_fitted)
         return entry["cv_loss"]
 
-    def _suggest(self, trial: optuna.Trial) -> tuple[str, dict, np.ndarray]:
-        name = trial.suggest_categorical("strategy", self.strategies)
-        params: dict = {}
-        if name in ("ges", "stacking"):
-            params["n_iterations"] = trial.suggest_int("ges_iterations", 25, 100, step=25)
-        if name == "ges":
-            params["sorted_init"] = trial.suggest_categorical("ges_sorted_init", [0, 3, 5])
-        if name == "des":
-            params["k"] = trial.suggest_categorical("des_k", [5, 7, 11, 15])
-            params["space"] = trial.suggest_categorical("des_space", ["features", "predictions"])
-            if self.task != "regression":
-                params["method"] = trial.suggest_categorical("des_method", ["knora_e", "knora_u"])
-        if name in ("best", "stacking"):  # stacking's next layer is trained once, on every model
-            return name, params, np.arange(len(self.oof))
-        # DES runs every pool model on every row and searches neighbours among their outputs: small pools.
-        top_k = trial.suggest_categorical("des_top_k" if name == "des" else "pool_top_k",
-                                          [5, 10] if name == "des" else [0, 5, 10, 20])
-        family_cap = trial.suggest_categorical("pool_family_cap", [0, 1, 2, 3])
-        pool = select_pool(self.single_losses, self.families, top_k or None, family_cap or None)
-        return name, params, pool
-
     # ------------------------------------------------------------------ fitting pieces
-    def _make(self, name: str, params: dict, pool: np.ndarray) -> EnsembleStrategy:
-        if name == "stacking":  # GES on top of the precomputed layer-1 + layer-2 columns
-            return GreedyEnsemble(self.metric, self.task, self.seed, n_threads=self.n_threads, **params)
-        return Pooled(STRATEGIES[name](self.metric, self.task, self.seed, n_threads=self.n_threads, **params), pool)
+    def _make(self, name: str, params: dict, pool: np.ndarray | None) -> EnsembleStrategy:
+        strategy = STRATEGIES[name](self.metric, self.task, self.seed, n_threads=self.n_threads, **params)
+        return strategy if pool is None else Pooled(strategy, pool)
 
     def _inputs(self, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
-        """(predictions, targets, features) of ``rows`` as the strategy ``name`` reads them."""
+        """(predictions, targets, features) of ``rows`` as the strategy ``name``'s trials read them."""
         features = None if self.store.features is None else self.store.features.take(rows)
-        columns = self._stacked_columns() if name == "stacking" else self.oof
-        return columns[:, rows], self.y[rows], features
+        return self.strategies[name].trial_inputs(self)[:, rows], self.y[rows], features
 
     def _store_info(self, rows: np.ndarray, budget: TimeBudget | None) -> dict:
         return {"fold_of": self.store.fold_of[rows], "records": self.store.records, "budget": budget}
-
-    def _stacked_columns(self) -> np.ndarray:
-        if self.stacked is None:
-            stack = StackingEnsemble(self.metric, self.task, self.seed, models=("linear", "lightgbm"),
-                                     guard=False, n_threads=self.n_threads)
-            rows = self.study_rows
-            features = self.store.features
-            budget = self.study_budget.sub(self.stacking_seconds)  # ends with the study, however late it starts
-            study_columns = stack.fit_layers(self.oof[:, rows], self.y[rows], _take(features, rows),
-                                             self.store.fold_of[rows], budget)
-            self.stacked = np.zeros((len(study_columns), len(self.y), self.oof.shape[2]), dtype=np.float32)
-            self.stacked[:, rows] = study_columns
-            self.stacked[:, self.guard_rows] = stack.transform(self.oof[:, self.guard_rows],
-                                                              _take(features, self.guard_rows))
-        return self.stacked
 
     # ------------------------------------------------------------------ the decision
     def _choose(self, budget: TimeBudget) -> SearchResult:
@@ -238,7 +212,7 @@ class _Search:
             honest[name] = self.cross_fitted[name][1].copy()
             honest[name][self.guard_rows] = guarded
             rows[name] = {"strategy": name, "trial": entry["trial"], "params": entry["params"],
-                          "pool_size": len(entry["pool"]), "cv_score": self._score(entry["cv_loss"]),
+                          "pool_size": len(entry["pool"] or self.oof), "cv_score": self._score(entry["cv_loss"]),
                           "guard_score": self.metric.score(self.y[self.guard_rows], guarded),
                           "honest_score": self.metric.score(self.y, honest[name]), "models_used": n_used,
                           "predict_seconds_per_1k": seconds_per_1k, "win_probability": np.nan,
@@ -282,31 +256,27 @@ class _Search:
         """(guard-slice predictions, seconds per 1,000 rows at predict time, models used) of a
         trial refitted on the study rows."""
         name = entry["strategy"]
-        strategy = self._make(name, entry["params"], np.array(entry["pool"])).fit(
+        strategy = self._make(name, entry["params"], _pool(entry)).for_trial().fit(
             *self._inputs(name, self.study_rows), **self._store_info(self.study_rows, budget.sub(None)))
         predictions, _, features = self._inputs(name, self.guard_rows)
         start = time.perf_counter()
         guarded = strategy.predict(predictions, features)
         combine = time.perf_counter() - start
-        used = np.arange(len(self.oof)) if name == "stacking" else strategy.used_models  # all feed layer 2
+        # A trial on derived columns (stacking's next layer) stands for a strategy that reads every model.
+        derived = self.strategies[name].trial_inputs(self) is not self.oof
+        used = np.arange(len(self.oof)) if derived else strategy.used_models
         model_seconds = sum(self.store.records[j].predict_seconds_per_1k for j in used)
         return guarded, model_seconds + combine * 1000 / len(self.guard_rows), len(used)
 
     def _final(self, entry: dict, budget: TimeBudget) -> EnsembleStrategy:
         """The winner refitted on all OOF rows."""
-        everything = np.arange(len(self.y))
-        if entry["strategy"] == "stacking":
-            strategy = StackingEnsemble(self.metric, self.task, self.seed, models=("linear", "lightgbm"),
-                                        guard=False, n_threads=self.n_threads, **entry["params"])
-            return strategy.fit(self.oof, self.y, self.store.features, fold_of=self.store.fold_of,
-                                budget=budget.sub(None))
-        strategy = self._make(entry["strategy"], entry["params"], np.array(entry["pool"]))
-        return strategy.fit(*self._inputs(entry["strategy"], everything),
-                            **self._store_info(everything, budget.sub(None)))
+        strategy = self._make(entry["strategy"], entry["params"], _pool(entry))
+        return strategy.fit(self.oof, self.y, self.store.features,
+                            **self._store_info(np.arange(len(self.y)), budget.sub(None)))
 
     def _score(self, loss: float) -> float:
         return -loss if self.metric.greater_is_better else loss
 
 
-def _take(features, rows):
-    return None if features is None else features.take(rows)
+def _pool(entry: dict) -> np.ndarray | None:
+    return None if entry["pool"] is None else np.array(entry["pool"])

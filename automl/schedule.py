@@ -1,0 +1,89 @@
+"""Schedule: how a fit divides its time limit, every share and guard in one place.
+
+The steps of a fit run on child budgets of the fit's ``TimeBudget``: training, then the ensemble
+search (its study, then the guard comparison and the final refit), then refitting the chosen
+members on all rows, then saving. The components take a ``Schedule`` (``SCHEDULE`` by default),
+so a test or a study can change one number without touching the code that applies it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    # ---- folds: each fold is a full model fit, so the data's size for the time given sets them
+    folds: int = 8
+    # Above this many rows, fewer folds whatever the limit.
+    many_rows: int = 100_000
+    many_rows_folds: int = 4
+    # Rows x features x trees per round, per second of the limit, above which a fit uses fewer folds.
+    costly_cells_per_second: float = 2_000
+    costly_folds: int = 5
+
+    # ---- training (automl.training, automl.models.bagging)
+    # The first model is an any-time (boosting) configuration adapted to this share of the training
+    # time, so every fit has one strong model early, whatever the table, before the cheap ones.
+    first_share: float = 0.25
+    # No single model may take more than this share of the training time that is left, so one
+    # slow configuration cannot starve the rest of the portfolio.
+    max_share_per_model: float = 0.4
+    # Below this many seconds left, no further model is started.
+    min_seconds_to_start: float = 1.0
+    # A model whose first folds (or whose family's last model) project past its budget by this
+    # factor is abandoned right away, rather than after spending its budget on folds thrown away.
+    abandon_factor: float = 1.5
+
+    # ---- after training (automl.estimator)
+    # Share of the limit kept back from training for the ensemble step and saving (plus a fixed
+    # margin); the ``auto`` search gets a larger share, and at most search_max_share if training
+    # ends early.
+    reserve_share: float = 0.05
+    reserve_seconds: float = 2.0
+    search_share: float = 0.10
+    search_max_share: float = 0.25
+    # Seconds for the search when there is no time limit (and fit_ensemble's default cap).
+    unlimited_search_seconds: float = 120.0
+    save_seconds: float = 1.0
+    # When every configuration is trained before the training budget ends, the search gets all
+    # the time that is left and up to this many trials.
+    leftover_trials: int = 200
+    # Refitting members has its own share of the limit, kept from training when refit is asked
+    # for (a member's refit costs ~1/(k-1) of its bag, and the members took ~half of the training
+    # time in the 120 s dev runs: ~7% of the limit); the search leaves the cost of refitting this
+    # many best models (GES ensembles here use 1-6), at most that share. With the time left alone,
+    # only 0-1 of 2-6 members were refitted at 120 s (benchmarks/results/refit_fix_check.md).
+    refit_share: float = 0.10
+    refit_reserve_models: int = 5
+
+    # ---- inside the ensemble search (automl.ensemble.search)
+    # Share of the search budget kept for the guard comparison and the final refit.
+    search_final_share: float = 0.3
+    # Share of the study's budget stacking's next-layer models may take.
+    stacking_share: float = 0.4
+    # Share of a standalone stacking fit spent on its guard fold (the rest on the full fit).
+    stacking_guard_share: float = 0.5
+
+    def n_folds(self, n_rows: int, n_features: int, time_limit: float | None, n_classes: int = 0) -> int:
+        """``folds``, fewer when the data is large for the time given.
+
+        Gradient boosting grows one tree per class and round on multiclass tasks, so the classes
+        multiply the cost.
+        """
+        if n_rows > self.many_rows:
+            return self.many_rows_folds
+        trees_per_round = n_classes if n_classes > 2 else 1
+        cost = n_rows * max(n_features, 1) * trees_per_round
+        if time_limit is not None and cost / max(time_limit, 1.0) > self.costly_cells_per_second:
+            return self.costly_folds
+        return self.folds
+
+    def training_reserve(self, time_limit: float | None, searched: bool, refit: bool) -> float:
+        """Seconds kept back from training for what follows it."""
+        if time_limit is None:
+            return 0.0
+        share = (self.search_share if searched else self.reserve_share) + (self.refit_share if refit else 0.0)
+        return share * time_limit + self.reserve_seconds
+
+
+SCHEDULE = Schedule()
