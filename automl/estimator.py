@@ -23,7 +23,7 @@ from sklearn.exceptions import NotFittedError
 from .budget import TimeBudget
 from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame, split_target
-from .data.target import LabelCodec, clean_target
+from .data.target import LabelCodec, classification_task, clean_target
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
 from .metrics import METRICS, get_metric
@@ -134,8 +134,11 @@ class _AutoMLBase(BaseEstimator):
         budget = TimeBudget(self.time_limit)
         with _logging(self.verbosity):
             frame, target = split_target(as_frame(X), y)
-            if len(frame) == 0:
-                raise ValueError("The table is empty: there are no rows to learn from.")
+            if len(frame) < 2:  # a fold to fit on and one to predict
+                raise ValueError(f"Found {len(frame)} sample(s) (shape={frame.shape}) while a minimum of 2 is "
+                                 "required: the table is empty or too small to learn from.")
+            if frame.shape[1] == 0:
+                raise ValueError(f"Found 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
             task = self._task(target)
             target, keep = clean_target(target, task)
             if not keep.all():
@@ -325,7 +328,7 @@ class _AutoMLBase(BaseEstimator):
     def _predict_raw(self, X) -> np.ndarray:
         self._check_fitted()
         frame = align_columns(as_frame(X), self.feature_names_in_.tolist(),
-                              array_input=not isinstance(X, pd.DataFrame))
+                              array_input=not isinstance(X, pd.DataFrame), owner=type(self).__name__)
         if len(frame) == 0:
             raise ValueError("X has no rows to predict.")
         features = self.encoder_.transform(frame)
@@ -452,7 +455,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 """ + PARAMETERS_DOC
 
     def _task(self, target: pd.Series) -> str:
-        return "binary" if target.dropna().nunique() <= 2 else "multiclass"
+        return classification_task(target)
 
     def _encode_target(self, target: pd.Series) -> np.ndarray:
         self.label_codec_ = LabelCodec().fit(target)

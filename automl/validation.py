@@ -58,8 +58,12 @@ INNER_FRACTION = 0.1
 
 def inner_split(y: np.ndarray, task: str, seed: int, fraction: float = INNER_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """Fit rows and early-stopping rows drawn from a fold's training rows (never its held-out rows)."""
-    rows = np.arange(len(y))
-    n_val = max(1, int(round(fraction * len(y))))
-    stratify = y if can_stratify(y, task) and n_val >= len(np.unique(y)) else None
-    fit_rows, val_rows = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
-    return np.sort(fit_rows), np.sort(val_rows)
+    return holdout_split(y, task, seed, max(1, int(round(fraction * len(y)))))
+
+
+def holdout_split(y: np.ndarray, task: str, seed: int, n_held: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kept rows, ``n_held`` held-out rows), sorted; stratified when every class has two rows
+    and the held-out part has room for each class."""
+    stratify = y if can_stratify(y, task) and n_held >= len(np.unique(y)) else None
+    kept, held = train_test_split(np.arange(len(y)), test_size=n_held, random_state=seed, stratify=stratify)
+    return np.sort(kept), np.sort(held)

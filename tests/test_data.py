@@ -72,7 +72,7 @@ def test_frame_checks():
     assert list(as_frame(np.zeros((2, 3))).columns) == ["x0", "x1", "x2"]
     frame = pd.DataFrame({"a": [1], "b": [2], "extra": [3]})
     with pytest.warns(UserWarning, match="extra"):
-        assert list(align_columns(frame, ["b", "a"], array_input=False).columns) == ["b", "a"]
+        assert list(align_columns(frame, ["b", "a"], array_input=False, owner="AutoMLClassifier").columns) == ["b", "a"]
     with pytest.raises(ValueError, match=r"missing at predict: \['z'\]"):
-        align_columns(frame, ["a", "z"], array_input=False)
+        align_columns(frame, ["a", "z"], array_input=False, owner="AutoMLClassifier")
 

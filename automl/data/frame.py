@@ -1,4 +1,7 @@
-"""Turning what a user hands over (DataFrame, array, CSV path) into a checked DataFrame."""
+"""Turning what a user hands over (DataFrame, array, CSV path) into a checked DataFrame.
+
+Error messages follow scikit-learn's wording where its users (and its estimator checks) look for it.
+"""
 from __future__ import annotations
 
 import warnings
@@ -6,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api import types as pdt
+from scipy import sparse
+from sklearn.exceptions import DataConversionWarning
 
 
 def as_frame(X) -> pd.DataFrame:
@@ -14,15 +20,22 @@ def as_frame(X) -> pd.DataFrame:
         from .io import read_table
 
         X = read_table(X)
+    if sparse.issparse(X):
+        raise TypeError("Sparse input is not supported: pass a dense array or a DataFrame (X.toarray()); "
+                        "the tree models read tables, and one-hot columns are better given as one categorical.")
     if isinstance(X, pd.Series):
         X = X.to_frame()
     if not isinstance(X, pd.DataFrame):
         array = np.asarray(X)
         if array.ndim == 1:
-            array = array.reshape(-1, 1)
+            raise ValueError(f"Expected a 2-D table of features, got a 1-D array of {len(array)} values. Reshape "
+                             "your data either using array.reshape(-1, 1) if your data has a single feature or "
+                             "array.reshape(1, -1) if it contains a single sample.")
         if array.ndim != 2:
             raise ValueError(f"Expected a 2-D table of features, got an array of shape {array.shape}.")
         X = pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+    if any(pdt.is_complex_dtype(dtype) for dtype in X.dtypes):
+        raise ValueError("Complex data not supported: split each complex column into its real and imaginary parts.")
     duplicated = X.columns[X.columns.duplicated()].unique().tolist()
     if duplicated:
         raise ValueError(f"Duplicate column names: {duplicated}. Rename them so each column is unique.")
@@ -41,17 +54,33 @@ def split_target(X: pd.DataFrame, y) -> tuple[pd.DataFrame, pd.Series]:
             raise ValueError(f"Target column {y!r} not found; the columns are {list(X.columns)}.")
         return X.drop(columns=[y]), X[y].rename(y)
     if y is None:
-        raise ValueError("No target given: pass y, or the name of the target column.")
-    target = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel() if np.ndim(y) > 1 else y)
+        raise ValueError("This estimator requires y to be passed, but the target y is None: pass y, or the name "
+                         "of the target column of X.")
+    target = y if isinstance(y, pd.Series) else pd.Series(_one_column(y))
+    if pdt.is_complex_dtype(target.dtype):
+        raise ValueError("Complex data not supported: the target must be real numbers or labels.")
     if len(target) != len(X):
         raise ValueError(f"X has {len(X)} rows but y has {len(target)}.")
     return X, target.reset_index(drop=True).set_axis(X.index)
 
 
-def align_columns(X: pd.DataFrame, expected: list[str], array_input: bool) -> pd.DataFrame:
+def _one_column(y) -> np.ndarray:
+    """``y`` as a 1-D array; a column vector is flattened with scikit-learn's warning."""
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it was flattened "
+                      "(pass y.ravel()).", DataConversionWarning, stacklevel=4)
+        return values.ravel()
+    if values.ndim != 1:
+        raise ValueError(f"y should be a 1d array (one target), got an array of shape {values.shape}.")
+    return values
+
+
+def align_columns(X: pd.DataFrame, expected: list[str], array_input: bool, owner: str) -> pd.DataFrame:
     """The columns seen at fit, in order; a missing one is an error, extra ones are ignored."""
     if array_input and X.shape[1] != len(expected):
-        raise ValueError(f"X has {X.shape[1]} columns; the model was fitted on {len(expected)}.")
+        raise ValueError(f"X has {X.shape[1]} features, but {owner} is expecting {len(expected)} features as "
+                         "input.")
     missing = [c for c in expected if c not in X.columns]
     if missing:
         raise ValueError(f"Columns missing at predict: {missing}.")

@@ -11,13 +11,19 @@ MAX_CLASSES_FOR_NUMERIC = 20
 
 
 def infer_task(y: pd.Series) -> str:
+    """``regression`` for a numeric target with many or fractional values, else its classification task."""
     present = y.dropna()
     if pdt.is_bool_dtype(present.dtype) or not pdt.is_numeric_dtype(present.dtype):
-        return "binary" if present.nunique() <= 2 else "multiclass"
+        return classification_task(present)
     integral = bool(np.all(np.mod(present.to_numpy(dtype=float), 1) == 0))
     if integral and present.nunique() <= MAX_CLASSES_FOR_NUMERIC:
-        return "binary" if present.nunique() <= 2 else "multiclass"
+        return classification_task(present)
     return "regression"
+
+
+def classification_task(y: pd.Series) -> str:
+    """``binary`` for at most two classes (missing values aside), else ``multiclass``."""
+    return "binary" if y.dropna().nunique() <= 2 else "multiclass"
 
 
 class LabelCodec:
@@ -79,7 +85,9 @@ def clean_target(y: pd.Series, task: str) -> tuple[pd.Series, np.ndarray]:
                                  "Use AutoMLClassifier (or --task binary/multiclass) for class labels.")
             y = converted.astype(float)
     else:
+        if pdt.is_float_dtype(y.dtype) and not np.all(np.mod(y.to_numpy(), 1) == 0):
+            raise ValueError(f"Unknown label type: the target is continuous (for example {y.iloc[0]!r}); "
+                             "use AutoMLRegressor (or --task regression) for a numeric target.")
         if y.nunique() < 2:
-            raise ValueError(f"The target has a single class ({y.iloc[0]!r}); "
-                             "a classifier needs at least two.")
+            raise ValueError(f"The target has one class ({y.iloc[0]!r}); a classifier needs at least two.")
     return y, keep

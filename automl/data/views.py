@@ -48,7 +48,7 @@ class LinearView:
         view.__dict__.update({name: state[name] for name in cls.STATE})
         return view
 
-    def transform(self, table: EncodedTable) -> np.ndarray:
+    def transform(self, table: EncodedTable, dtype=np.float32) -> np.ndarray:
         num = table.numeric.astype(np.float64)
         missing = np.isnan(num)
         filled = np.where(missing, self.median_, num)
@@ -59,4 +59,4 @@ class LinearView:
             onehot = np.zeros((len(codes), card + 1))  # the extra column: missing
             onehot[np.arange(len(codes)), np.where(codes == MISSING_CODE, card, codes)] = 1.0
             parts.append(onehot)
-        return np.hstack(parts).astype(np.float32)
+        return np.hstack(parts).astype(dtype, copy=False)

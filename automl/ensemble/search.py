@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -33,13 +34,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from ..budget import TimeBudget
 from ..metrics import Metric
 from ..schedule import SCHEDULE, Schedule
 from ..store import PredictionStore
-from ..validation import can_stratify, kfold
+from ..validation import holdout_split, kfold
 from . import STRATEGIES
 from .base import EnsembleStrategy
 from .evidence import effective_rows, win_probability
@@ -103,10 +103,8 @@ class Search:
         self.schedule = schedule
         self.task, self.y, self.oof = store.task, store.y, store.oof
         self.families = [r.family for r in store.records]
-        rows = np.arange(len(self.y))
-        stratify = self.y if can_stratify(self.y, self.task) else None
-        self.study_rows, self.guard_rows = (np.sort(part) for part in train_test_split(
-            rows, test_size=GUARD_SHARE, random_state=seed, stratify=stratify))
+        self.study_rows, self.guard_rows = holdout_split(self.y, self.task, seed,
+                                                         math.ceil(GUARD_SHARE * len(self.y)))
         y_study = self.y[self.study_rows]
         self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in kfold(
             y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 import numpy as np
 
@@ -77,16 +78,18 @@ class ExtraTreesModel(_Forest):
 class _OnLinearView(Model):
     """A scikit-learn estimator trained on standardized numbers + one-hot categories."""
 
+    dtype: ClassVar[type] = np.float32  # of the matrix the estimator reads
+
     def _estimator(self, n_rows: int):
         raise NotImplementedError
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         self.view_ = LinearView().fit(X)
-        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X), y)
+        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X, self.dtype), y)
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        matrix = self.view_.transform(X)
+        matrix = self.view_.transform(X, self.dtype)
         if self.info.is_classification:
             return self._as_output(self.model_.predict_proba(matrix), seen_classes=self.model_.classes_)
         return self._as_output(self.model_.predict(matrix))
@@ -104,6 +107,10 @@ class LinearModel(_OnLinearView):
 
     family = "linear"
     hyperparameters = frozenset({"C", "alpha"})  # C: logistic regression, alpha: ridge
+    # In float32, OpenBLAS sums a row's product in an order that depends on where the row falls
+    # in the batch: Ridge's predictions moved by up to 1e-5 (relative) when rows were reordered.
+    # In float64 the same row gets the same prediction in any batch.
+    dtype = np.float64
 
     def _estimator(self, n_rows):
         from sklearn.linear_model import LogisticRegression, Ridge
