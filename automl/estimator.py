@@ -36,8 +36,8 @@ from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved
 from .ensemble.search import DEFAULT_N_TRIALS, search_ensemble
 from .schedule import SCHEDULE
 from .store import ModelRecord, PredictionStore
-from .training import train_portfolio
-from .validation import FoldPlan
+from .models.training import train_portfolio
+from .folds import FoldPlan
 
 log = logging.getLogger("automl")
 

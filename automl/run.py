@@ -23,7 +23,7 @@ from .models.bagging import BaggedModel
 from .models.base import ModelConfig
 from .persistence import MANIFEST
 from .store import PredictionStore
-from .validation import FoldPlan
+from .folds import FoldPlan
 
 log = logging.getLogger("automl")
 
@@ -79,4 +79,5 @@ def _same_config(saved: dict, config: ModelConfig) -> bool:
     def canonical(value) -> str:
         return json.dumps(value, sort_keys=True, default=str)
 
-    return saved["family"] == config.family and canonical(saved["params"]) == canonical(config.params)
+    return saved["family"] == config.family and canonical(saved["params"]) == canonical(config.params) \
+        and canonical(saved.get("options", {})) == canonical(config.options)

@@ -21,7 +21,7 @@ class Schedule:
     costly_cells_per_second: float = 2_000
     costly_folds: int = 5
 
-    # ---- training (automl.training, automl.models.bagging)
+    # ---- training (automl.models.training, automl.models.bagging)
     # The first model is an any-time (boosting) configuration adapted to this share of the training
     # time, so every fit has one strong model early, whatever the table, before the cheap ones.
     first_share: float = 0.25

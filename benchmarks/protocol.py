@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,31 @@ MAIN_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rms
 SECOND_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "r2"}
 HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
 PROBA_CLIP = 1e-15
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DEV = SHARED / "datasets" / "dev"
+
+
+def resolve_suite(suite: str) -> Path:
+    """A suite name (folder under shared/datasets/) or a path to a suite folder."""
+    path = Path(suite)
+    if not (path / "manifest.json").exists():
+        path = (SHARED / "datasets" / suite).resolve()
+    if not (path / "manifest.json").exists():
+        sys.exit(f"error: no suite {suite!r}: {path}/manifest.json does not exist "
+                 f"(the shared data lives in {SHARED}/datasets/)")
+    return path
+
+
+def markdown_table(table: pd.DataFrame) -> list[str]:
+    """A DataFrame (index first) as the lines of a markdown table."""
+    header = [table.index.name or ""] + [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for index, *values in table.itertuples():
+        cells = [f"{v:.5g}" if isinstance(v, float) else str(v) for v in values]
+        lines.append("| " + " | ".join([str(index)] + cells) + " |")
+    return lines
 
 
 def append_row(path: Path, row: dict, columns: list[str]) -> None:

@@ -1,6 +1,6 @@
 """Markdown tables from benchmark result CSVs (written by run_benchmark.py).
 
-    python benchmarks/report.py benchmarks/results/dev_peers.csv benchmarks/results/dev_automl.csv \\
+    python -m benchmarks.report benchmarks/results/dev_peers.csv benchmarks/results/dev_automl.csv \\
         --focus automl --out benchmarks/results/dev.md
 
 One section per (suite, time limit) with:

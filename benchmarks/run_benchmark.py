@@ -7,14 +7,14 @@ so a long run can be stopped and picked up again with --resume.
 Examples (from the repository root):
 
     # the peers, in their own virtual environment (see benchmarks/README.md)
-    python benchmarks/run_benchmark.py --systems catboost_default,lightgbm_default,autogluon_best \\
+    python -m benchmarks.run_benchmark --systems catboost_default,lightgbm_default,autogluon_best \\
         --out benchmarks/results/dev_peers.csv --resume
 
     # the project's own system, with the current interpreter
-    python benchmarks/run_benchmark.py --systems automl --out benchmarks/results/dev_automl.csv
+    python -m benchmarks.run_benchmark --systems automl --out benchmarks/results/dev_automl.csv
 
     # a variant, recorded under its own name
-    python benchmarks/run_benchmark.py --systems automl --system-name automl_no_tabm \\
+    python -m benchmarks.run_benchmark --systems automl --system-name automl_no_tabm \\
         --automl-kwargs '{"models": ["lightgbm", "catboost"]}' --out benchmarks/results/dev_variants.csv
 """
 
@@ -33,9 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from .protocol import resolve_suite
+
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 DEFAULT_PEER_PYTHON = "/work/peers-venv/bin/python"
 PEERS = {"catboost_default", "lightgbm_default", "autogluon_best"}
 KNOWN_SYSTEMS = PEERS | {"automl"}
@@ -46,17 +47,6 @@ COLUMNS = [
     "fit_seconds", "predict_seconds", "status", "error",
     "wall_seconds", "started_at", "cores", "gpu", "versions", "commit", "notes",
 ]
-
-
-def resolve_suite(suite: str) -> Path:
-    """A suite name (folder under shared/datasets/) or a path to a suite folder."""
-    path = Path(suite)
-    if not (path / "manifest.json").exists():
-        path = (SHARED / "datasets" / suite).resolve()
-    if not (path / "manifest.json").exists():
-        sys.exit(f"error: no suite {suite!r}: {path}/manifest.json does not exist "
-                 f"(the shared data lives in {SHARED.resolve()}/datasets/)")
-    return path
 
 
 def git_commit() -> str:
@@ -106,14 +96,14 @@ def run_one(python: str, system: str, suite_dir: Path, dataset: str, seed: int, 
     """Run one job in its own process group; kill the whole group on timeout."""
     workdir = Path(tempfile.mkdtemp(prefix="bench_"))  # stray files a library writes land here
     result_path = workdir / "result.json"
-    cmd = [python, str(HERE / "systems.py"), "--suite-dir", str(suite_dir), "--dataset", dataset,
+    cmd = [python, "-m", "benchmarks.systems", "--suite-dir", str(suite_dir), "--dataset", dataset,
            "--system", system, "--seed", str(seed), "--time-limit", str(time_limit),
            "--automl-kwargs", automl_kwargs, "--result", str(result_path)]
+    # The checkout is on the path: the benchmarks package for every system, and the automl package
+    # from this checkout even when it is not pip-installed.
     env = dict(os.environ)
-    if system == "automl":  # the package from this checkout, even when not pip-installed
-        env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH", "")] if p)
-    else:
-        env.pop("PYTHONPATH", None)
+    kept = [env.get("PYTHONPATH", "")] if system == "automl" else []
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(REPO_ROOT), *kept] if p)
     hard_limit = 3 * time_limit + 120
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

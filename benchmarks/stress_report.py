@@ -1,6 +1,6 @@
 """The budget stress matrix and the search's honesty figure, before and after a change.
 
-    python benchmarks/stress_report.py --before benchmarks/results/stress_before.csv \\
+    python -m benchmarks.stress_report --before benchmarks/results/stress_before.csv \\
         --after benchmarks/results/stress_after.csv --peers benchmarks/results/dev_peers.csv \\
         --out benchmarks/results/stress.md
 
@@ -23,8 +23,7 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import HIGHER_IS_BETTER, load  # noqa: E402
+from .report import HIGHER_IS_BETTER, load
 
 BOOSTING = {"lightgbm", "xgboost", "catboost"}
 

@@ -1,8 +1,8 @@
 """Writes a small suite of synthetic tables in the shared suite format (manifest.json + gzipped CSVs),
 for stress cases the dev suite lacks. Reproducible: every table comes from a fixed seed.
 
-    python benchmarks/synthetic_suite.py            # writes benchmarks/data/synthetic/
-    python benchmarks/run_benchmark.py --suite benchmarks/data/synthetic --time-limit 60 ...
+    python -m benchmarks.synthetic_suite            # writes benchmarks/data/synthetic/
+    python -m benchmarks.run_benchmark --suite benchmarks/data/synthetic --time-limit 60 ...
 
 ``manyclass_30``: 30 classes, 50,000 rows, 20 numeric features (12 informative), the many-class
 case of the budget issue: gradient boosting grows 30 trees per round there.

@@ -2,7 +2,7 @@
 
 run_benchmark.py starts this file as a subprocess, once per (dataset, system, seed):
 
-    python benchmarks/systems.py --suite-dir DIR --dataset NAME --system NAME \
+    python -m benchmarks.systems --suite-dir DIR --dataset NAME --system NAME \
         --seed 0 --time-limit 120 --result result.json [--automl-kwargs JSON]
 
 Each system is one small function `fit_predict_<system>(X_train, y_train, X_test, task,
@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import protocol  # noqa: E402
+from . import protocol
 
 
 @dataclass

@@ -19,8 +19,8 @@ from automl.models.catboost import CatBoostModel
 from automl.models.lightgbm import LightGBMModel
 from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
-from automl.training import strong_first
-from automl.validation import FoldPlan, inner_split
+from automl.models.training import strong_first
+from automl.folds import FoldPlan, inner_split
 
 BOOSTING = ["lightgbm", "xgboost", "catboost"]
 

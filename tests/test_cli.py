@@ -13,10 +13,9 @@ import pandas as pd
 import pytest
 
 from automl import load
-from automl.cli import main
+from automl.shell.cli import main
 from automl.persistence import MANIFEST
-from automl.progress import LiveBar, show_progress
-from automl.training import Progress
+from automl.shell.progress import LiveBar, show_progress
 
 from conftest import DEV_SUITE, dev_dataset
 
@@ -166,7 +165,7 @@ def test_a_folder_saved_as_a_pickle_by_an_earlier_version_is_refused_without_ope
 
 @pytest.mark.parametrize("command", ["fit", "predict", "leaderboard", "info", "report"])
 def test_help_shows_an_example(command):
-    result = subprocess.run([sys.executable, "-m", "automl.cli", command, "--help"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "automl", command, "--help"], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0
     assert "example:" in result.stdout and f"automl {command}" in result.stdout
@@ -183,7 +182,7 @@ def test_progress_is_plain_lines_off_a_terminal_and_silent_when_quiet():
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_fit_output_off_a_terminal(fitted, tmp_path, quiet):
-    command = [sys.executable, "-m", "automl.cli", "fit", str(fitted / "train.csv"), "--target", "label",
+    command = [sys.executable, "-m", "automl", "fit", str(fitted / "train.csv"), "--target", "label",
                "--models", "linear", "--time-limit", "5", "--out", str(tmp_path / "model")]
     result = subprocess.run(command + (["--quiet"] if quiet else []), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0
@@ -198,7 +197,7 @@ def test_the_live_bar_shows_models_done_best_score_and_time_left():
     stream = io.StringIO()
     bar = LiveBar(stream, time_limit=60)
     record = logging.LogRecord("automl", logging.INFO, __file__, 1, "[2/5] lightgbm_base done", None, None)
-    record.progress = Progress(done=2, planned=5, model="lightgbm_base", metric="roc_auc", best_score=0.8734)
+    record.progress = {"done": 2, "planned": 5, "model": "lightgbm_base", "metric": "roc_auc", "best_score": 0.8734}
     bar.emit(record)
     line = bar.line(width=200)
     assert "2/5 models" in line and "best roc_auc 0.87340" in line and "s left" in line

@@ -12,7 +12,7 @@ from automl.ensemble.dynamic import DynamicSelection, _without_self
 from automl.ensemble.stacking import StackingEnsemble
 from automl.metrics import get_metric
 from automl.store import ModelRecord
-from automl.validation import FoldPlan
+from automl.folds import FoldPlan
 
 from strategy_data import synthetic_store as _store
 

@@ -26,8 +26,8 @@ TINY = [
     {"name": "et", "family": "extra_trees", "params": {"n_estimators": 20}},
     {"name": "lin", "family": "linear", "params": {}},
     {"name": "knn", "family": "knn", "params": {}},
-    {"name": "tabm", "family": "tabm", "params": {"k": 2, "d_block": 16, "max_epochs": 3, "min_epochs": 1,
-                                                "n_bins": 4, "d_embedding": 4}},
+    {"name": "tabm", "family": "tabm", "params": {"k": 2, "d_block": 16, "max_epochs": 3, "n_bins": 4,
+                                                "d_embedding": 4}, "options": {"min_epochs": 1}},
 ]
 
 
@@ -169,13 +169,14 @@ def test_a_refitted_member_trains_its_copies_size_on_all_rows_and_saves(family, 
     from automl.models.base import ModelConfig, TaskInfo
     from automl.budget import TimeBudget
     from automl.data.encoder import TabularEncoder
-    from automl.validation import FoldPlan
+    from automl.folds import FoldPlan
 
     X, labels = table
     y = np.unique(labels, return_inverse=True)[1]
     features = TabularEncoder().fit(X).transform(X)
-    params = next(c["params"] for c in TINY if c["family"] == family)
-    bag = BaggedModel(ModelConfig("m", family, params), TaskInfo("multiclass", 3), seed=0, n_threads=1)
+    entry = next(c for c in TINY if c["family"] == family)
+    bag = BaggedModel(ModelConfig("m", family, entry["params"], entry.get("options", {})), TaskInfo("multiclass", 3),
+                      seed=0, n_threads=1)
     bag.fit(features, y, FoldPlan.make(y, 3, "multiclass", 0), TimeBudget(None))
     bagged = bag.predict(features)
     bag.refit(features, y, TimeBudget(None))

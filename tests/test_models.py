@@ -9,7 +9,7 @@ from automl.data.encoder import EncodedTable
 from automl.models.bagging import BaggedModel, thread_plan
 from automl.models.base import ModelConfig, TaskInfo
 from automl.models.registry import FAMILIES, get_family
-from automl.validation import FoldPlan, inner_split
+from automl.folds import FoldPlan, inner_split
 
 # Small settings so the whole conformance run stays fast.
 QUICK = {"lightgbm": {"max_rounds": 200}, "xgboost": {"max_rounds": 200}, "catboost": {"max_rounds": 200},

@@ -21,6 +21,8 @@ def _write(tmp_path, configs):
 @pytest.mark.parametrize("configs, message", [
     ([{"name": "a", "family": "lightgbm_v2", "params": {}}], "unknown family 'lightgbm_v2'"),
     ([{"name": "a", "family": "lightgbm", "params": {"num_leafs": 8}}], r"unknown lightgbm hyperparameters \['num_leafs'\]"),
+    ([{"name": "a", "family": "tabm", "params": {"min_epochs": 1}}], r"unknown tabm hyperparameters \['min_epochs'\]"),
+    ([{"name": "a", "family": "tabm", "options": {"min_epoch": 1}}], r"unknown tabm options \['min_epoch'\]"),
     ([{"name": "a", "family": "linear", "params": {}}, {"name": "a", "family": "knn", "params": {}}], "'a' is used twice"),
 ])
 def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, configs, message):

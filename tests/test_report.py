@@ -9,8 +9,9 @@ import tempfile
 import numpy as np
 import pytest
 
-from automl import AutoMLClassifier, AutoMLRegressor, plots
-from automl.report import _without_poor_outliers, render_report, write_report
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.shell import plots
+from automl.shell.report import _without_poor_outliers, render_report, write_report
 
 from conftest import FAST
 
@@ -61,7 +62,7 @@ def test_report_is_self_contained(classifier, tmp_path):
 def test_regression_report_plots_predicted_against_actual(regression_data, monkeypatch):
     X, y = regression_data
     model = AutoMLRegressor(**FAST).fit(X, y)
-    monkeypatch.setattr("automl.report.MAX_POINTS", 50)
+    monkeypatch.setattr("automl.shell.report.MAX_POINTS", 50)
     page = render_report(model)
     chart = page[page.index("Predicted against actual"):page.index("<h2>Features")]
     assert "(50 of 300 rows, sampled)" in chart and chart.count("<circle") == 50

@@ -18,7 +18,7 @@ from automl import AutoMLClassifier
 from automl.persistence import ModelFolderError
 from automl.store import ModelRecord, PredictionStore
 from automl.schedule import SCHEDULE
-from automl.validation import FoldPlan
+from automl.folds import FoldPlan
 
 
 def test_the_store_writes_each_model_as_it_is_added_and_ignores_a_cut_line(tmp_path):

@@ -14,7 +14,7 @@ from automl.ensemble.pool import select_pool
 from automl.metrics import get_metric
 from automl.ensemble.search import DEFAULT_TRIALS, search_ensemble
 from automl.store import ModelRecord, PredictionStore
-from automl.validation import FoldPlan
+from automl.folds import FoldPlan
 
 from conftest import FAST
 from strategy_data import synthetic_store

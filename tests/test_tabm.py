@@ -15,18 +15,19 @@ from automl.data.encoder import TabularEncoder
 from automl.models.bagging import BaggedModel
 from automl.models.base import ModelTimeout
 from automl.models.base import ModelConfig, TaskInfo
-from automl.models.tabm import CPU_DEFAULTS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
-from automl.validation import FoldPlan, inner_split
+from automl.models.tabm import CPU_DEFAULTS, CPU_OPTIONS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
+from automl.folds import FoldPlan, inner_split
 
 # A small network and few epochs keep each fit to a second or two on a CPU.
-TINY = {"k": 4, "d_block": 32, "n_bins": 8, "d_embedding": 4, "max_epochs": 20, "patience": 5, "min_epochs": 1}
+TINY = {"k": 4, "d_block": 32, "n_bins": 8, "d_embedding": 4, "max_epochs": 20, "patience": 5}
+ONE_EPOCH = {"min_epochs": 1}  # options: a fold may start when its budget pays for one epoch
 
 
-def _fit(frame, y, task, params=TINY, seed=0, budget=None):
+def _fit(frame, y, task, params=TINY, seed=0, budget=None, options=ONE_EPOCH):
     table = TabularEncoder().fit(frame).transform(frame)
     info = TaskInfo(task, 0 if task == "regression" else int(y.max()) + 1)
     fit_rows, val_rows = inner_split(y, task, seed=0)
-    model = TabMModel(params, info, seed=seed, n_threads=1)
+    model = TabMModel(params, info, seed=seed, n_threads=1, options=options)
     model.fit(table.take(fit_rows), y[fit_rows], table.take(val_rows), y[val_rows], budget=budget)
     return model, table
 
@@ -117,7 +118,7 @@ def test_no_weight_decay_on_biases_and_embeddings(binary):
 
 def test_cpu_gets_the_light_variant(binary):
     frame, y = binary
-    model, _ = _fit(frame, y, "binary", params={"max_epochs": 1, "min_epochs": 0})
+    model, _ = _fit(frame, y, "binary", params={"max_epochs": 1}, options={"min_epochs": 0})
     assert model.module_.k == CPU_DEFAULTS["k"] < DEFAULTS["k"]
     assert model.threads_ == 1  # the thread count it was given
 
@@ -135,13 +136,14 @@ def test_training_stops_before_an_epoch_would_overrun_the_budget(binary):
 def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
     frame, y = binary
     with pytest.raises(ModelTimeout, match="per epoch"):
-        _fit(frame, y, "binary", params={**TINY, "min_epochs": 10**6}, budget=TimeBudget(5))
+        _fit(frame, y, "binary", params={**TINY, "max_epochs": 10**6}, options={"min_epochs": 10**6},
+             budget=TimeBudget(5))
 
 
 def test_without_validation_rows_a_refit_trains_its_fixed_epochs(binary):
     frame, y = binary
     table = TabularEncoder().fit(frame).transform(frame)
-    model = TabMModel({**TINY, "max_epochs": 3, "min_epochs": 1}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    model = TabMModel({**TINY, "max_epochs": 3}, TaskInfo("binary", 2), seed=0, n_threads=1, options=ONE_EPOCH)
     model.fit(table, y)
     assert len(model.history_) == 3 and model.best_epoch_ == 2  # no early stopping: the last epoch's weights
     assert model.predict(table).shape == (len(y), 2)
@@ -149,7 +151,8 @@ def test_without_validation_rows_a_refit_trains_its_fixed_epochs(binary):
 
 def _tiny_portfolio(tmp_path):
     path = tmp_path / "tabm.json"
-    path.write_text(json.dumps({"name": "tiny", "configs": [{"name": "tabm_tiny", "family": "tabm", "params": TINY}]}))
+    path.write_text(json.dumps({"name": "tiny", "configs": [{"name": "tabm_tiny", "family": "tabm", "params": TINY,
+                                                                 "options": ONE_EPOCH}]}))
     return str(path)
 
 
@@ -168,9 +171,9 @@ def test_cpu_variant_trains_fewer_copies_on_groups_of_folds(binary):
     frame, y = binary
     table = TabularEncoder().fit(frame).transform(frame)
     plan = FoldPlan.make(y, 8, "binary", seed=0)
-    bagged = BaggedModel(ModelConfig("t", "tabm", {**TINY, "fold_copies": 2}), TaskInfo("binary", 2), seed=0,
-                         n_threads=1)
+    bagged = BaggedModel(ModelConfig("t", "tabm", TINY, {**ONE_EPOCH, "fold_copies": 2}), TaskInfo("binary", 2),
+                         seed=0, n_threads=1)
     oof = bagged.fit(table, y, plan, TimeBudget(None))
     assert len(bagged.models_) == 2 and np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()
-    assert TabMModel.fold_copies({}, "cpu", 8) == CPU_DEFAULTS["fold_copies"] < 8
+    assert TabMModel.fold_copies({}, "cpu", 8) == CPU_OPTIONS["fold_copies"] < 8
     assert TabMModel.fold_copies({}, "cuda", 8) == 8

@@ -39,7 +39,7 @@ from ..budget import TimeBudget
 from ..metrics import Metric
 from ..schedule import SCHEDULE, Schedule
 from ..store import PredictionStore
-from ..validation import holdout_split, kfold
+from ..folds import holdout_split, kfold
 from . import STRATEGIES
 from .base import EnsembleStrategy
 from .evidence import effective_rows, win_probability

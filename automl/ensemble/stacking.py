@@ -21,7 +21,7 @@ from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
 from ..schedule import SCHEDULE
-from ..validation import FoldPlan
+from ..folds import FoldPlan
 from .base import EnsembleStrategy, prediction_columns
 from .greedy import GreedyEnsemble
 

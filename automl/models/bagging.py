@@ -29,7 +29,7 @@ from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..persistence import read_state, write_atomic_folder, write_state
 from ..schedule import SCHEDULE, Schedule
-from ..validation import INNER_FRACTION, FoldPlan, inner_split
+from ..folds import INNER_FRACTION, FoldPlan, inner_split
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
 
@@ -74,7 +74,7 @@ class BaggedModel:
         family = get_family(self.config.family)
         family.prepare()
         self.params_, self.adapted_ = self.config.params, ""
-        plan = plan.grouped(family.fold_copies(self.config.params, self.device, plan.n_folds))
+        plan = plan.grouped(family.fold_copies(self.config.options, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
         workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)
@@ -159,7 +159,8 @@ class BaggedModel:
     def _train_copy(self, family, k: int, train: np.ndarray, X: EncodedTable, y: np.ndarray, budget: TimeBudget,
                     threads: int, params: dict) -> Model:
         """Fold ``k``'s copy trained on ``train`` (early-stopping on an inner split of it)."""
-        model = family(params, self.info, seed=self.seed + k, n_threads=threads, device=self.device)
+        model = family(params, self.info, seed=self.seed + k, n_threads=threads, device=self.device,
+                       options=self.config.options)
         if family.uses_validation:
             fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
             model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]), y[train[val_rows]],
@@ -180,7 +181,8 @@ class BaggedModel:
         params = family.full_params(self.params_, self.models_, len(y) / self.copy_fit_rows_)
         _, threads = thread_plan(self.n_threads, len(y) * X.n_features, True, 1)  # a small table: one thread
         with threadpool_limits(limits=threads):
-            model = family(params, self.info, seed=self.seed, n_threads=threads, device=self.device)
+            model = family(params, self.info, seed=self.seed, n_threads=threads, device=self.device,
+                           options=self.config.options)
             model.fit(X, y, budget=budget)
         if not model.usable:
             raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
@@ -188,7 +190,8 @@ class BaggedModel:
 
     # ------------------------------------------------------------------ saving (automl.persistence)
     def get_state(self) -> dict:
-        return {"config": {"name": self.config.name, "family": self.config.family, "params": self.config.params},
+        return {"config": {"name": self.config.name, "family": self.config.family, "params": self.config.params,
+                           "options": self.config.options},
                 "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
                 "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
                 "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
@@ -197,7 +200,8 @@ class BaggedModel:
 
     @classmethod
     def from_state(cls, state: dict) -> "BaggedModel":
-        config = ModelConfig(state["config"]["name"], state["config"]["family"], state["config"]["params"])
+        config = ModelConfig(state["config"]["name"], state["config"]["family"], state["config"]["params"],
+                             state["config"].get("options", {}))
         bag = cls(config, TaskInfo(state["task"], state["n_classes"]), state["seed"], state["n_threads"],
                   state["device"])
         family = get_family(config.family)  # the only class a bag's copies can be

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -29,11 +29,13 @@ class TaskInfo:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """One entry of a portfolio: a family and its hyperparameters, under a unique name."""
+    """One entry of a portfolio, under a unique name: a family, its hyperparameters (what the
+    model is) and its framework options (how it is run: copies, threads, rows, minimum epochs)."""
 
     name: str
     family: str
     params: dict
+    options: dict = field(default_factory=dict)
 
 
 class ModelTimeout(RuntimeError):
@@ -51,8 +53,10 @@ class Model(ABC):
     """
 
     family: ClassVar[str]
-    # The names a configuration may set (a portfolio naming another is refused on load).
+    # The names a configuration may set in ``params`` and in ``options`` (a portfolio naming
+    # another is refused on load).
     hyperparameters: ClassVar[frozenset[str]]
+    option_names: ClassVar[frozenset[str]] = frozenset()
     uses_validation: ClassVar[bool] = False
     # Whether ``device="cuda"`` makes this family train on the GPU; the others get "cpu".
     supports_gpu: ClassVar[bool] = False
@@ -69,13 +73,15 @@ class Model(ABC):
         time out among the folds, so that the first fold's budget does not pay for it."""
 
     @classmethod
-    def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
+    def fold_copies(cls, options: dict, device: str, n_folds: int) -> int:
         """How many copies BaggedModel trains: one per fold, unless a slow family asks for fewer
         (each then trains on the rows outside a group of folds, see ``FoldPlan.grouped``)."""
         return n_folds
 
-    def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu"):
+    def __init__(self, params: dict, info: TaskInfo, seed: int, n_threads: int, device: str = "cpu",
+                 options: dict | None = None):
         self.params = dict(params)
+        self.options = dict(options or {})
         self.info = info
         self.seed = seed
         self.n_threads = n_threads
@@ -91,13 +97,14 @@ class Model(ABC):
     # ------------------------------------------------------------------ saving (automl.persistence)
     def get_state(self) -> dict:
         """What predicting needs, as JSON values, arrays and Blobs (no pickle)."""
-        return {"params": self.params, "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
-                "n_threads": self.n_threads, "device": self.device, "fitted": self.fitted_state()}
+        return {"params": self.params, "options": self.options, "task": self.info.task,
+                "n_classes": self.info.n_classes, "seed": self.seed, "n_threads": self.n_threads, "device": self.device,
+                "fitted": self.fitted_state()}
 
     @classmethod
     def from_state(cls, state: dict) -> "Model":
         model = cls(state["params"], TaskInfo(state["task"], state["n_classes"]), state["seed"], state["n_threads"],
-                    state["device"])
+                    state["device"], state.get("options"))  # folders saved before options had none
         model.restore(state["fitted"])
         return model
 

@@ -55,6 +55,9 @@ DEFAULTS = {
     "patience": 16,
     "max_epochs": 1000,
     "batch_size": None,  # None: by training rows (batch_size_for)
+}
+# How a TabM configuration is run (its ``options``), apart from what it is.
+OPTIONS = {
     "max_train_rows": None,  # None: every row
     "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
     "fold_copies": None,  # None: one copy per fold of the plan; n: n copies on groups of folds
@@ -65,7 +68,8 @@ DEFAULTS = {
 # so that an epoch stays within seconds, and 4 copies on groups of folds (instead of 8, one per
 # fold) halve the copies to train, so each gets twice the time: at 120 s on 2 cores, 8 copies
 # could not pay for 10 epochs each on 11 of the 18 dev datasets.
-CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256, "max_train_rows": 20_000, "fold_copies": 4}
+CPU_DEFAULTS = {**DEFAULTS, "k": 8, "d_block": 256}
+CPU_OPTIONS = {**OPTIONS, "max_train_rows": 20_000, "fold_copies": 4}
 
 # (rows below which, batch size): 32 below 2,800 rows up to 1,024 above 108,000, the steps in
 # between spaced geometrically.
@@ -146,6 +150,7 @@ class TabMInputs:
 class TabMModel(Model):
     family = "tabm"
     hyperparameters = frozenset(DEFAULTS)
+    option_names = frozenset(OPTIONS)
     uses_validation = True
     supports_gpu = True
     parallel_folds = False
@@ -157,22 +162,26 @@ class TabMModel(Model):
         import torch._dynamo  # noqa: F401
 
     @classmethod
-    def fold_copies(cls, params: dict, device: str, n_folds: int) -> int:
-        limit = cls._params(params, device)["fold_copies"]
+    def fold_copies(cls, options: dict, device: str, n_folds: int) -> int:
+        limit = cls._options(options, device)["fold_copies"]
         return min(n_folds, int(limit or n_folds))
 
     @staticmethod
     def _params(params: dict, device: str) -> dict:
         return {**(DEFAULTS if device == "cuda" else CPU_DEFAULTS), **params}
 
+    @staticmethod
+    def _options(options: dict, device: str) -> dict:
+        return {**(OPTIONS if device == "cuda" else CPU_OPTIONS), **options}
+
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         budget = budget or TimeBudget(None)
-        params = self._params(self.params, self.device)
+        params, options = self._params(self.params, self.device), self._options(self.options, self.device)
         torch.manual_seed(self.seed)
-        self.threads_ = min(self.n_threads, params["max_threads"] or self.n_threads)
+        self.threads_ = min(self.n_threads, options["max_threads"] or self.n_threads)
         torch.set_num_threads(self.threads_)
         device = torch.device(self.device)
-        X, y = _subsample(X, y, params["max_train_rows"], self.seed)
+        X, y = _subsample(X, y, options["max_train_rows"], self.seed)
 
         self.inputs_ = TabMInputs().fit(X, self.seed)
         if not self.info.is_classification:  # the network learns a standardized target
@@ -185,9 +194,10 @@ class TabMModel(Model):
         batch_size = params["batch_size"] or batch_size_for(len(y))
 
         estimate = self._seconds_per_epoch(module, train, batch_size, 0 if y_val is None else len(y_val))
-        if budget.remaining() < params["min_epochs"] * estimate:
+        min_epochs = min(int(options["min_epochs"]), int(params["max_epochs"]))  # a refit may want fewer
+        if budget.remaining() < min_epochs * estimate:
             raise ModelTimeout(f"TabM needs ~{estimate:.2f}s per epoch; {budget.remaining():.1f}s left for this fold "
-                               f"pays for fewer than {params['min_epochs']} epochs")
+                               f"pays for fewer than {min_epochs} epochs")
         best_state = self._train(module, optimizer, train, val, batch_size, params, budget, estimate)
         module.load_state_dict(best_state)
         self.module_ = module.eval()
@@ -239,8 +249,7 @@ class TabMModel(Model):
     def full_params(cls, params: dict, copies: list, scale: float) -> dict:
         """The copies' mean best epoch count, scaled by the rows: trained without validation rows."""
         epochs = max(1, int(round(np.mean([copy.best_epoch_ + 1 for copy in copies]) * scale)))
-        minimum = cls._params(params, copies[0].device)["min_epochs"]
-        return {**params, "max_epochs": epochs, "min_epochs": min(int(minimum), epochs)}
+        return {**params, "max_epochs": epochs}
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         torch.set_num_threads(min(self.threads_, self.n_threads))

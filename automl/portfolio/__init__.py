@@ -1,7 +1,9 @@
 """Portfolios: ordered model configurations kept as JSON in ``portfolios/``, validated on load.
 
-A portfolio file is ``{"name", "configs": [{"name", "family", "params"}, ...]}`` in training
-order. ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
+A portfolio file is ``{"name", "configs": [{"name", "family", "params", "options"}, ...]}`` in
+training order: ``params`` are the family's hyperparameters (what the model is), the optional
+``options`` how it is run (for TabM: ``fold_copies``, ``max_threads``, ``max_train_rows``,
+``min_epochs``). ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
 the meta suite (``python -m automl.portfolio --help``).
 """
 from __future__ import annotations
@@ -55,7 +57,8 @@ def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
     hyperparameter or a name used twice is an error that names it."""
     configs, seen = [], set()
     for entry in entries:
-        name, family, params = entry["name"], entry["family"], entry.get("params", {})
+        name, family = entry["name"], entry["family"]
+        params, options = entry.get("params", {}), entry.get("options", {})
         if family not in FAMILIES:
             raise ValueError(f"Portfolio {source}: configuration {name!r} has unknown family {family!r}; "
                              f"choose from {sorted(FAMILIES)}.")
@@ -63,11 +66,15 @@ def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
         if unknown:
             raise ValueError(f"Portfolio {source}: configuration {name!r} sets unknown {family} hyperparameters "
                              f"{unknown}; known: {sorted(get_family(family).hyperparameters)}.")
+        unknown = sorted(set(options) - get_family(family).option_names)
+        if unknown:
+            raise ValueError(f"Portfolio {source}: configuration {name!r} sets unknown {family} options {unknown}; "
+                             f"known: {sorted(get_family(family).option_names)}.")
         if not isinstance(name, str) or not NAME.fullmatch(name):
             raise ValueError(f"Portfolio {source}: configuration name {name!r} must be letters, digits, '_', '-' "
                              "or '.' (it names the model's folder).")
         if name in seen:
             raise ValueError(f"Portfolio {source}: the configuration name {name!r} is used twice.")
         seen.add(name)
-        configs.append(ModelConfig(name, family, params))
+        configs.append(ModelConfig(name, family, params, options))
     return configs

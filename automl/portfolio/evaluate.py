@@ -31,7 +31,7 @@ from ..data.target import LabelCodec
 from ..metrics import get_metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
-from ..validation import FoldPlan
+from ..folds import FoldPlan
 
 N_FOLDS = 5
 # Rows per dataset: most meta datasets are below this; the rest are subsampled (seeded) so the

@@ -30,7 +30,7 @@ from ..ensemble.base import counts_to_weights
 from ..ensemble.greedy import GreedyEnsemble, best_step, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
-from ..validation import kfold
+from ..folds import kfold
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
 # A dataset enters selection when at least this share of the candidates finished on it.

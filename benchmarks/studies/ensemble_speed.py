@@ -7,7 +7,7 @@ a step must read (the true-class column matrix for log loss, every column for RO
 log loss the plain-numpy reference (float64 logarithms of the true-class column, as the core
 version did).
 
-    flock /tmp/bench.lock python benchmarks/ensemble_speed.py
+    flock /tmp/bench.lock python -m benchmarks.studies.ensemble_speed
 
 Writes benchmarks/results/ensemble_speed.csv and ensemble_speed.md.
 """
@@ -23,18 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ensemble_quality import markdown_table  # noqa: E402
+from ..protocol import RESULTS, markdown_table
 
-from automl.budget import TimeBudget  # noqa: E402
-from automl.ensemble.greedy import GreedyEnsemble  # noqa: E402
-from automl.ensemble.quality_diversity import QualityDiversityEnsemble  # noqa: E402
-from automl.metrics import EPS, get_metric  # noqa: E402
-from automl.ensemble.search import search_ensemble  # noqa: E402
-from automl.store import ModelRecord, PredictionStore  # noqa: E402
-from automl.validation import FoldPlan  # noqa: E402
+from automl.budget import TimeBudget
+from automl.ensemble.greedy import GreedyEnsemble
+from automl.ensemble.quality_diversity import QualityDiversityEnsemble
+from automl.metrics import EPS, get_metric
+from automl.ensemble.search import search_ensemble
+from automl.store import ModelRecord, PredictionStore
+from automl.folds import FoldPlan
 
-RESULTS = Path(__file__).resolve().parent / "results"
 N_MODELS, N_ROWS, N_CLASSES, STEPS = 200, 100_000, 10, 50
 AUTO_TRIALS, AUTO_SECONDS = 50, 120.0
 

@@ -4,7 +4,7 @@ each boosting family's ``learning_mass`` (automl.models.boosting).
 Fold 0 of an 8-fold plan per dev dataset, each family's default configuration, inner-split early
 stopping (patience 50), no time limit; one CSV row per (dataset, family), resumable.
 
-    python benchmarks/boosting_rounds.py --out benchmarks/results/boosting_rounds.csv
+    python -m benchmarks.studies.boosting_rounds --out benchmarks/results/boosting_rounds.csv
 """
 from __future__ import annotations
 
@@ -16,14 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import protocol  # noqa: E402
-from automl.data.encoder import TabularEncoder  # noqa: E402
-from automl.data.target import LabelCodec  # noqa: E402
-from automl.models.base import TaskInfo  # noqa: E402
-from automl.models.registry import get_family  # noqa: E402
-from automl.validation import FoldPlan, inner_split  # noqa: E402
+from .. import protocol
+from automl.data.encoder import TabularEncoder
+from automl.data.target import LabelCodec
+from automl.models.base import TaskInfo
+from automl.models.registry import get_family
+from automl.folds import FoldPlan, inner_split
 
 DATASETS = ["titanic", "penguins", "car_evaluation", "segmentation", "kr_vs_kp", "spambase", "churn", "phoneme",
             "wine_quality_white", "satimage", "197_cpu_act", "225_puma8NH"]
@@ -33,9 +31,9 @@ COLUMNS = ["dataset", "family", "learning_rate", "rounds", "best_round", "learni
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "boosting_rounds.csv")
+    ap.add_argument("--out", type=Path, default=protocol.RESULTS / "boosting_rounds.csv")
     args = ap.parse_args()
-    suite = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "dev"
+    suite = protocol.DEV
     done = set()
     if args.out.exists():
         done = {(r["dataset"], r["family"]) for r in csv.DictReader(open(args.out))}

@@ -1,6 +1,6 @@
 """Whether a model was trained in each benchmark run, and its weight in the final ensemble.
 
-    python benchmarks/model_weights.py benchmarks/results/dev_tabm_ablation_full.csv --model tabm_base
+    python -m benchmarks.studies.model_weights benchmarks/results/dev_tabm_ablation_full.csv --model tabm_base
 
 Reads the ``notes`` column that run_benchmark.py writes for automl systems (the fitted
 leaderboard's ensemble weights); prints a markdown table, one row per dataset, one column per

@@ -6,7 +6,7 @@ For each dev dataset (BENCHMARK.md split, seed 0) this fits
 training features) and every stored model's predictions on the test part (``test.npy``), with the
 encoded test features and targets. Strategies are then compared on exactly the same predictions.
 
-    flock /tmp/bench.lock python benchmarks/ensemble_stores.py [--datasets a,b] [--time-limit 120]
+    flock /tmp/bench.lock python -m benchmarks.studies.ensemble_stores [--datasets a,b] [--time-limit 120]
 """
 from __future__ import annotations
 
@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import protocol  # noqa: E402
+from .. import protocol
 
-from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
-from automl.data.encoder import EncodedTable  # noqa: E402
-from automl.store import PredictionStore  # noqa: E402
+from automl import AutoMLClassifier, AutoMLRegressor
+from automl.data.encoder import EncodedTable
+from automl.store import PredictionStore
 
-SUITE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "dev"
+SUITE = protocol.DEV
 CACHE = Path("/tmp/automl-stores")
 
 

@@ -6,7 +6,7 @@ part from the base models' test predictions, and records the test metric, the st
 OOF score (optimistic for strategies fitted on those rows), and for ``auto`` its cross-fitted
 score and whether the guard slice rejected the search's favourite. No base model is retrained.
 
-    flock /tmp/bench.lock python benchmarks/ensemble_quality.py [--datasets a,b]
+    flock /tmp/bench.lock python -m benchmarks.studies.ensemble_quality [--datasets a,b]
 
 Writes benchmarks/results/ensemble_quality.csv and ensemble_quality.md.
 """
@@ -23,15 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ensemble_stores  # noqa: E402
+from ..protocol import RESULTS, markdown_table
+from . import ensemble_stores
 
-from automl.budget import TimeBudget  # noqa: E402
-from automl.ensemble import STRATEGIES  # noqa: E402
-from automl.metrics import get_metric  # noqa: E402
-from automl.ensemble.search import search_ensemble  # noqa: E402
+from automl.budget import TimeBudget
+from automl.ensemble import STRATEGIES
+from automl.metrics import get_metric
+from automl.ensemble.search import search_ensemble
 
-RESULTS = Path(__file__).resolve().parent / "results"
 STRATEGY_ORDER = ["best", "ges", "qo", "qdo", "cmaes", "stacking", "des", "auto"]
 # The auto search gets what a 120 s fit gives it at most (SEARCH_MAX_SHARE x 120 s); each other
 # strategy gets 60 s (only stacking, whose guard and full fit train next-layer models, comes near).
@@ -143,16 +142,6 @@ def markdown(frame: pd.DataFrame) -> str:
                 if c in auto]
         lines += markdown_table(auto[cols])
     return "\n".join(lines) + "\n"
-
-
-def markdown_table(table: pd.DataFrame) -> list[str]:
-    """A DataFrame (index first) as the lines of a markdown table."""
-    header = [table.index.name or ""] + [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for index, *values in table.itertuples():
-        cells = [f"{v:.5g}" if isinstance(v, float) else str(v) for v in values]
-        lines.append("| " + " | ".join([str(index)] + cells) + " |")
-    return lines
 
 
 def main() -> None:

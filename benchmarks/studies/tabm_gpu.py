@@ -1,6 +1,6 @@
 """TabM on an NVIDIA GPU, everything the TabM issue asks for in one command:
 
-    python benchmarks/tabm_gpu.py --dataset adult
+    python -m benchmarks.studies.tabm_gpu --dataset adult
 
 1. fits the full TabM (k = 32, 2 x 512, bf16) on the dataset's benchmark split on the GPU and
    records its per-epoch seconds, best epoch and test metric;
@@ -30,27 +30,26 @@ import joblib
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import protocol  # noqa: E402
-from run_benchmark import resolve_suite  # noqa: E402
-from tabm_data import load_encoded  # noqa: E402
+from .. import protocol
+from ..protocol import resolve_suite
+from .tabm_data import load_encoded
 
-from automl.budget import TimeBudget  # noqa: E402
-from automl.models.tabm import TabMModel  # noqa: E402
-from automl.validation import inner_split  # noqa: E402
+from automl.budget import TimeBudget
+from automl.models.tabm import TabMModel
+from automl.folds import inner_split
 
-HERE = Path(__file__).resolve().parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BATCH_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 
 # Run in a process without a GPU: load a pickled model or a saved estimator, predict, save .npy.
 CPU_PREDICT = """
-import sys, joblib, numpy as np, torch
-sys.path.insert(0, {benchmarks!r})
+import joblib, numpy as np, torch
 assert not torch.cuda.is_available()
-from tabm_data import load_encoded
+from benchmarks.studies.tabm_data import load_encoded
 data = load_encoded({dataset!r})
 if {estimator}:
-    import automl, protocol
+    import automl
+    from benchmarks import protocol
     X, y = protocol.load_dataset(*{manifest})
     _, X_test, _, _ = protocol.split(X, y, data.info.task, 0)
     model = automl.load({path!r})
@@ -124,9 +123,9 @@ def predict_on_cpu(dataset: str, path: Path, estimator: bool) -> np.ndarray:
     out = path.with_suffix(".npy")
     suite_dir = resolve_suite("dev")
     entry = next(e for e in protocol.read_manifest(suite_dir) if e["name"] == dataset)
-    code = CPU_PREDICT.format(benchmarks=str(HERE), dataset=dataset, estimator=estimator,
+    code = CPU_PREDICT.format(dataset=dataset, estimator=estimator,
                               manifest=(str(suite_dir), entry), path=str(path), out=str(out))
-    env = {"CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(HERE.parent), "PATH": "/usr/bin:/bin"}
+    env = {"CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     return np.load(out)
 
@@ -155,7 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dataset", default="adult")
     ap.add_argument("--time-limit", type=float, default=600.0, help="seconds for the single TabM fit")
     ap.add_argument("--estimator-time-limit", type=float, default=300.0)
-    ap.add_argument("--out", type=Path, default=HERE / "results" / "tabm_gpu.csv")
+    ap.add_argument("--out", type=Path, default=protocol.RESULTS / "tabm_gpu.csv")
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
         sys.exit("No CUDA device is visible to torch: run this on a machine with an NVIDIA GPU.")

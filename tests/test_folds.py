@@ -2,7 +2,7 @@
 import numpy as np
 
 from automl.schedule import SCHEDULE
-from automl.validation import FoldPlan, inner_split
+from automl.folds import FoldPlan, inner_split
 
 
 def test_fold_plan_is_stratified_seeded_and_covers_every_row_once():

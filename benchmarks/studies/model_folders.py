@@ -8,7 +8,7 @@ Per dataset (BENCHMARK.md split, seed 0), one default fit at --time-limit, then:
   test part equal the fitted estimator's exactly.
 Rows are appended to the CSV as each dataset finishes; a rerun skips the datasets already there.
 
-    python benchmarks/model_folders.py --time-limit 120 --out benchmarks/results/model_folders.csv
+    python -m benchmarks.studies.model_folders --time-limit 120 --out benchmarks/results/model_folders.csv
 """
 from __future__ import annotations
 
@@ -23,13 +23,12 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import append_row, load_dataset, pending, split  # noqa: E402
+from ..protocol import DEV, append_row, load_dataset, pending, split
 
-import automl  # noqa: E402
-from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
+import automl
+from automl import AutoMLClassifier, AutoMLRegressor
 
-SUITE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "dev"
+SUITE = DEV
 COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "models_trained", "models_used", "ensemble",
            "predictor_bytes", "predictor_files", "with_run_bytes", "pickle_bytes", "load_seconds",
            "identical_predictions"]

@@ -8,7 +8,7 @@ over the fit) a fresh `automl fit` is killed with SIGKILL at that moment, the ru
 continues it. Each row: the moment, models found after the kill, whether the run was readable,
 the resumed model's test score and its relative difference to the reference.
 
-    python benchmarks/kill_resume.py --dataset phoneme --time-limit 60 --kills 5,15,25,35,45,55
+    python -m benchmarks.studies.kill_resume --dataset phoneme --time-limit 60 --kills 5,15,25,35,45,55
 """
 from __future__ import annotations
 
@@ -21,17 +21,16 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import load_dataset, read_manifest, score, sorted_classes, split  # noqa: E402
+from ..protocol import DEV, load_dataset, read_manifest, score, sorted_classes, split
 
-import automl  # noqa: E402
-from automl.store import PredictionStore  # noqa: E402
+import automl
+from automl.store import PredictionStore
 
-SUITE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "dev"
+SUITE = DEV
 
 
 def fit_command(train: Path, target: str, out: Path, limit: float, resume: bool = False) -> list[str]:
-    return [sys.executable, "-m", "automl.cli", "fit", str(train), "--target", target, "--time-limit", str(limit),
+    return [sys.executable, "-m", "automl", "fit", str(train), "--target", target, "--time-limit", str(limit),
             "--out", str(out), "--quiet"] + (["--resume"] if resume else [])
 
 

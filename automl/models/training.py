@@ -6,38 +6,24 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .budget import TimeBudget
-from .data.encoder import EncodedTable
-from .metrics import Metric
-from .models.bagging import BaggedModel
-from .models.base import ModelConfig, ModelTimeout, TaskInfo
-from .models.registry import get_family
-from .schedule import SCHEDULE, Schedule
-from .store import ModelRecord, PredictionStore
-from .validation import FoldPlan
+from ..budget import TimeBudget
+from ..data.encoder import EncodedTable
+from ..metrics import Metric
+from .bagging import BaggedModel
+from .base import ModelConfig, ModelTimeout, TaskInfo
+from .registry import get_family
+from ..schedule import SCHEDULE, Schedule
+from ..store import ModelRecord, PredictionStore
+from ..folds import FoldPlan
 
 log = logging.getLogger("automl")
 
 # Trained when nothing else finished: fast on any data, so a fit always yields a model.
 FALLBACK = ModelConfig("linear_fallback", "linear", {})
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a fit stands after one configuration. It rides on that configuration's log record
-    (``record.progress``) so a display such as the CLI's progress bar follows the fit without
-    parsing messages."""
-
-    done: int
-    planned: int
-    model: str
-    metric: str
-    best_score: float | None  # best single-model OOF score so far; None before any model finished
 
 
 def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
@@ -122,7 +108,9 @@ def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, d
     return model
 
 
-def _progress(step: tuple[int, int], config: ModelConfig, metric: Metric, store: PredictionStore) -> Progress:
+def _progress(step: tuple[int, int], config: ModelConfig, metric: Metric, store: PredictionStore) -> dict:
+    """Where the fit stands after a configuration, as fields of its log record (``record.progress``),
+    so a display (the CLI's progress bar) follows the fit without parsing messages."""
     scores = [r.oof_score for r in store.records]
-    best = min(scores, key=metric.to_loss) if scores else None
-    return Progress(step[0], step[1], config.name, metric.name, best)
+    best = min(scores, key=metric.to_loss) if scores else None  # None before any model finished
+    return {"done": step[0], "planned": step[1], "model": config.name, "metric": metric.name, "best_score": best}

@@ -1,11 +1,11 @@
 """TabM on the CPU: epoch time of the CPU variant against the full model, and the honest-OOF gap.
 
     # seconds per epoch: the full model (DEFAULTS) vs the CPU variant (CPU_DEFAULTS), one dataset
-    flock /tmp/bench.lock python benchmarks/tabm_cpu.py epochs --dataset 197_cpu_act
+    flock /tmp/bench.lock python -m benchmarks.studies.tabm_cpu epochs --dataset 197_cpu_act
 
     # OOF score vs test score when early stopping uses an inner split of the training folds (ours)
     # or the OOF fold itself (AutoGluon's way), on a few datasets
-    flock /tmp/bench.lock python benchmarks/tabm_cpu.py oof-gap --datasets phoneme,wine_quality_white,225_puma8NH
+    flock /tmp/bench.lock python -m benchmarks.studies.tabm_cpu oof-gap --datasets phoneme,wine_quality_white,225_puma8NH
 
 Each command appends rows to a CSV in benchmarks/results/ (see --out).
 """
@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tabm_data import load_encoded  # noqa: E402
+from ..protocol import RESULTS
+from .tabm_data import load_encoded
 
-from automl.budget import TimeBudget  # noqa: E402
-from automl.models.tabm import CPU_DEFAULTS, DEFAULTS, TabMModel, batch_size_for  # noqa: E402
-from automl.validation import FoldPlan, inner_split  # noqa: E402
+from automl.budget import TimeBudget
+from automl.models.tabm import CPU_DEFAULTS, CPU_OPTIONS, DEFAULTS, OPTIONS, TabMModel, batch_size_for
+from automl.folds import FoldPlan, inner_split
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def measure_epochs(name: str, n_epochs: int, n_threads: int) -> list[dict]:
@@ -40,14 +39,15 @@ def measure_epochs(name: str, n_epochs: int, n_threads: int) -> list[dict]:
     data = load_encoded(name)
     fit_rows, val_rows = inner_split(data.y_train, data.info.task, seed=0)
     rows = []
-    variants = (("full", DEFAULTS), ("cpu", CPU_DEFAULTS), ("cpu_one_thread", {**CPU_DEFAULTS, "max_threads": 1}))
-    for variant, params in variants:
-        model = TabMModel({**params, "max_epochs": n_epochs, "min_epochs": 0}, data.info, seed=0,
-                          n_threads=n_threads, device="cpu")
+    variants = (("full", DEFAULTS, OPTIONS), ("cpu", CPU_DEFAULTS, CPU_OPTIONS),
+                ("cpu_one_thread", CPU_DEFAULTS, {**CPU_OPTIONS, "max_threads": 1}))
+    for variant, params, options in variants:
+        model = TabMModel({**params, "max_epochs": n_epochs}, data.info, seed=0, n_threads=n_threads, device="cpu",
+                          options={**options, "min_epochs": 0})
         model.fit(data.X_train.take(fit_rows), data.y_train[fit_rows], data.X_train.take(val_rows),
                   data.y_train[val_rows])
         seconds = [h["seconds"] for h in model.history_]
-        n_fit = min(len(fit_rows), params["max_train_rows"] or len(fit_rows))
+        n_fit = min(len(fit_rows), options["max_train_rows"] or len(fit_rows))
         rows.append({"dataset": name, "variant": variant, "k": params["k"], "d_block": params["d_block"],
                      "n_blocks": params["n_blocks"], "fit_rows": n_fit, "features": data.X_train.n_features,
                      "batch_size": batch_size_for(n_fit), "threads": model.threads_, "epochs": len(seconds),
@@ -73,7 +73,7 @@ def measure_oof_gap(name: str, n_folds: int, fold_seconds: float, n_threads: int
                 fit_rows, val_rows = train[fit_rows], train[val_rows]
             else:  # the rows whose OOF predictions are stored pick the epoch
                 fit_rows, val_rows = train, held_out
-            model = TabMModel({"min_epochs": 0}, data.info, seed=k, n_threads=n_threads, device="cpu")
+            model = TabMModel({}, data.info, seed=k, n_threads=n_threads, device="cpu", options={"min_epochs": 0})
             model.fit(data.X_train.take(fit_rows), data.y_train[fit_rows], data.X_train.take(val_rows),
                       data.y_train[val_rows], budget=TimeBudget(fold_seconds))
             oof[held_out] = model.predict(data.X_train.take(held_out))

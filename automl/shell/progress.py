@@ -1,7 +1,7 @@
 """Showing a fit's progress on the command line.
 
 The estimator logs one line per model to the ``automl`` logger, and each of those records carries
-a ``training.Progress``. On a terminal, a live bar (models done / planned, best OOF score so far,
+its ``progress`` fields (``automl.models.training``). On a terminal, a live bar (models done / planned, best OOF score so far,
 time left) is redrawn under the log lines; elsewhere (a file, a pipe, a CI log) the lines are
 printed as they come, since carriage returns would only garble them.
 """
@@ -13,13 +13,23 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TextIO
-
-from .training import Progress
 
 LOGGER = "automl"
 # How often the bar is redrawn so its clock keeps moving while a slow model trains.
 REFRESH_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a fit stands after one configuration (the ``progress`` fields of its log record)."""
+
+    done: int
+    planned: int
+    model: str
+    metric: str
+    best_score: float | None  # best single-model OOF score so far; None before any model finished
 
 
 class PlainLines(logging.Handler):
@@ -49,7 +59,8 @@ class LiveBar(PlainLines):
 
     def emit(self, record: logging.LogRecord) -> None:
         with self._lock:
-            self.state = getattr(record, "progress", self.state)
+            fields = getattr(record, "progress", None)
+            self.state = Progress(**fields) if fields is not None else self.state
             self._clear()
             super().emit(record)
             self._draw()

@@ -9,7 +9,7 @@ seconds on the held-out dataset fit in 85% of 30, 60, 120, 300 s), against `hand
 order, the single best configuration, and random portfolios of equal size (mean of 10).
 
     python -m automl.portfolio evaluate --out portfolio-eval          # first, resumable
-    python benchmarks/portfolio_loo.py --results portfolio-eval --out benchmarks/results/portfolio_loo.md
+    python -m benchmarks.studies.portfolio_loo --results portfolio-eval --out benchmarks/results/portfolio_loo.md
 """
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from automl.portfolio import load_portfolio  # noqa: E402
-from automl.portfolio.select import greedy_portfolio, load_results  # noqa: E402
+from automl.portfolio import load_portfolio
+from automl.portfolio.select import greedy_portfolio, load_results
 
 SIZES = (5, 10, 20, 30)
 BUDGETS = (30, 60, 120, 300)

@@ -1,6 +1,6 @@
 """Fold-parallel bagging: seconds to bag a model on one thread against all threads.
 
-    flock /tmp/bench.lock python benchmarks/fold_parallel.py --dataset segmentation
+    flock /tmp/bench.lock python -m benchmarks.studies.fold_parallel --dataset segmentation
 
 For each family, BaggedModel fits the default configuration on the dataset's benchmark training
 part with 8 folds and no time limit, first with ``n_threads=1`` (folds one after another), then
@@ -21,16 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tabm_data import load_encoded  # noqa: E402
+from ..protocol import RESULTS
+from .tabm_data import load_encoded
 
-from automl.budget import TimeBudget  # noqa: E402
-from automl.models.bagging import BaggedModel, thread_plan  # noqa: E402
-from automl.models.base import ModelConfig  # noqa: E402
-from automl.models.registry import get_family  # noqa: E402
-from automl.validation import FoldPlan  # noqa: E402
+from automl.budget import TimeBudget
+from automl.models.bagging import BaggedModel, thread_plan
+from automl.models.base import ModelConfig
+from automl.models.registry import get_family
+from automl.folds import FoldPlan
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def bag_seconds(data, plan, family: str, n_threads: int) -> tuple[float, np.ndarray]:

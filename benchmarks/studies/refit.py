@@ -8,7 +8,7 @@ their fold copies (the refitted copies set aside). Per dataset: test metric and 
 --throughput datasets its rows per second on 100,000 and 1,000,000 rows (the test part tiled).
 Rows are appended as each dataset finishes; a rerun skips the datasets already in --out.
 
-    python benchmarks/refit.py --time-limit 120 --latency-calls 1000 --throughput adult,diamonds \
+    python -m benchmarks.studies.refit --time-limit 120 --latency-calls 1000 --throughput adult,diamonds \
         --out benchmarks/results/refit.csv
 
 At the end (or alone, with --report-only) it writes a markdown table beside the CSV, with the
@@ -27,12 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import append_row, load_dataset, pending, score, sorted_classes, split  # noqa: E402
+from ..protocol import DEV, append_row, load_dataset, pending, score, sorted_classes, split
 
-from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
+from automl import AutoMLClassifier, AutoMLRegressor
 
-SUITE = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "dev"
+SUITE = DEV
 COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "members", "refitted", "refit_seconds", "refit_share",
            "metric", "bagged_metric", "refit_metric", "relative_change", "bagged_predict_seconds",
            "refit_predict_seconds", "speedup", "single_row_median_ms", "single_row_p99_ms", "rows_per_second_100k",

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import protocol  # noqa: E402
-from run_benchmark import resolve_suite  # noqa: E402
+from .. import protocol
+from ..protocol import resolve_suite
 
-from automl.data.encoder import EncodedTable, TabularEncoder  # noqa: E402
-from automl.data.target import LabelCodec  # noqa: E402
-from automl.metrics import get_metric  # noqa: E402
-from automl.models.base import TaskInfo  # noqa: E402
+from automl.data.encoder import EncodedTable, TabularEncoder
+from automl.data.target import LabelCodec
+from automl.metrics import get_metric
+from automl.models.base import TaskInfo
 
 
 @dataclass

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.io import read_table
-from .data.target import TASKS, infer_task
-from .device import DEVICES
-from .persistence import MANIFEST, versions
+from ..data.io import read_table
+from ..data.target import TASKS, infer_task
+from ..device import DEVICES
+from ..persistence import MANIFEST, versions
 from .progress import show_progress
 
 DEFAULT_MODEL_DIR = "automl-model"
@@ -35,7 +35,7 @@ class UsageError(Exception):
 
 # ------------------------------------------------------------------ commands
 def fit(args: argparse.Namespace) -> None:
-    from .estimator import AutoMLClassifier, AutoMLRegressor
+    from ..estimator import AutoMLClassifier, AutoMLRegressor
 
     frame = read_table(args.train)
     _require_columns(frame, [args.target] + ([args.id_column] if args.id_column else []), args.train)
@@ -150,7 +150,7 @@ def _load_model(model_dir: str):
     folder = Path(model_dir)
     if not folder.is_dir():
         raise UsageError(f"Model folder not found: {folder}")
-    from .estimator import load
+    from ..estimator import load
 
     estimator = load(folder)
     columns_file = folder / COLUMNS_FILE
@@ -273,7 +273,3 @@ def _one_line(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if isinstance(exc, (UsageError, ValueError, FileNotFoundError, RuntimeError)) \
         else f"{type(exc).__name__}: {text}"
-
-
-if __name__ == "__main__":
-    sys.exit(main())

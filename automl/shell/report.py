@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from .metrics import get_metric
+from ..metrics import get_metric
 
 # Regression scatter plots show at most this many rows (a seeded sample), to keep the page light.
 MAX_POINTS = 2000
