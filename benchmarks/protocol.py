@@ -11,7 +11,11 @@ and ROC AUC is computed on the probability of that class.
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import os
+import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,14 +56,38 @@ def markdown_table(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+STAMP = ("machine", "commit")
+
+
 def append_row(path: Path, row: dict, columns: list[str]) -> None:
-    """One result row appended to a CSV (header first if new): a killed benchmark keeps its rows."""
+    """One result row appended to a CSV (header first if new), stamped with the machine and the
+    commit that measured it: a killed benchmark keeps its rows. A CSV begun before stamping keeps
+    its own columns."""
     new = not Path(path).exists()
+    header = columns + [c for c in STAMP if c not in columns] if new else next(csv.reader(open(path)))
     with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
+        writer = csv.DictWriter(f, fieldnames=header, extrasaction="ignore")
         if new:
             writer.writeheader()
-        writer.writerow(row)
+        writer.writerow({"machine": machine(), "commit": git_commit(), **row})
+
+
+def machine() -> str:
+    return f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()})"
+
+
+@functools.cache
+def git_commit() -> str:
+    """This checkout's commit, ``+dirty`` when the package has uncommitted changes."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "automl"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        return "unknown"
 
 
 def pending(suite_dir: Path, out: Path, datasets: str = "") -> list[dict]:

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .protocol import resolve_suite
+from .protocol import git_commit, resolve_suite
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -47,17 +47,6 @@ COLUMNS = [
     "fit_seconds", "predict_seconds", "status", "error",
     "wall_seconds", "started_at", "cores", "gpu", "versions", "commit", "notes",
 ]
-
-
-def git_commit() -> str:
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "automl"], cwd=REPO_ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (subprocess.CalledProcessError, FileNotFoundError):
-        return "unknown"
 
 
 def gpu_name() -> str:
