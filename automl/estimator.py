@@ -36,6 +36,7 @@ from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved
 from .ensemble.search import DEFAULT_N_TRIALS, search_ensemble
 from .schedule import SCHEDULE
 from .store import ModelRecord, PredictionStore
+from .models.executor import EXECUTORS, make_executor
 from .models.training import train_portfolio
 from .folds import FoldPlan
 
@@ -72,6 +73,13 @@ PARAMETERS_DOC = """
         A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``.
     n_jobs : int or None, default=None
         Threads for the whole fit; None uses every core.
+    executor : {"local", "ray"}, default="local"
+        Where the fold copies of each configuration train: threads of this process, or Ray
+        tasks (``pip install 'automl[ray]'``) on the cluster at ``ray_address``. The data goes
+        to the cluster once per fit; results and time limit are the same as local.
+    ray_address : str or None, default=None
+        The Ray cluster (``host:port`` or ``ray://host:port``); None: ``RAY_ADDRESS``, else a
+        local Ray started on demand.
     refit : {"auto", True, False}, default="auto"
         After the ensemble is chosen, train each member once on all rows (boosting and TabM for
         the rounds / epochs their fold copies early-stopped at, scaled by the rows), so that
@@ -106,7 +114,8 @@ class _AutoMLBase(BaseEstimator):
     def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "auto",
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
                  random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
-                 portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = "auto"):
+                 portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = "auto",
+                 executor: str = "local", ray_address: str | None = None):
         self.time_limit = time_limit
         self.models = models
         self.ensemble = ensemble
@@ -119,6 +128,8 @@ class _AutoMLBase(BaseEstimator):
         self.portfolio = portfolio
         self.n_jobs = n_jobs
         self.refit = refit
+        self.executor = executor
+        self.ray_address = ray_address
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, resume: bool = False):
@@ -170,7 +181,8 @@ class _AutoMLBase(BaseEstimator):
             self.models_ = train_portfolio(
                 configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
                 seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
-                models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE)
+                models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE,
+                executor=make_executor(self.executor, self.ray_address))
             self.records_ = list(self.store_.records)
             self.n_rows_ = len(y_enc)
             # Training that ends with time to spare has trained every configuration: the search
@@ -286,6 +298,10 @@ class _AutoMLBase(BaseEstimator):
             fail("n_jobs", "a positive integer, or None for every core")
         if not (self.refit is True or self.refit is False or self.refit == "auto"):
             fail("refit", "'auto', True or False")
+        if self.executor not in EXECUTORS:
+            fail("executor", f"one of {list(EXECUTORS)}")
+        if self.ray_address is not None and not isinstance(self.ray_address, str):
+            fail("ray_address", "an address such as 'head-node:6379', or None")
         for name in ("output_dir", "portfolio"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), (str, os.PathLike)):
                 fail(name, "a path, or None")

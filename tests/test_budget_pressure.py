@@ -1,7 +1,6 @@
 """Under time pressure: boosting is priced and adapted, folds cut short keep their rounds, a strong
 model trains first, leftover time goes to the search, and the search needs evidence to switch."""
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -82,7 +81,7 @@ def test_a_fold_stopped_by_its_budget_keeps_the_rounds_it_has():
     assert auc > 0.7
 
 
-def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model():
+def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model(monkeypatch):
     table, y = _table()
     fit_rows, val_rows = inner_split(y, "binary", seed=0)
     model = LightGBMModel({}, TaskInfo("binary", 2), seed=0, n_threads=1)
@@ -90,13 +89,10 @@ def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model():
     assert model.rounds_.stopped_by_budget and not model.usable
 
 
-    class Useless(LightGBMModel):  # every fold ends as the one above
-        usable = property(lambda self: False)
-
+    monkeypatch.setattr(LightGBMModel, "usable", property(lambda self: False))  # every fold ends as the one above
     bag = BaggedModel(ModelConfig("m", "lightgbm", {"max_rounds": 5}), TaskInfo("binary", 2), seed=0, n_threads=1)
-    with ThreadPoolExecutor(1) as pool, pytest.raises(ModelTimeout, match="nothing usable"):
-        bag.params_ = {"max_rounds": 5}
-        bag._fit_folds(Useless, table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None), pool, 1, 1, SCHEDULE.abandon_factor)
+    with pytest.raises(ModelTimeout, match="nothing usable"):
+        bag.fit(table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None))
 
 
 def test_the_first_configuration_trained_is_a_boosting_one():

@@ -118,7 +118,8 @@ def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
             time.sleep(0.2)  # long enough for the failure to be seen before every fold has started
             raise RuntimeError("boom")
 
-    monkeypatch.setattr("automl.models.bagging.get_family", lambda name: Failing)
+    for module in ("bagging", "executor"):  # the bag plans with the family, the fold job trains it
+        monkeypatch.setattr(f"automl.models.{module}.get_family", lambda name: Failing)
     table, signal = _table()
     y = (signal > 0.5).astype(int)
     plan = FoldPlan.make(y, n_folds=8, task="binary", seed=0)
@@ -148,3 +149,29 @@ def test_forest_arrays_predict_as_scikit_learn_by_either_path(classification):
     assert np.array_equal(arrays.predict(X[:5]), compiled[:5])  # a few rows: the numpy descent
     arrays._trees = []  # as where scikit-learn's private tree layout changed: the numpy descent
     assert np.array_equal(arrays.predict(X), compiled)
+
+
+def test_held_out_rows_are_priced_before_a_slow_prediction_runs(monkeypatch):
+    """A copy whose prediction would outlast its budget and its own training is given up after
+    predicting a sample, instead of running on (kNN on many rows)."""
+    from automl.models.base import ModelTimeout
+    from automl.models.executor import PRICE_ROWS, FoldJob, run_fold
+
+    linear = get_family("linear")
+    slow_predict = linear.predict
+
+    def predict(self, X):  # 1 ms per 100 rows
+        time.sleep(len(X) / 100_000)
+        return slow_predict(self, X)
+
+    monkeypatch.setattr(linear, "predict", predict)
+    n = PRICE_ROWS * 20
+    rng = np.random.default_rng(0)
+    table = EncodedTable(rng.normal(size=(n, 3)).astype(np.float32), np.zeros((n, 0), dtype=np.int32),
+                         ["a", "b", "c"], [], [])
+    y = rng.integers(0, 2, n)
+    job = FoldJob("linear", {}, {}, TaskInfo("binary", 2), 0, 1, "cpu", np.arange(200), np.arange(200, n))
+    with pytest.raises(ModelTimeout, match="held-out rows would take"):
+        run_fold(job, table, y, TimeBudget(0.1))  # ~0.4 s of prediction against 0.1 s
+    model, prediction, _ = run_fold(job, table, y, TimeBudget(None))
+    np.testing.assert_allclose(prediction, model.predict(table.take(job.held_out)))  # in two parts, the same

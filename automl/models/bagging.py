@@ -29,8 +29,9 @@ from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..persistence import read_state, write_atomic_folder, write_state
 from ..schedule import SCHEDULE, Schedule
-from ..folds import INNER_FRACTION, FoldPlan, inner_split
+from ..folds import INNER_FRACTION, FoldPlan
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
+from .executor import LOCAL, FoldJob, LocalExecutor, RayExecutor, train_copy
 from .registry import get_family
 
 # Below this many training cells (rows x features) per extra thread, a model's own threads cost
@@ -68,9 +69,9 @@ class BaggedModel:
         self.device = device
 
     def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget,
-            schedule: Schedule = SCHEDULE) -> np.ndarray:
+            schedule: Schedule = SCHEDULE, executor: LocalExecutor | RayExecutor = LOCAL) -> np.ndarray:
         """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
-        returns the OOF predictions, shape (n_rows, n_outputs)."""
+        returns the OOF predictions, shape (n_rows, n_outputs). ``executor`` runs the fold jobs."""
         family = get_family(self.config.family)
         family.prepare()
         self.params_, self.adapted_ = self.config.params, ""
@@ -78,17 +79,20 @@ class BaggedModel:
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
         workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)
+        workers = executor.workers(workers, threads, plan.n_folds)
         # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
                 plan = self._adapt(family, X, y, plan, budget, workers, threads)
-            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads, schedule.abandon_factor)
+            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads, schedule.abandon_factor,
+                                   executor)
 
     def _adapt(self, family, X, y, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int) -> FoldPlan:
         """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
         probe_params = {**self.config.params, "max_rounds": PROBE_ROUNDS}
-        rounds = self._train_copy(family, 0, plan.split(0)[0], X, y, budget, threads, probe_params).rounds_
+        train, held_out = plan.split(0)
+        rounds = train_copy(self._job(0, train, held_out, threads, probe_params), X, y, budget).rounds_
         probe_rows = len(y) * (plan.n_folds - 1) / plan.n_folds
 
         def affordable_rounds(copies: int) -> float:
@@ -102,7 +106,7 @@ class BaggedModel:
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads, abandon_factor) -> np.ndarray:
+    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads, abandon_factor, executor) -> np.ndarray:
         """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
         what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
@@ -120,11 +124,11 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(rounds_left)
-            result = self._fit_fold(family, k, *folds[k], X, y, share, threads, self.params_)
-            if not result[0].usable:
+            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_), X, y, share)
+            if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
             fold_seconds.append(time.perf_counter() - t)
-            return result
+            return model, folds[k][1], prediction, seconds
 
         start = time.perf_counter()
         jobs = [pool.submit(fit_fold, k) for k in range(len(folds))]
@@ -148,26 +152,10 @@ class BaggedModel:
         self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(y)
         return oof
 
-    def _fit_fold(self, family, k: int, train: np.ndarray, held_out: np.ndarray, X: EncodedTable, y: np.ndarray,
-                  budget: TimeBudget, threads: int, params: dict):
-        """Trains fold ``k``'s copy; returns it with its held-out rows, their predictions and predict seconds."""
-        model = self._train_copy(family, k, train, X, y, budget, threads, params)
-        t = time.perf_counter()
-        prediction = model.predict(X.take(held_out))
-        return model, held_out, prediction, time.perf_counter() - t
-
-    def _train_copy(self, family, k: int, train: np.ndarray, X: EncodedTable, y: np.ndarray, budget: TimeBudget,
-                    threads: int, params: dict) -> Model:
-        """Fold ``k``'s copy trained on ``train`` (early-stopping on an inner split of it)."""
-        model = family(params, self.info, seed=self.seed + k, n_threads=threads, device=self.device,
-                       options=self.config.options)
-        if family.uses_validation:
-            fit_rows, val_rows = inner_split(y[train], self.info.task, seed=self.seed + k)
-            model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]), y[train[val_rows]],
-                      budget=budget)
-        else:
-            model.fit(X.take(train), y[train], budget=budget)
-        return model
+    def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict) -> FoldJob:
+        """Fold ``k``'s copy as a job, seeded by its fold number."""
+        return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
+                       self.device, train, held_out)
 
     def refit(self, X: EncodedTable, y: np.ndarray, budget: TimeBudget) -> None:
         """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.

@@ -14,6 +14,7 @@ from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..metrics import Metric
 from .bagging import BaggedModel
+from .executor import LOCAL, LocalExecutor, RayExecutor
 from .base import ModelConfig, ModelTimeout, TaskInfo
 from .registry import get_family
 from ..schedule import SCHEDULE, Schedule
@@ -29,8 +30,8 @@ FALLBACK = ModelConfig("linear_fallback", "linear", {})
 def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
                     info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
                     seed: int, n_threads: int, device: str, models_dir: Path | None = None,
-                    done: dict[str, BaggedModel] | None = None, schedule: Schedule = SCHEDULE
-                    ) -> dict[str, BaggedModel]:
+                    done: dict[str, BaggedModel] | None = None, schedule: Schedule = SCHEDULE,
+                    executor: LocalExecutor | RayExecutor = LOCAL) -> dict[str, BaggedModel]:
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models.
 
     Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
@@ -59,7 +60,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
         started = time.perf_counter()
         model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
                          progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget,
-                         schedule=schedule)
+                         schedule=schedule, executor=executor)
         if model is not None:
             models[config.name] = model
             family_seconds[config.family] = time.perf_counter() - started
@@ -67,7 +68,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
         log.warning("No configuration finished in time; training the fast fallback model.")
         model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
                          models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget,
-                         schedule=schedule)
+                         schedule=schedule, executor=LOCAL)
         if model is None:
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
@@ -81,13 +82,13 @@ def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
 
 
 def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
-             time_left, schedule):
+             time_left, schedule, executor):
     start = time.perf_counter()
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
     # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
-        oof = model.fit(X, y, plan, budget, schedule)
+        oof = model.fit(X, y, plan, budget, schedule, executor)
         if models_dir is not None:
             model.save(models_dir / config.name)
     except ModelTimeout as exc:

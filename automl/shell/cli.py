@@ -18,6 +18,7 @@ import pandas as pd
 from ..data.io import read_table
 from ..data.target import TASKS, infer_task
 from ..device import DEVICES
+from ..models.executor import EXECUTORS
 from ..persistence import MANIFEST, versions
 from .progress import show_progress
 
@@ -61,7 +62,7 @@ def fit(args: argparse.Namespace) -> None:
     estimator = estimator_class(
         time_limit=args.time_limit, models=args.models.split(",") if args.models else None,
         metric=args.metric, device=args.device, random_state=args.seed, verbosity=0 if args.quiet else 1,
-        output_dir=str(run), **chosen)
+        output_dir=str(run), executor=args.executor, ray_address=args.ray_address, **chosen)
     try:
         with show_progress(args.quiet, args.time_limit):
             estimator.fit(frame, y=args.target, resume=args.resume)
@@ -223,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--resume", action="store_true",
                      help="continue the run in --out (e.g. a fit that was killed): finished models are kept")
     sub.add_argument("--device", choices=DEVICES, default="auto")
+    sub.add_argument("--executor", choices=EXECUTORS, default="local",
+                     help="where the fold copies train: this process, or Ray tasks (pip install 'automl[ray]')")
+    sub.add_argument("--ray-address", metavar="ADDR",
+                     help="the Ray cluster for --executor ray (default: RAY_ADDRESS, else a local Ray)")
     sub.add_argument("--seed", type=int, default=0, metavar="N")
     sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
