@@ -105,6 +105,15 @@ PARAMETERS_DOC = """
         Wall seconds the refit took (0 when there was none).
     run_dir_ : Path
         The run folder.
+
+    Examples
+    --------
+    >>> from automl import AutoMLClassifier, load
+    >>> model = AutoMLClassifier(time_limit=120).fit(train, "label")   # or fit(X, y)
+    >>> model.leaderboard()                    # every configuration: OOF score, times, weight
+    >>> model.ensemble_report()                # the strategies the search tried, and why one won
+    >>> model.predict_proba(test)
+    >>> model.save("my-model"); load("my-model").predict(test)
 """
 
 
@@ -209,8 +218,9 @@ class _AutoMLBase(BaseEstimator):
             if budget.limited and budget.remaining() > SCHEDULE.training_reserve(self.time_limit, False, False):
                 search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
                     else f"the {self.ensemble} ensemble needed no more time"
-                log.info("Returned %.0fs before the time limit: all %d configurations were trained and %s.",
-                         budget.remaining(), len(configs), search)
+                refit = "" if self.refit is False or self.refitted_ else ", and the refit did not fit in what was left"
+                log.info("Returned %.0fs before the time limit: %d of %d configurations were trained, %s%s.",
+                         budget.remaining(), len(self.models_), len(configs), search, refit)
         return self
 
     def _refit_reserve(self, n_rows: int) -> float:

@@ -17,6 +17,10 @@ from .forest_arrays import ForestArrays
 FIRST_CHUNK, TREES_PER_CHUNK = 10, 50
 # Missing values go to one side of every split, below all real values.
 MISSING_SENTINEL = -1e9
+# Above this many training rows a forest's trees are capped at MAX_LEAVES leaves: grown to full
+# depth on 750,000 rows, 300-tree copies of a bag held ~2 GB each and the 1M-row fit peaked at
+# 13.6 GiB (issue 14). Below it the trees grow as configured.
+MANY_ROWS, MAX_LEAVES = 100_000, 5_000
 
 
 class _Forest(Model):
@@ -31,6 +35,8 @@ class _Forest(Model):
         params = {"n_estimators": 300, "max_features": "sqrt" if self.info.is_classification else 1.0,
                   "min_samples_leaf": 1, **self.params}
         n_trees = int(params.pop("n_estimators"))
+        if len(y) > MANY_ROWS and params.get("max_leaf_nodes") is None:
+            params["max_leaf_nodes"] = MAX_LEAVES
         estimator = getattr(ensemble, self.classifier if self.info.is_classification else self.regressor)
         forest = estimator(**params, n_estimators=0, warm_start=True, n_jobs=self.n_threads, random_state=self.seed)
         matrix, chunk = self._matrix(X), FIRST_CHUNK
@@ -78,18 +84,23 @@ class ExtraTreesModel(_Forest):
 class _OnLinearView(Model):
     """A scikit-learn estimator trained on standardized numbers + one-hot categories."""
 
-    dtype: ClassVar[type] = np.float32  # of the matrix the estimator reads
+    predict_dtype: ClassVar[type] = np.float32  # of the matrix the estimator predicts from
+    # Rows a fit samples at most (None: every row).
+    max_train_rows: ClassVar[int | None] = None
 
     def _estimator(self, n_rows: int):
         raise NotImplementedError
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None):
         self.view_ = LinearView().fit(X)
-        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X, self.dtype), y)
+        if self.max_train_rows is not None and len(y) > self.max_train_rows:
+            rows = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_train_rows, replace=False))
+            X, y = X.take(rows), y[rows]
+        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X), y)
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        matrix = self.view_.transform(X, self.dtype)
+        matrix = self.view_.transform(X, self.predict_dtype)
         if self.info.is_classification:
             return self._as_output(self.model_.predict_proba(matrix), seen_classes=self.model_.classes_)
         return self._as_output(self.model_.predict(matrix))
@@ -110,7 +121,10 @@ class LinearModel(_OnLinearView):
     # In float32, OpenBLAS sums a row's product in an order that depends on where the row falls
     # in the batch: Ridge's predictions moved by up to 1e-5 (relative) when rows were reordered.
     # In float64 the same row gets the same prediction in any batch.
-    dtype = np.float64
+    predict_dtype = np.float64
+    # A linear model has learned what it can long before a million rows: 4 folds of logistic
+    # regression on 750,000 rows took 117 s of a 600 s fit (issue 14).
+    max_train_rows = 100_000
 
     def _estimator(self, n_rows):
         from sklearn.linear_model import LogisticRegression, Ridge
@@ -135,6 +149,9 @@ class LinearModel(_OnLinearView):
 class KNNModel(_OnLinearView):
     family = "knn"
     hyperparameters = frozenset({"n_neighbors", "weights", "p"})
+    # kNN keeps its rows and predicts by searching them: 75,000 held-out rows against 225,000 ran
+    # for minutes (issue 14), and each fold copy holds its rows in memory.
+    max_train_rows = 50_000
 
     def _estimator(self, n_rows):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
