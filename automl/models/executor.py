@@ -24,8 +24,6 @@ from ..folds import inner_split
 from .base import Model, ModelTimeout, TaskInfo
 from .registry import get_family
 
-log = logging.getLogger("automl")
-
 EXECUTORS = ("local", "ray")
 # Held-out rows predicted first to price the rest: a family whose prediction grows with its
 # training rows (kNN) could otherwise predict a large fold for minutes past its budget (300k rows:

@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 

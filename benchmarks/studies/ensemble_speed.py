@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

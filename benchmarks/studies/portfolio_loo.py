@@ -17,7 +17,6 @@ import argparse
 import csv
 import multiprocessing
 import os
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -21,7 +21,6 @@ import argparse
 import csv
 import shutil
 import statistics
-import sys
 import time
 from pathlib import Path
 

@@ -5,9 +5,7 @@ encoder is fitted on the training part only, as AutoMLClassifier / AutoMLRegress
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
