@@ -218,3 +218,16 @@ def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(por
         model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, time_limit=60, refit="auto",
                                  verbosity=1).fit(X, y)
     assert model.refitted_ == [] and "Refit skipped" in caplog.text
+
+
+def test_auto_refit_refits_the_members_whose_cost_fits(portfolio, table, monkeypatch):
+    import automl.estimator as estimator
+
+    X, y = table
+    monkeypatch.setattr(estimator, "_refit_seconds",  # kNN's refit as if it took days, the others a moment
+                        lambda bag, n_rows: 1e6 if bag.config.family == "knn" else 1e-3)
+    model = AutoMLClassifier(portfolio=str(portfolio), ensemble="des", n_folds=3, time_limit=60, refit="auto",
+                             verbosity=0).fit(X, y)
+    members = {model.records_[j].name: model.records_[j].family for j in model.ensemble_.used_models}
+    assert "knn" in members.values()  # DES reads every model
+    assert set(model.refitted_) == {name for name, family in members.items() if family != "knn"}
