@@ -40,15 +40,15 @@ class XGBoostModel(BoostedModel):
                       nthread=self.n_threads, max_cat_to_onehot=8, device="cuda" if self.device == "cuda" else "cpu")
         if self.info.task == "multiclass":
             params["num_class"] = self.info.n_classes
-        evals = [] if X_val is None else [(self._matrix(X_val, y_val, self.n_threads), "val")]
-        booster = xgb.train(params, self._matrix(X, y, self.n_threads), num_boost_round=max_rounds, evals=evals,
+        evals = [] if X_val is None else [(self._matrix(X_val, y_val), "val")]
+        booster = xgb.train(params, self._matrix(X, y), num_boost_round=max_rounds, evals=evals,
                             callbacks=[_round_callback(self.rounds_, metric)], verbose_eval=False)
         self.booster_ = booster[: self.rounds_.best_iteration + 1]  # the trees up to the best round
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
         self.booster_.set_param({"nthread": self.n_threads})
-        return self._as_output(self.booster_.predict(self._matrix(X, None, self.n_threads)))
+        return self._as_output(self.booster_.predict(self._matrix(X, None)))
 
     def fitted_state(self) -> dict:
         return {"booster": Blob(bytes(self.booster_.save_raw(raw_format="ubj")), ".ubj")}
@@ -59,14 +59,14 @@ class XGBoostModel(BoostedModel):
         self.booster_ = xgb.Booster()
         self.booster_.load_model(bytearray(fitted["booster"].data))
 
-    @staticmethod
-    def _matrix(X: EncodedTable, y: np.ndarray | None, n_threads: int):
+    def _matrix(self, X: EncodedTable, y: np.ndarray | None):
+        """The rows as a DMatrix, built on this model's threads."""
         import xgboost as xgb
 
         matrix, cats = tree_view(X)
         types = ["c" if j in set(cats) else "q" for j in range(matrix.shape[1])]
         return xgb.DMatrix(matrix, label=y, feature_types=types, enable_categorical=True, missing=np.nan,
-                           nthread=n_threads)
+                           nthread=self.n_threads)
 
 
 def _round_callback(rounds: Rounds, metric: str):
