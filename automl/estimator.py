@@ -246,10 +246,11 @@ class _AutoMLBase(BaseEstimator):
         cost = {r.name: _refit_seconds(self._bag(r.name), len(y)) for r in members}
         names = [r.name for r in members]
         if self.refit == "auto":
-            left, names = budget.remaining() - SCHEDULE.save_seconds, []
+            left, names, planned = budget.remaining() - SCHEDULE.save_seconds, [], 0.0
             for r in sorted(members, key=lambda r: -r.predict_seconds_per_1k / max(cost[r.name], 1e-9)):
-                if cost[r.name] <= left - sum(cost[name] for name in names):
+                if planned + cost[r.name] <= left:
                     names.append(r.name)
+                    planned += cost[r.name]
             skipped = [r.name for r in members if r.name not in names]
             if skipped:
                 log.info("Refit skipped for %d of %d members (%s: ~%.0fs, %.0fs left); their fold copies predict.",

@@ -1,8 +1,8 @@
 """Multi-layer stacking (AutoGluon's stack) with a holdout guard against stacked overfitting.
 
 Layer-2 models (a compact, strongly regularized portfolio: linear and LightGBM by default,
-CatBoost on request; the search scores the default) are bagged on the store's folds and take the layer-1 OOF predictions plus the original encoded
-features; an optional layer 3 does the same on layer-2 outputs. GES on top picks among all
+CatBoost on request; the search scores the default) are bagged on the store's folds and take the
+layer-1 OOF predictions plus the original encoded features; an optional layer 3 does the same on layer-2 outputs. GES on top picks among all
 layers' OOF predictions. OOF inputs still carry second-order label information, so before the
 full fit the stack is fitted without the last fold of the plan (~1/8 of the rows) and compared
 with plain GES on that fold: the held-out rows' layer-1 predictions come from models that never
@@ -20,8 +20,8 @@ from ..data.encoder import EncodedTable
 from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
-from ..schedule import SCHEDULE
 from ..folds import FoldPlan
+from ..schedule import SCHEDULE
 from .base import EnsembleStrategy, prediction_columns
 from .greedy import GreedyEnsemble
 

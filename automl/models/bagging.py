@@ -27,9 +27,9 @@ from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
+from ..folds import INNER_FRACTION, FoldPlan
 from ..persistence import read_state, write_atomic_folder, write_state
 from ..schedule import SCHEDULE, Schedule
-from ..folds import INNER_FRACTION, FoldPlan
 from .base import Model, ModelConfig, ModelTimeout, TaskInfo
 from .executor import LOCAL, FoldJob, LocalExecutor, RayExecutor, train_copy
 from .registry import get_family
