@@ -12,7 +12,8 @@ from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.ensemble.pool import select_pool
 from automl.metrics import get_metric
-from automl.ensemble.search import DEFAULT_TRIALS, search_ensemble
+from automl.ensemble.greedy import GreedyEnsemble
+from automl.ensemble.search import DEFAULT_TRIALS, LIGHTEN_TOLERANCE, search_ensemble
 from automl.store import ModelRecord, PredictionStore
 from automl.folds import FoldPlan
 
@@ -55,6 +56,24 @@ def test_search_is_reproducible_and_stays_within_its_budget():
     pd.testing.assert_frame_equal(short.report.drop(columns="predict_seconds_per_1k"),
                                   again.report.drop(columns="predict_seconds_per_1k"))
     assert all(len(r.trace) >= 1 for r in runs)
+
+
+def test_members_that_cost_prediction_time_and_add_nothing_are_dropped():
+    # y depends on a and b: m0 reads a, m1 reads b (both needed); m2 is m0 again, costly to predict.
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 800))
+    y = (a + b + 0.5 * rng.normal(size=800) > 0).astype(int)
+    columns = [1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-b))]
+    columns.append(np.clip(columns[0] + 1e-4 * rng.normal(size=800), 0, 1))
+    store = PredictionStore(y, "binary", "roc_auc", FoldPlan.make(y, 4, "binary", 0).fold_of)
+    for j, (p, cost, family) in enumerate(zip(columns, [0.1, 5.0, 50.0], ["lightgbm", "linear", "knn"])):
+        store.add(ModelRecord(f"m{j}", family, {}, 1.0, cost, 0.0), np.column_stack([1 - p, p]))
+    metric = get_metric("roc_auc", "binary")
+    result = search_ensemble(store, metric, TimeBudget(60), n_trials=6)
+    assert set(result.strategy.used_models) == {0, 1}
+    every = GreedyEnsemble(metric, "binary", n_iterations=50).fit(store.oof, y)
+    full = metric.score(y, every.predict(store.oof))
+    assert metric.score(y, result.strategy.predict(store.oof)) >= full * (1 - LIGHTEN_TOLERANCE)
 
 
 def test_pool_filter_keeps_the_best_per_family():

@@ -15,7 +15,8 @@ from automl.data.encoder import TabularEncoder
 from automl.models.bagging import BaggedModel
 from automl.models.base import ModelTimeout
 from automl.models.base import ModelConfig, TaskInfo
-from automl.models.tabm import CPU_DEFAULTS, CPU_OPTIONS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups, batch_size_for
+from automl.models.tabm import (CPU_DEFAULTS, CPU_OPTIONS, DEFAULTS, TabMInputs, TabMModel, _parameter_groups,
+                                batch_size_for, normal_scores)
 from automl.folds import FoldPlan, inner_split
 
 # A small network and few epochs keep each fit to a second or two on a CPU.
@@ -98,6 +99,21 @@ def test_inputs_drop_constant_numbers_and_keep_missing_as_a_level():
     assert (x_cat[:, 0] == table.cardinalities[0])[frame["colour"].isna().to_numpy()].all()
     np.testing.assert_array_equal(x_cat[:, 1], frame["x"].isna().to_numpy().astype(int))
     assert (x_cat < np.array(inputs.cat_cardinalities_)).all()
+
+
+def test_normal_scores_equal_scikit_learns_quantile_transform():
+    from sklearn.preprocessing import QuantileTransformer
+
+    rng = np.random.default_rng(0)
+    train = np.column_stack([rng.normal(size=300), rng.integers(0, 4, 300), rng.exponential(size=300)])
+    fitted = QuantileTransformer(output_distribution="normal", n_quantiles=50).fit(train)
+    # Ties, values past both ends of the fitted range, on its ends, and missing values.
+    new = np.vstack([train[:40], [[-50.0, 0, 0.0], [50.0, 3, 1e6], [np.nan, 2, np.nan]],
+                     fitted.quantiles_[[0, -1]]])
+    expected = fitted.transform(new)
+    np.testing.assert_allclose(normal_scores(new, fitted.quantiles_, fitted.references_), expected, rtol=1e-12,
+                               atol=1e-12)
+    assert np.isnan(expected[-3, [0, 2]]).all()
 
 
 def test_batch_size_grows_with_rows():

@@ -38,6 +38,10 @@ from .registry import get_family
 # more than they give: thread start-up and barriers dominate small fits, and spinning OpenMP pools
 # slowed a 300-row LightGBM fit 20x on a busy machine. Such models run on one thread each.
 MIN_CELLS_PER_EXTRA_THREAD = 500_000
+# Below this many cells to predict, fold copies predict one after another: starting threads cost
+# more than they give (spambase, 57 columns, 12 copies: 1 row 20 -> 14 ms and 100 rows 50 -> 42 ms
+# one after another; 1,151 rows 341 -> 267 ms side by side).
+MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE = 20_000
 
 # Rounds of the pricing probe; the first round's set-up (data binning) is timed apart.
 PROBE_ROUNDS = 10
@@ -218,7 +222,7 @@ class BaggedModel:
         """The refitted copy's predictions, or the mean of the fold copies'.
 
         Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
-        copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
+        copy, copies side by side, and the fewest one after another (a single row on two spinning OpenMP threads took 12 ms in
         LightGBM and 24 ms in XGBoost on a busy machine, 0.03 and 0.1 ms on one); many rows on
         every thread, a copy at a time. The sum runs in copy order, so the result does not depend
         on which thread finished first.
@@ -227,7 +231,7 @@ class BaggedModel:
         workers, threads = thread_plan(self.n_threads, len(X) * X.n_features, True, len(copies))
         for model in copies:  # a setting, not fitted state: the threads its next call may use
             model.n_threads = threads  # (no threadpool_limits here: it reads /proc/self/maps, 3 ms a call)
-        if workers == 1:
+        if workers == 1 or len(X) * X.n_features < MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE:
             outputs = [model.predict(X) for model in copies]
         else:
             with ThreadPoolExecutor(workers) as pool:

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from rtdl_num_embeddings import PiecewiseLinearEmbeddings, compute_bins
+from scipy.special import ndtri
 from sklearn.preprocessing import QuantileTransformer
 from tabm import TabM
 
@@ -75,8 +76,8 @@ CPU_OPTIONS = {**OPTIONS, "max_train_rows": 20_000, "fold_copies": 4}
 # between spaced geometrically.
 BATCH_SIZES = ((2_800, 32), (7_000, 64), (17_500, 128), (43_000, 256), (108_000, 512))
 PREDICT_BATCH_SIZE = {"cuda": 8192, "cpu": 4096}
-# The documented fitted attributes that QuantileTransformer.transform reads.
-QUANTILE_STATE = ("quantiles_", "references_", "n_quantiles_", "n_features_in_")
+# scikit-learn's QuantileTransformer: values this close to the fitted range's ends map to its ends.
+QUANTILE_BOUNDS = 1e-7
 
 
 def batch_size_for(n_rows: int) -> int:
@@ -108,9 +109,10 @@ class TabMInputs:
             rng = np.random.default_rng(seed)
             spread = np.maximum(np.nanstd(kept, axis=0), self.NOISE)
             noisy = kept + rng.normal(scale=self.NOISE * spread, size=kept.shape)
-            self.quantiles_ = QuantileTransformer(
+            fitted = QuantileTransformer(
                 output_distribution="normal", n_quantiles=max(min(len(kept) // 30, 1000), 10),
                 subsample=10**9, random_state=seed).fit(noisy)
+            self.quantiles_, self.references_ = fitted.quantiles_, fitted.references_
         # Codes run 0..card-1 with MISSING_CODE for missing: missing becomes level ``card``.
         self.cat_cardinalities_ = [c + 1 for c in table.cardinalities] + [2] * len(self.indicator_columns_)
         if not self.numeric_columns_.size and not self.cat_cardinalities_:
@@ -121,7 +123,7 @@ class TabMInputs:
         state = {"numeric_columns": self.numeric_columns_, "indicator_columns": self.indicator_columns_,
                  "cat_cardinalities": self.cat_cardinalities_}
         if self.numeric_columns_.size:  # the quantile transform is its fitted quantiles and references
-            state["quantiles"] = {name: getattr(self.quantiles_, name) for name in QUANTILE_STATE}
+            state["quantiles"] = {"quantiles_": self.quantiles_, "references_": self.references_}
         return state
 
     @classmethod
@@ -130,21 +132,37 @@ class TabMInputs:
         inputs.numeric_columns_, inputs.indicator_columns_ = state["numeric_columns"], state["indicator_columns"]
         inputs.cat_cardinalities_ = list(state["cat_cardinalities"])
         if "quantiles" in state:
-            inputs.quantiles_ = QuantileTransformer(output_distribution="normal")
-            for name, value in state["quantiles"].items():
-                setattr(inputs.quantiles_, name, int(value) if np.ndim(value) == 0 else value)
+            inputs.quantiles_, inputs.references_ = state["quantiles"]["quantiles_"], state["quantiles"]["references_"]
         return inputs
 
     def transform(self, table: EncodedTable) -> tuple[np.ndarray | None, np.ndarray | None]:
         x_num = None
         if self.numeric_columns_.size:
-            scored = self.quantiles_.transform(table.numeric[:, self.numeric_columns_].astype(np.float64))
+            scored = normal_scores(table.numeric[:, self.numeric_columns_].astype(np.float64), self.quantiles_,
+                                   self.references_)
             x_num = np.nan_to_num(scored, nan=0.0).astype(np.float32)
         codes = table.categorical.astype(np.int64)
         codes = np.where(codes == MISSING_CODE, np.asarray(table.cardinalities, dtype=np.int64), codes)
         indicators = np.isnan(table.numeric[:, self.indicator_columns_]).astype(np.int64)
         x_cat = np.hstack([codes, indicators]) if self.cat_cardinalities_ else None
         return x_num, x_cat
+
+
+def normal_scores(x: np.ndarray, quantiles: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """``QuantileTransformer(output_distribution="normal").transform`` from its fitted
+    ``quantiles_`` (n_quantiles, n_columns) and ``references_``, with the normal quantile function
+    applied to all columns at once: scikit-learn calls scipy's ``norm.ppf`` three times per column,
+    7 of the 8 ms a one-row TabM prediction took on spambase's 57 columns."""
+    uniform = np.empty_like(x)
+    with np.errstate(invalid="ignore"):  # NaN stays NaN
+        for j in range(x.shape[1]):
+            q, column = quantiles[:, j], x[:, j]
+            # Both directions and their mean: repeated quantiles map to the middle of their references.
+            uniform[:, j] = 0.5 * (np.interp(column, q, references) - np.interp(-column, -q[::-1], -references[::-1]))
+            uniform[column + QUANTILE_BOUNDS > q[-1], j] = 1.0
+            uniform[column - QUANTILE_BOUNDS < q[0], j] = 0.0
+    edge = QUANTILE_BOUNDS - np.spacing(1)
+    return np.clip(ndtri(uniform), ndtri(edge), ndtri(1 - edge))
 
 
 class TabMModel(Model):
