@@ -44,6 +44,9 @@ class EnsembleStrategy(ABC):
     # The search lists strategies from the simplest up (the order of its categorical choice); the
     # two simplest are the first steps of its decision chain (single best, then GES).
     complexity: ClassVar[int]
+    # Whether ``trial_inputs`` are columns derived from every model (stacking's next layer): a
+    # trial's stand-in then reads all of them, whatever its own ``used_models``.
+    trials_read_every_model: ClassVar[bool] = False
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_threads: int = 1):
         self.metric = metric

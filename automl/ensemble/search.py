@@ -264,9 +264,7 @@ class Search:
         start = time.perf_counter()
         guarded = strategy.predict(predictions, features)
         combine = time.perf_counter() - start
-        # A trial on derived columns (stacking's next layer) stands for a strategy that reads every model.
-        derived = self.strategies[name].trial_inputs(self) is not self.oof
-        used = np.arange(len(self.oof)) if derived else strategy.used_models
+        used = np.arange(len(self.oof)) if self.strategies[name].trials_read_every_model else strategy.used_models
         model_seconds = sum(self.store.records[j].predict_seconds_per_1k for j in used)
         return guarded, model_seconds + combine * 1000 / len(self.guard_rows), len(used)
 

@@ -47,6 +47,7 @@ class StackingEnsemble(EnsembleStrategy):
     evidence_needed = 0.95
     learns_from_rows = True
     complexity = 6
+    trials_read_every_model = True
     fitted_attributes = ("n_base_", "guard_losses_", "oof_")
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm"),
