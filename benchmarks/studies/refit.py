@@ -61,10 +61,13 @@ def main() -> None:
     ap.add_argument("--throughput", default="", help="comma-separated datasets whose rows per second are measured")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/refit.csv"))
     ap.add_argument("--peers", type=Path, default=Path("benchmarks/results/dev_peers.csv"))
+    ap.add_argument("--before", type=Path, default=None,
+                    help="an earlier run of this study (its CSV): the report sets each dataset's bagged ensemble "
+                         "of that run beside this one's refitted ensemble")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
     if args.report_only:
-        return report(args.out, args.peers)
+        return report(args.out, args.peers, args.before)
     for entry in pending(SUITE, args.out, args.datasets):
         X, y = load_dataset(SUITE, entry)
         X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
@@ -102,10 +105,10 @@ def main() -> None:
                "single_row_p99_ms": round(1000 * float(np.percentile(latencies, 99)), 2), **throughput}
         append_row(args.out, row, COLUMNS)
         print(row, flush=True)
-    report(args.out, args.peers)
+    report(args.out, args.peers, args.before)
 
 
-def report(out: Path, peers: Path) -> None:
+def report(out: Path, peers: Path, before: Path | None = None) -> None:
     rows = list(csv.DictReader(open(out)))
     peer_seconds = {}
     for r in csv.DictReader(open(peers)):
@@ -148,7 +151,28 @@ def report(out: Path, peers: Path) -> None:
             lines.append(f"Throughput of the refitted ensemble on {r['dataset']} (test part tiled): "
                          f"{int(r['rows_per_second_100k']):,} rows/s on 100,000 rows, "
                          f"{int(r['rows_per_second_1m']):,} rows/s on 1,000,000.")
+    if before is not None:
+        lines += _against_before(rows, {r["dataset"]: r for r in csv.DictReader(open(before))}, before)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
+def _against_before(rows: list[dict], earlier: dict[str, dict], before: Path) -> list[str]:
+    """This run's refitted ensemble against an earlier run's bagged one (test metric, predict seconds)."""
+    lines = ["", f"Against the bagged ensemble of an earlier run (`{before.name}`):", "",
+             "| dataset | earlier bagged | refit now | change | earlier bagged s | refit now s |", "|---|---|---|---|---|---|"]
+    changes, ratios = [], []
+    for r in rows:
+        if r["dataset"] not in earlier:
+            continue
+        old = earlier[r["dataset"]]
+        change = (float(r["refit_metric"]) - float(old["bagged_metric"])) / abs(float(old["bagged_metric"]))
+        changes.append(change * (1 if r["metric"] == "roc_auc" else -1))  # oriented: negative is worse
+        ratios.append(float(r["refit_predict_seconds"]) / float(old["bagged_predict_seconds"]))
+        lines.append(f"| {r['dataset']} | {float(old['bagged_metric']):.5g} | {float(r['refit_metric']):.5g} | "
+                     f"{100 * changes[-1]:+.2f}% | {old['bagged_predict_seconds']} | {r['refit_predict_seconds']} |")
+    lines += ["", f"Median change of the test metric {100 * statistics.median(changes):+.3f}% (oriented: negative is "
+              f"worse); median predict-time ratio {statistics.median(ratios):.3f}."]
+    return lines
 
 
 if __name__ == "__main__":
