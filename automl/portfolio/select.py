@@ -128,11 +128,12 @@ class DatasetResults:
             new_losses = single[waiting] if not count or not waiting else loss.of_additions(
                 shared.running, count, models=waiting)
             low = base_losses.min()
+            base_loss = dict(zip(base, base_losses))
             for j, value in zip(list(waiting), new_losses):
                 if value > low + tolerance(low):  # not even tied with the best base member: not picked
                     continue
                 members = sorted(base + [j])
-                losses = np.array([value if m == j else base_losses[base.index(m)] for m in members])
+                losses = np.array([value if m == j else base_loss[m] for m in members])
                 if members[pick(losses, shared.counts[members], single[members])] == j:
                     apart[j] = shared.copy()
                     apart[j].add(j, losses, members, loss)
