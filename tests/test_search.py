@@ -13,7 +13,8 @@ from automl.budget import TimeBudget
 from automl.ensemble.pool import select_pool
 from automl.metrics import get_metric
 from automl.ensemble.greedy import GreedyEnsemble
-from automl.ensemble.search import DEFAULT_TRIALS, LIGHTEN_TOLERANCE, search_ensemble
+from automl.ensemble.search import DEFAULT_TRIALS, LIGHTEN_TOLERANCE, Search, search_ensemble
+from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
 from automl.folds import FoldPlan
 
@@ -74,6 +75,25 @@ def test_members_that_cost_prediction_time_and_add_nothing_are_dropped():
     every = GreedyEnsemble(metric, "binary", n_iterations=50).fit(store.oof, y)
     full = metric.score(y, every.predict(store.oof))
     assert metric.score(y, result.strategy.predict(store.oof)) >= full * (1 - LIGHTEN_TOLERANCE)
+
+
+def test_a_stacking_winner_is_refitted_on_the_members_ges_picks_when_that_costs_nothing():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(2, 600))
+    y = (a + b + 0.5 * rng.normal(size=600) > 0).astype(int)
+    columns = [1 / (1 + np.exp(-a)), 1 / (1 + np.exp(-b))] + [rng.uniform(size=600) for _ in range(4)]
+    store = PredictionStore(y, "binary", "roc_auc", FoldPlan.make(y, 4, "binary", 0).fold_of)
+    for j, p in enumerate(columns):  # two informative models, four costly ones that know nothing
+        store.add(ModelRecord(f"m{j}", "lightgbm", {}, 1.0, 0.1 if j < 2 else 10.0, 0.0), np.column_stack([1 - p, p]))
+    metric = get_metric("roc_auc", "binary")
+    search = Search(store, metric, 0, 1, SCHEDULE)
+    entry = {"strategy": "stacking", "params": {"guard": False}, "pool": None}
+    full = search._final(entry, TimeBudget(60))
+    assert len(full.used_models) == 6
+    lighter = search._lighten(full, entry, TimeBudget(60))
+    assert set(lighter.used_models) <= {0, 1}
+    honest = metric.score(y, lighter.predict_oof(store.oof, store.features))
+    assert honest >= metric.score(y, full.predict_oof(store.oof, store.features)) * (1 - LIGHTEN_TOLERANCE)
 
 
 def test_pool_filter_keeps_the_best_per_family():

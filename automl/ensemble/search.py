@@ -57,9 +57,9 @@ MIN_SEARCH_ROWS = 100
 # ~450 positives, stacking looked 0.03 AUC better than the best model cross-fitted and was worse
 # on test.
 FEW_ROWS, FEW_ROWS_EVIDENCE = 1000, 0.99
-# A weighted ensemble drops a member, the costliest to predict first, when the OOF score of the
-# winner refitted without it is within this share of the full one's: half the 0.2% (relative) of
-# test metric that issue 12 allows a faster ensemble to lose.
+# The winner leaves out members that cost prediction time when its OOF score without them is
+# within this share of the full one's (``Search._lighten``): half the 0.2% (relative) of test
+# metric that issue 12 allows a faster ensemble to lose.
 LIGHTEN_TOLERANCE = 0.001
 DEFAULT_N_TRIALS = 50
 POOL_TOP_K = (0, 5, 10, 20)
@@ -275,33 +275,59 @@ class Search:
                             **self._store_info(np.arange(len(self.y)), budget.sub(None)))
 
     def _lighten(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget) -> EnsembleStrategy:
-        """The weighted winner without the members that cost prediction time and add nothing:
-        each member, costliest to predict first, is left out of the winner's pool when the winner
-        refitted without it scores within ``LIGHTEN_TOLERANCE`` of the full ensemble on the OOF rows
-        (a cheaper model of the pool may take its place)."""
-        if strategy.model_weights() is None:  # row-dependent strategies read every member's features
-            return strategy
-        full_loss = self.metric.loss(self.y, strategy.predict(self.oof))
-        allowed = LIGHTEN_TOLERANCE * max(abs(full_loss), 1e-12)
+        """The winner without the members that cost prediction time and add nothing, judged by its
+        OOF score (cross-fitted for strategies that learn from rows), which must stay within
+        ``LIGHTEN_TOLERANCE`` of the full winner's:
+        - a weighted winner leaves out one member at a time, costliest to predict first, and is
+          refitted on the rest of its pool (a cheaper model may take the member's place);
+        - a winner that reads every member on every row (stacking, DES) is refitted once, on the
+          members of GES on its pool made lighter so: a refit per member would cost a stacking fit each."""
+        if strategy.model_weights() is not None:
+            strategy, dropped = self._leave_out_costly(strategy, entry, budget)
+        else:
+            ges_entry = {"strategy": "ges", "params": {}, "pool": entry["pool"]}
+            ges, _ = self._leave_out_costly(self._final(ges_entry, budget), ges_entry, budget)
+            pool = np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
+            dropped = np.setdiff1d(pool, ges.used_models).tolist()
+            lighter = self._without(entry, dropped, self._oof_loss(strategy), budget) \
+                if dropped and not budget.expired() else None
+            strategy, dropped = (lighter, dropped) if lighter is not None else (strategy, [])
+        if dropped:
+            log.info("Ensemble: %s left out, costing prediction time for less than %.1f%% of the OOF score.",
+                     ", ".join(self.store.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
+        return strategy
+
+    def _leave_out_costly(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget
+                          ) -> tuple[EnsembleStrategy, list[int]]:
+        """A weighted ``strategy`` without each member, costliest to predict first, that it can do without."""
         cost = {j: r.predict_seconds_per_1k for j, r in enumerate(self.store.records)}
-        pool = np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
-        tried, dropped = set(), []
-        while not budget.expired():
+        full_loss = self._oof_loss(strategy)  # each lighter one is held to the full one, not its predecessor
+        tried: set[int] = set()
+        dropped: list[int] = []
+        while not budget.expired() and len(strategy.used_models) > 1:
             waiting = [j for j in strategy.used_models if j not in tried]
-            if len(strategy.used_models) < 2 or not waiting:
+            if not waiting:
                 break
             j = max(waiting, key=cost.get)
             tried.add(j)
-            kept = np.setdiff1d(pool, dropped + [j])
-            lighter = self._make(entry["strategy"], entry["params"], kept).fit(
-                self.oof, self.y, self.store.features, **self._store_info(np.arange(len(self.y)), budget.sub(None)))
-            if self.metric.loss(self.y, lighter.predict(self.oof)) <= full_loss + allowed:
+            lighter = self._without(entry, dropped + [j], full_loss, budget)
+            if lighter is not None:
                 strategy = lighter
                 dropped.append(j)
-        if dropped:
-            log.info("Ensemble: %s left out, each costing prediction time for less than %.1f%% of the OOF score.",
-                     ", ".join(self.store.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
-        return strategy
+        return strategy, dropped
+
+    def _without(self, entry: dict, left_out: list[int], full_loss: float, budget: TimeBudget
+                 ) -> EnsembleStrategy | None:
+        """``entry`` refitted on its pool without ``left_out``, if its OOF loss is within the
+        tolerance of ``full_loss``; else None."""
+        pool = np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
+        lighter = self._make(entry["strategy"], entry["params"], np.setdiff1d(pool, left_out)).fit(
+            self.oof, self.y, self.store.features, **self._store_info(np.arange(len(self.y)), budget.sub(None)))
+        allowed = LIGHTEN_TOLERANCE * max(abs(full_loss), 1e-12)
+        return lighter if self._oof_loss(lighter) <= full_loss + allowed else None
+
+    def _oof_loss(self, strategy: EnsembleStrategy) -> float:
+        return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features))
 
     def _score(self, loss: float) -> float:
         return -loss if self.metric.greater_is_better else loss

@@ -132,7 +132,8 @@ class TabMInputs:
         inputs.numeric_columns_, inputs.indicator_columns_ = state["numeric_columns"], state["indicator_columns"]
         inputs.cat_cardinalities_ = list(state["cat_cardinalities"])
         if "quantiles" in state:
-            inputs.quantiles_, inputs.references_ = state["quantiles"]["quantiles_"], state["quantiles"]["references_"]
+            quantiles = state["quantiles"]
+            inputs.quantiles_, inputs.references_ = quantiles["quantiles_"], quantiles["references_"]
         return inputs
 
     def transform(self, table: EncodedTable) -> tuple[np.ndarray | None, np.ndarray | None]:
