@@ -53,7 +53,8 @@ PARAMETERS_DOC = """
         ``extra_trees``, ``linear``, ``knn``, ``tabm``. None trains the portfolio as it is.
     ensemble : str, default="auto"
         ``auto`` searches the strategies on the stored OOF predictions, then leaves out of the
-        winner the members that cost prediction time for less than 0.1% of its OOF score; or one of ``best``, ``ges``, ``qo``, ``qdo``, ``cmaes``, ``stacking``, ``des``.
+        winner the members that cost prediction time for less than 0.1% of its OOF score; or one
+        of ``best``, ``ges``, ``qo``, ``qdo``, ``cmaes``, ``stacking``, ``des``.
     n_folds : int or None, default=None
         Folds of the shared bagging plan (at least 2). None: 8, fewer for large tables or
         short budgets.
