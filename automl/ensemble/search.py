@@ -12,7 +12,8 @@ Honest validation, in three parts:
    model if it wins on most resamples; the strongest other strategy replaces that if it wins
    on the share of resamples it declares (``evidence_needed``), and strategies that learn from
    rows need more when the rows (or the minority class) are few. The winner is then refitted
-   on all OOF rows.
+   on all OOF rows, and made lighter: members that cost prediction time and add less than
+   ``LIGHTEN_TOLERANCE`` of its OOF score are left out (``Search._lighten``).
 
 The search knows no strategy by name beyond the chain's first two steps: it iterates the
 registry (``automl.ensemble.STRATEGIES``) in order of ``complexity``, leaves out those whose
@@ -287,8 +288,7 @@ class Search:
         else:
             ges_entry = {"strategy": "ges", "params": {}, "pool": entry["pool"]}
             ges, _ = self._leave_out_costly(self._final(ges_entry, budget), ges_entry, budget)
-            pool = np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
-            dropped = np.setdiff1d(pool, ges.used_models).tolist()
+            dropped = np.setdiff1d(self._pool_of(entry), ges.used_models).tolist()
             lighter = self._without(entry, dropped, self._oof_loss(strategy), budget) \
                 if dropped and not budget.expired() else None
             strategy, dropped = (lighter, dropped) if lighter is not None else (strategy, [])
@@ -320,11 +320,13 @@ class Search:
                  ) -> EnsembleStrategy | None:
         """``entry`` refitted on its pool without ``left_out``, if its OOF loss is within the
         tolerance of ``full_loss``; else None."""
-        pool = np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
-        lighter = self._make(entry["strategy"], entry["params"], np.setdiff1d(pool, left_out)).fit(
+        lighter = self._make(entry["strategy"], entry["params"], np.setdiff1d(self._pool_of(entry), left_out)).fit(
             self.oof, self.y, self.store.features, **self._store_info(np.arange(len(self.y)), budget.sub(None)))
         allowed = LIGHTEN_TOLERANCE * max(abs(full_loss), 1e-12)
         return lighter if self._oof_loss(lighter) <= full_loss + allowed else None
+
+    def _pool_of(self, entry: dict) -> np.ndarray:
+        return np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
 
     def _oof_loss(self, strategy: EnsembleStrategy) -> float:
         return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features))
