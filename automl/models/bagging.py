@@ -222,9 +222,9 @@ class BaggedModel:
         """The refitted copy's predictions, or the mean of the fold copies'.
 
         Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
-        copy, copies side by side, and the fewest one after another (a single row on two spinning OpenMP threads took 12 ms in
-        LightGBM and 24 ms in XGBoost on a busy machine, 0.03 and 0.1 ms on one); many rows on
-        every thread, a copy at a time. The sum runs in copy order, so the result does not depend
+        copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
+        LightGBM and 24 ms in XGBoost on a busy machine, 0.03 and 0.1 ms on one), the fewest one
+        copy after another; many rows on every thread, a copy at a time. The sum runs in copy order, so the result does not depend
         on which thread finished first.
         """
         copies = self.models_ if self.full_ is None else [self.full_]
