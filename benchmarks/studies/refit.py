@@ -31,7 +31,7 @@ from ..protocol import DEV, append_row, load_dataset, pending, score, sorted_cla
 from automl import AutoMLClassifier, AutoMLRegressor
 
 SUITE = DEV
-COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "members", "refitted", "refit_seconds", "refit_share",
+COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "ensemble", "members", "refitted", "refit_seconds", "refit_share",
            "metric", "bagged_metric", "refit_metric", "relative_change", "bagged_predict_seconds",
            "refit_predict_seconds", "speedup", "single_row_median_ms", "single_row_p99_ms", "rows_per_second_100k",
            "rows_per_second_1m"]
@@ -94,7 +94,8 @@ def main() -> None:
         bagged_metric, bagged_seconds = predict_and_score(model, entry, X_test, y_test, classes)
         shutil.rmtree(model.run_dir_, ignore_errors=True)
         row = {"dataset": entry["name"], "task": entry["task"], "time_limit": args.time_limit,
-               "fit_seconds": round(model.fit_seconds_, 1), "members": len(members),
+               "fit_seconds": round(model.fit_seconds_, 1), "ensemble": model.ensemble_.describe(),
+               "members": len(members),
                "refitted": len(model.refitted_), "refit_seconds": round(model.refit_seconds_, 2),
                "refit_share": round(model.refit_seconds_ / args.time_limit, 4), "metric": model.metric_,
                "bagged_metric": bagged_metric, "refit_metric": refit_metric,
