@@ -224,7 +224,9 @@ class Search:
         report = pd.DataFrame(list(rows.values()))
         report["chosen"] = report["strategy"] == winner
         report["reason"] = np.where(report["chosen"], reason, "")
-        strategy = self._lighten(self._final(best_of[winner], budget), best_of[winner], budget)
+        start = time.perf_counter()
+        strategy = self._final(best_of[winner], budget)
+        strategy = self._lighten(strategy, best_of[winner], budget, time.perf_counter() - start)
         log.info("Ensemble search: %d trials, chose %s (%s).", len(self.trace), winner, reason)
         report = report.sort_values("honest_score", ascending=not self.metric.greater_is_better, ignore_index=True)
         return SearchResult(strategy, report, self.trace)
@@ -275,14 +277,16 @@ class Search:
         return strategy.fit(self.oof, self.y, self.store.features,
                             **self._store_info(np.arange(len(self.y)), budget.sub(None)))
 
-    def _lighten(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget) -> EnsembleStrategy:
+    def _lighten(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget, fit_seconds: float
+                 ) -> EnsembleStrategy:
         """The winner without the members that cost prediction time and add nothing, judged by its
         OOF score (cross-fitted for strategies that learn from rows), which must stay within
         ``LIGHTEN_TOLERANCE`` of the full winner's:
         - a weighted winner leaves out one member at a time, costliest to predict first, and is
           refitted on the rest of its pool (a cheaper model may take the member's place);
         - a winner that reads every member on every row (stacking, DES) is refitted once, on the
-          members of GES on its pool made lighter so: a refit per member would cost a stacking fit each."""
+          members of GES on its pool made lighter so, when the time left pays for another fit like
+          the winner's (``fit_seconds``): a refit per member would cost a stacking fit each."""
         if strategy.model_weights() is not None:
             strategy, dropped = self._leave_out_costly(strategy, entry, budget)
         else:
@@ -290,7 +294,7 @@ class Search:
             ges, _ = self._leave_out_costly(self._final(ges_entry, budget), ges_entry, budget)
             dropped = np.setdiff1d(self._pool_of(entry), ges.used_models).tolist()
             lighter = self._without(entry, dropped, self._oof_loss(strategy), budget) \
-                if dropped and not budget.expired() else None
+                if dropped and budget.remaining() > fit_seconds else None
             strategy, dropped = (lighter, dropped) if lighter is not None else (strategy, [])
         if dropped:
             log.info("Ensemble: %s left out, costing prediction time for less than %.1f%% of the OOF score.",
