@@ -330,7 +330,9 @@ class Search:
         return lighter if self._oof_loss(lighter) <= full_loss + allowed else None
 
     def _pool_of(self, entry: dict) -> np.ndarray:
-        return np.arange(len(self.oof)) if entry["pool"] is None else np.array(entry["pool"])
+        """The models ``entry`` may use, as indices (``_pool``'s None: all of them)."""
+        pool = _pool(entry)
+        return np.arange(len(self.oof)) if pool is None else pool
 
     def _oof_loss(self, strategy: EnsembleStrategy) -> float:
         return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features))

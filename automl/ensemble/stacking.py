@@ -2,12 +2,13 @@
 
 Layer-2 models (a compact, strongly regularized portfolio: linear and LightGBM by default,
 CatBoost on request; the search scores the default) are bagged on the store's folds and take the
-layer-1 OOF predictions plus the original encoded features; an optional layer 3 does the same on layer-2 outputs. GES on top picks among all
-layers' OOF predictions. OOF inputs still carry second-order label information, so before the
-full fit the stack is fitted without the last fold of the plan (~1/8 of the rows) and compared
-with plain GES on that fold: the held-out rows' layer-1 predictions come from models that never
-saw them and no layer-2 model sees their labels. If stacking does not win there it is turned
-off and the result is plain GES (AutoGluon's dynamic-stacking rule).
+layer-1 OOF predictions plus the original encoded features; an optional layer 3 does the same on
+layer-2 outputs. GES on top picks among all layers' OOF predictions. OOF inputs still carry
+second-order label information, so before the full fit the stack is fitted without the last fold
+of the plan (~1/8 of the rows) and compared with plain GES on that fold: the held-out rows'
+layer-1 predictions come from models that never saw them and no layer-2 model sees their labels.
+If stacking does not win there it is turned off and the result is plain GES (AutoGluon's
+dynamic-stacking rule).
 """
 from __future__ import annotations
 

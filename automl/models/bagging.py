@@ -224,8 +224,8 @@ class BaggedModel:
         Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
         copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
         LightGBM and 24 ms in XGBoost on a busy machine, 0.03 and 0.1 ms on one), the fewest one
-        copy after another; many rows on every thread, a copy at a time. The sum runs in copy order, so the result does not depend
-        on which thread finished first.
+        copy after another; many rows on every thread, a copy at a time. The sum runs in copy
+        order, so the result does not depend on which thread finished first.
         """
         copies = self.models_ if self.full_ is None else [self.full_]
         workers, threads = thread_plan(self.n_threads, len(X) * X.n_features, True, len(copies))

@@ -64,7 +64,8 @@ class XGBoostModel(BoostedModel):
         import xgboost as xgb
 
         matrix, cats = tree_view(X)
-        types = ["c" if j in set(cats) else "q" for j in range(matrix.shape[1])]
+        categorical = set(cats)
+        types = ["c" if j in categorical else "q" for j in range(matrix.shape[1])]
         return xgb.DMatrix(matrix, label=y, feature_types=types, enable_categorical=True, missing=np.nan,
                            nthread=self.n_threads)
 
