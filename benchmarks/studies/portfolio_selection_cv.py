@@ -124,7 +124,7 @@ def main() -> None:
                   folds=np.array_split(np.random.default_rng(0).permutation(len(results)), 5))
     done = {row["objective"] for row in csv.DictReader(open(args.out))} if args.out.exists() else set()
     todo = [o for o in args.objectives.split(",") if o and o not in done]
-    # Forked workers read the loaded results from _STUDY; each objective's rows are appended as it ends.
+    # Forked workers read the loaded results from _STUDY; rows are appended per objective, in order.
     with ProcessPoolExecutor(args.jobs, mp_context=get_context("fork")) as workers:
         for rows in workers.map(cross_validate, todo):
             with open(args.out, "a", newline="") as f:
