@@ -95,7 +95,8 @@ OBJECTIVES = {"worst": Objective(), "median": Objective(MedianNormalized), "rank
 
 def select(train: list[DatasetResults], size: int, objective: Objective, families: list[str],
            hand: list[int]) -> list[int]:
-    """The ensemble-aware greedy (``select.greedy_portfolio``'s steps) under ``objective``."""
+    """The ensemble-aware greedy (``select.greedy_portfolio``'s steps) under ``objective``; ties go
+    to the first candidate (``greedy_portfolio`` gives them to the better one alone)."""
     chosen = list(hand[:objective.head])
     current = np.array([t.prefix_error(chosen, "ensemble") if chosen else 1.0 for t in train])
     while len(chosen) < size:
@@ -114,13 +115,17 @@ def main() -> None:
     ap.add_argument("--results", type=Path, required=True, help="the folder `python -m automl.portfolio evaluate` wrote")
     ap.add_argument("--out", type=Path, required=True, help="CSV (rows appended per objective); a markdown beside it")
     ap.add_argument("--objectives", default=",".join(OBJECTIVES))
-    ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="objectives cross-validated side by side")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count(),
+                    help="objectives cross-validated side by side")
     args = ap.parse_args()
     pool = load_portfolio("candidates") + load_portfolio("handpicked")
     names = [c.name for c in pool]
     hand = [j for j, name in enumerate(names) if name in {c.name for c in load_portfolio("handpicked")}]
     results = load_results(args.results, names)
+    # The hand-written portfolio's held-out errors are the same for every objective: computed once.
     _STUDY.update(results=results, names=names, families=[c.family for c in pool], hand=hand,
+                  hand_errors={(i, size): r.prefix_error(hand[:size], "ensemble")
+                               for i, r in enumerate(results) for size in SIZES},
                   folds=np.array_split(np.random.default_rng(0).permutation(len(results)), 5))
     done = {row["objective"] for row in csv.DictReader(open(args.out))} if args.out.exists() else set()
     todo = [o for o in args.objectives.split(",") if o and o not in done]
@@ -150,7 +155,7 @@ def cross_validate(objective: str) -> list[dict]:
         for i in held:
             rows += [{"objective": objective, "dataset": results[i].name, "size": size,
                       "learned": results[i].prefix_error(order[:size], "ensemble"),
-                      "handpicked": results[i].prefix_error(hand[:size], "ensemble")} for size in SIZES]
+                      "handpicked": _STUDY["hand_errors"][i, size]} for size in SIZES]
         print(objective, [names[j] for j in order[:10]], flush=True)
     return rows
 

@@ -31,8 +31,8 @@ from ..protocol import DEV, append_row, load_dataset, pending, score, sorted_cla
 from automl import AutoMLClassifier, AutoMLRegressor
 
 SUITE = DEV
-COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "ensemble", "members", "refitted", "refit_seconds", "refit_share",
-           "metric", "bagged_metric", "refit_metric", "relative_change", "bagged_predict_seconds",
+COLUMNS = ["dataset", "task", "time_limit", "fit_seconds", "ensemble", "members", "refitted", "refit_seconds",
+           "refit_share", "metric", "bagged_metric", "refit_metric", "relative_change", "bagged_predict_seconds",
            "refit_predict_seconds", "speedup", "single_row_median_ms", "single_row_p99_ms", "rows_per_second_100k",
            "rows_per_second_1m"]
 THROUGHPUT_ROWS = {"rows_per_second_100k": 100_000, "rows_per_second_1m": 1_000_000}
