@@ -79,6 +79,31 @@ def test_time_aware_greedy_starts_with_what_pays_most_per_second():
     assert greedy_portfolio(results, 1, time_aware=True) == [2]  # C is 10x cheaper and nearly as good
 
 
+def _independent(seed: int, scales: list[float]) -> DatasetResults:
+    """Regression candidates y + scale * independent noise: test RMSE close to each scale."""
+    rng = np.random.default_rng(seed)
+    y, y_test = rng.normal(size=400), rng.normal(size=400)
+    oof, test = ([target + s * rng.normal(size=400) for s in scales] for target in (y, y_test))
+    return DatasetResults(f"d{seed}", "regression", "rmse", np.stack(list(oof))[..., None],
+                          np.stack(list(test))[..., None], y, y_test, np.ones(len(scales)))
+
+
+def test_median_normalization_keeps_a_failing_candidate_from_compressing_a_dataset():
+    # A and B trade places; Z fails badly on the first and third datasets. Scaled by the worst
+    # candidate, B's loss there is ~1% of the range and B looks best; scaled by the median (and
+    # clipped at 1), A wins two datasets of three and is chosen.
+    results = [_independent(seed, scales) for seed, scales in
+               enumerate([[1.0, 2.5, 100.0], [1.9, 1.0, 2.1], [1.0, 2.5, 100.0]])]
+    assert results[0].normalized_error(results[0]._test_losses[1]) < 0.03
+    median = [r.normalized("median") for r in results]
+    assert median[0].normalized_error(median[0]._test_losses[1]) == pytest.approx(1.0)
+    assert median[0].normalized_error(median[0]._test_losses[2]) == 1.0  # clipped at the median's error
+    assert greedy_portfolio(results, 1) == [1]
+    assert greedy_portfolio(median, 1) == [0]
+    with pytest.raises(ValueError, match="Unknown normalization 'best'"):
+        results[0].normalized("best")
+
+
 def _suite(tmp_path):
     rng = np.random.default_rng(0)
     manifest = []

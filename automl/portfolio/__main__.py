@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import candidates, load_portfolio
 from .evaluate import evaluate
-from .select import greedy_portfolio, load_results, with_cross_fitted
+from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,13 +38,19 @@ def main(argv=None) -> None:
     choose.add_argument("--size", type=int, default=30)
     choose.add_argument("--scorer", choices=["ensemble", "single"], default="ensemble")
     choose.add_argument("--time-aware", action="store_true", help="value each addition per second of fit time")
+    choose.add_argument("--normalization", choices=NORMALIZATIONS, default="median",
+                        help="how each dataset's test loss is scaled: median configuration at 1, clipped (TabRepo's), "
+                             "or worst configuration at 1")
+    choose.add_argument("--pool", default="candidates",
+                        help="comma-separated portfolios the selection chooses from (candidates,handpicked: the "
+                             "hand-written configurations may be chosen too)")
     choose.add_argument("--oof-halves", action="store_true",
                         help="score each dataset on its OOF rows too (GES on one half, scored on the other): "
                              "3x the rows of the test part alone")
     args = ap.parse_args(argv)
     if args.command == "select":
-        pool = load_portfolio("candidates")
-        results = load_results(args.results, [c.name for c in pool])
+        pool = [c for name in args.pool.split(",") if name for c in load_portfolio(name)]
+        results = [r.normalized(args.normalization) for r in load_results(args.results, [c.name for c in pool])]
         if not results:
             raise SystemExit(f"error: no dataset has results for every candidate in {args.results}; "
                              "run `python -m automl.portfolio evaluate` to the end first")
@@ -53,8 +59,8 @@ def main(argv=None) -> None:
         args.out.write_text(json.dumps({
             "name": args.out.stem, "metric": "mean normalized test error of GES on the prefix" if args.scorer ==
             "ensemble" else "mean normalized test error of the prefix's best OOF configuration",
-            "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}"
-                          f"{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
+            "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
+                          f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params} for j in order]},
             indent=1))
         print(f"{len(order)} configurations written to {args.out}")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from automl.portfolio import load_portfolio
-from automl.portfolio.select import greedy_portfolio, load_results
+from automl.portfolio.select import NORMALIZATIONS, greedy_portfolio, load_results
 
 SIZES = (5, 10, 20, 30)
 BUDGETS = (30, 60, 120, 300)
@@ -34,7 +34,7 @@ RESULTS: list = []
 POOL: list[int] = []
 HAND: list[int] = []
 LEARNED: list[str] = list(VARIANTS)
-VIEWS: list[list] = []  # per dataset, its OOF-half scorings when --oof-halves (made once: they cache their GES fits)
+VIEWS: list[list] = []  # per dataset, what selection learns from (made once: they cache their GES fits)
 
 
 def within(order: list[int], seconds: np.ndarray, budget: float) -> list[int]:
@@ -49,6 +49,9 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="held-out datasets evaluated at once")
     ap.add_argument("--oof-halves", action="store_true", help="learn from each training dataset's OOF halves too "
                     "(`select --oof-halves`); the held-out dataset is scored on its test part as always")
+    ap.add_argument("--normalization", choices=NORMALIZATIONS, default="worst",
+                    help="how selection scales each training dataset's losses (`select --normalization`); the "
+                         "held-out dataset is always scored with the worst configuration at 1, so tables compare")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated learned variants to evaluate")
     ap.add_argument("--pool", default="candidates", help="comma-separated portfolios the learned ones choose from "
                     "(candidates,handpicked: the hand-written configurations may be chosen too)")
@@ -59,7 +62,8 @@ def main() -> None:
     global RESULTS, POOL, HAND, VIEWS, LEARNED
     LEARNED = [v for v in args.variants.split(",") if v]
     RESULTS = load_results(args.results, names)  # read once, before the workers fork
-    VIEWS = [r.cross_fitted() if args.oof_halves else [] for r in RESULTS]
+    VIEWS = [[view.normalized(args.normalization) for view in (r, *(r.cross_fitted() if args.oof_halves else []))]
+             for r in RESULTS]
     HAND = list(range(len(candidates), len(names)))
     allowed = {name for group in args.pool.split(",") for name in {"candidates": candidates, "handpicked": handpicked}[group]}
     POOL = [j for j, name in enumerate(names) if name in allowed]
@@ -80,7 +84,7 @@ def held_out(held: int) -> list[dict]:
     """The rows of one held-out dataset: every system's error at each size and budget, its
     portfolios learned on the other datasets."""
     dataset = RESULTS[held]
-    train = [view for i, r in enumerate(RESULTS) if i != held for view in (r, *VIEWS[i])]
+    train = [view for i, views in enumerate(VIEWS) if i != held for view in views]
     orders = {name: greedy_portfolio(train, max(SIZES), *VARIANTS[name], candidates=POOL) for name in LEARNED}
     orders["handpicked"] = HAND
     orders["single_best"] = greedy_portfolio(train, 1, "single", candidates=POOL)

@@ -45,13 +45,6 @@ SIZES = (5, 10, 15, 20)
 FIELDS = ("name", "task", "metric", "oof", "test", "y", "y_test", "fit_seconds", "failed")
 
 
-class MedianNormalized(DatasetResults):
-    def normalized_error(self, loss: float) -> float:
-        finished = self._test_losses[~self.failed]
-        spread = np.median(finished) - self._best
-        return 0.0 if spread <= 0 else float(min((loss - self._best) / spread, 1.0))
-
-
 class RankNormalized(DatasetResults):
     def normalized_error(self, loss: float) -> float:
         finished = np.sort(self._test_losses[~self.failed])
@@ -77,17 +70,19 @@ def by_rows(gains: np.ndarray, train: list[DatasetResults]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Objective:
-    """How the study's greedy values a step: the datasets' normalization, the value of each
-    candidate's gains ([datasets, candidates] -> [candidates]), which candidates may come next,
-    and how many of the hand-written portfolio's first configurations are kept as its head."""
+    """How the study's greedy values a step: the datasets' normalization (one of the package's, or
+    a study-only DatasetResults subclass), the value of each candidate's gains ([datasets,
+    candidates] -> [candidates]), which candidates may come next, and how many of the hand-written
+    portfolio's first configurations are kept as its head."""
 
-    normalization: type = DatasetResults
+    normalization: str = "worst"
+    results_type: type = DatasetResults
     value: Callable[[np.ndarray, list], np.ndarray] = mean_gain
     new_families_first: bool = False
     head: int = 0
 
 
-OBJECTIVES = {"worst": Objective(), "median": Objective(MedianNormalized), "rank": Objective(RankNormalized),
+OBJECTIVES = {"worst": Objective(), "median": Objective("median"), "rank": Objective(results_type=RankNormalized),
               "families_first": Objective(new_families_first=True), "cautious": Objective(value=lower_bound),
               "clipped_gains": Objective(value=clipped), "weighted_by_rows": Objective(value=by_rows),
               "handpicked_head": Objective(head=7)}
@@ -147,11 +142,13 @@ _STUDY: dict = {}
 def cross_validate(objective: str) -> list[dict]:
     """Held-out rows of one objective: a selection per fold of datasets, scored on the other fold."""
     results, names, hand = _STUDY["results"], _STUDY["names"], _STUDY["hand"]
-    targets = [OBJECTIVES[objective].normalization(**{f: getattr(r, f) for f in FIELDS}) for r in results]
+    kind = OBJECTIVES[objective]
+    targets = [kind.results_type(**{f: getattr(r, f) for f in FIELDS}, normalization=kind.normalization)
+               for r in results]
     rows = []
     for held in _STUDY["folds"]:
         train = [t for i, t in enumerate(targets) if i not in held]
-        order = select(train, max(SIZES), OBJECTIVES[objective], _STUDY["families"], hand)
+        order = select(train, max(SIZES), kind, _STUDY["families"], hand)
         for i in held:
             rows += [{"objective": objective, "dataset": results[i].name, "size": size,
                       "learned": results[i].prefix_error(order[:size], "ensemble"),
