@@ -41,9 +41,9 @@ def main(argv=None) -> None:
     choose.add_argument("--normalization", choices=NORMALIZATIONS, default="median",
                         help="how each dataset's test loss is scaled: median configuration at 1, clipped (TabRepo's), "
                              "or worst configuration at 1")
-    choose.add_argument("--pool", default="candidates",
-                        help="comma-separated portfolios the selection chooses from (candidates,handpicked: the "
-                             "hand-written configurations may be chosen too)")
+    choose.add_argument("--pool", default="candidates,handpicked",
+                        help="comma-separated portfolios the selection chooses from (default: the candidate pool "
+                             "and the hand-written configurations, all of which evaluate ran)")
     choose.add_argument("--oof-halves", action="store_true",
                         help="score each dataset on its OOF rows too (GES on one half, scored on the other): "
                              "3x the rows of the test part alone")
