@@ -61,7 +61,8 @@ def main(argv=None) -> None:
             "ensemble" else "mean normalized test error of the prefix's best OOF configuration",
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
                           f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
-            "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params} for j in order]},
+            "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
+                         **({"options": pool[j].options} if pool[j].options else {})} for j in order]},
             indent=1))
         print(f"{len(order)} configurations written to {args.out}")
         return
