@@ -134,6 +134,13 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     assert len(greedy_portfolio(with_cross_fitted(results), 2)) == 2
     with pytest.raises(SystemExit, match="no dataset has results for every candidate"):
         main(["select", "--results", str(out), "--out", str(tmp_path / "learned.json")])
+    pool = _write(tmp_path, [{"name": c.name, "family": c.family, "params": c.params}
+                             for c in load_portfolio("candidates") if c.name in names.split(",")])
+    main(["select", "--results", str(out), "--pool", str(pool), "--size", "2", "--time-aware",
+          "--out", str(tmp_path / "learned.json")])
+    learned = json.loads((tmp_path / "learned.json").read_text())
+    assert "2 datasets" in learned["built_from"] and "median-normalized, time-aware" in learned["built_from"]
+    assert len(load_portfolio(tmp_path / "learned.json")) == 2
 
 
 def test_a_pair_that_killed_the_evaluation_twice_is_recorded_and_not_retried(tmp_path):

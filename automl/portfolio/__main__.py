@@ -57,8 +57,9 @@ def main(argv=None) -> None:
         target = with_cross_fitted(results) if args.oof_halves else results
         order = greedy_portfolio(target, args.size, args.scorer, args.time_aware)
         args.out.write_text(json.dumps({
-            "name": args.out.stem, "metric": "mean normalized test error of GES on the prefix" if args.scorer ==
-            "ensemble" else "mean normalized test error of the prefix's best OOF configuration",
+            "name": args.out.stem, "metric": ("mean normalized test error of GES on the prefix" if args.scorer ==
+                                              "ensemble" else "mean normalized test error of the prefix's best OOF "
+                                              "configuration") + (", per second of fit" if args.time_aware else ""),
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
                           f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
