@@ -31,7 +31,10 @@ def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, conf
 
 
 def test_shipped_portfolios_and_the_candidate_pool_are_valid():
-    assert len(load_portfolio("default")) >= 10
+    default = load_portfolio("default")  # the learned one: enough configurations and families to ensemble
+    assert len(default) >= 25 and len({c.family for c in default}) >= 5 and "tabm" in {c.family for c in default}
+    evaluated = {c.name: c for name in ("candidates", "handpicked") for c in load_portfolio(name)}
+    assert all(evaluated[c.name] == c for c in default)  # chosen from what the evaluation ran, unchanged
     pool = load_portfolio("candidates")
     families = {c.family for c in pool}
     assert len(pool) >= 40 and {"lightgbm", "xgboost", "catboost", "tabm"} <= families
