@@ -1,9 +1,10 @@
-"""``python -m automl.portfolio candidates | evaluate``: the offline steps of portfolio learning.
+"""``python -m automl.portfolio candidates | evaluate | select``: the offline steps of portfolio learning.
 
     python -m automl.portfolio candidates                    # portfolios/candidates.json from spaces.json
     python -m automl.portfolio evaluate --out portfolio-eval # every candidate on ../shared/datasets/meta
-    python -m automl.portfolio select --results portfolio-eval --out portfolios/default.json
-    python benchmarks/portfolio_loo.py --results portfolio-eval --out benchmarks/results/portfolio_loo.md
+    python -m benchmarks.studies.portfolio_loo --results portfolio-eval --folds 10 --pool candidates,handpicked \
+        --normalization median --out benchmarks/results/portfolio_loo_median.md    # held out, against handpicked
+    python -m automl.portfolio select --results portfolio-eval --time-aware --out portfolios/default.json
 """
 from __future__ import annotations
 
