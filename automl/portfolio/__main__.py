@@ -2,7 +2,7 @@
 
     python -m automl.portfolio candidates                    # portfolios/candidates.json from spaces.json
     python -m automl.portfolio evaluate --out portfolio-eval # every candidate on ../shared/datasets/meta
-    python -m benchmarks.studies.portfolio_loo --results portfolio-eval --folds 10 --pool candidates,handpicked \
+    python -m benchmarks.studies.portfolio_loo --results portfolio-eval --folds 10 --pool candidates,handpicked \\
         --normalization median --out benchmarks/results/portfolio_loo_median.md    # held out, against handpicked
     python -m automl.portfolio select --results portfolio-eval --time-aware --out portfolios/default.json
 """
