@@ -12,6 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..models.base import ModelConfig
 from . import candidates, load_portfolio
 from .evaluate import evaluate
 from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
@@ -50,7 +51,7 @@ def main(argv=None) -> None:
                              "3x the rows of the test part alone")
     args = ap.parse_args(argv)
     if args.command == "select":
-        pool = [c for name in args.pool.split(",") if name for c in load_portfolio(name)]
+        pool = portfolios(args.pool)
         results = [r.normalized(args.normalization) for r in load_results(args.results, [c.name for c in pool])]
         if not results:
             raise SystemExit(f"error: no dataset has results for every candidate in {args.results}; "
@@ -71,12 +72,19 @@ def main(argv=None) -> None:
     if args.command == "candidates":
         print(f"{len(candidates.write())} candidates written to portfolios/candidates.json")
         return
-    pool = [c for name in args.portfolios.split(",") if name for c in load_portfolio(name)]
-    if len({c.name for c in pool}) != len(pool):
-        raise SystemExit("error: the portfolios share configuration names")
+    pool = portfolios(args.portfolios)
     wanted = {c for c in args.configs.split(",") if c}
     pool = [c for c in pool if not wanted or c.name in wanted]
     evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads)
+
+
+def portfolios(names: str) -> list[ModelConfig]:
+    """The configurations of comma-separated portfolios, in order; a name shared between them is an error
+    (results are stored by configuration name)."""
+    pool = [c for name in names.split(",") if name for c in load_portfolio(name)]
+    if len({c.name for c in pool}) != len(pool):
+        raise SystemExit("error: the portfolios share configuration names")
+    return pool
 
 
 if __name__ == "__main__":

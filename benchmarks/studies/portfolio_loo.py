@@ -110,19 +110,18 @@ def held_out(group: list[int]) -> list[dict]:
     rows = []
     for held in group:
         dataset = RESULTS[held]
+        about = {"dataset": dataset.name, "test_rows": len(dataset.y_test)}
         for system, order in orders.items():
             for size in SIZES:
-                rows.append({"dataset": dataset.name, "test_rows": len(dataset.y_test), "system": system,
-                             "size": size, "budget": "", "error": dataset.prefix_error(order[:size], "ensemble")})
+                rows.append({**about, "system": system, "size": size, "budget": "",
+                             "error": dataset.prefix_error(order[:size], "ensemble")})
             for budget in BUDGETS:
-                rows.append({"dataset": dataset.name, "test_rows": len(dataset.y_test), "system": system,
-                             "size": "", "budget": budget,
+                rows.append({**about, "system": system, "size": "", "budget": budget,
                              "error": dataset.prefix_error(within(order, dataset.fit_seconds, budget), "ensemble")})
         rng = np.random.default_rng(held)  # by dataset: the same draws whichever worker runs it
         for size in SIZES:
             errors = [dataset.prefix_error(list(rng.choice(POOL, size, replace=False)), "ensemble") for _ in range(10)]
-            rows.append({"dataset": dataset.name, "test_rows": len(dataset.y_test), "system": "random",
-                         "size": size, "budget": "", "error": float(np.mean(errors))})
+            rows.append({**about, "system": "random", "size": size, "budget": "", "error": float(np.mean(errors))})
     return rows
 
 

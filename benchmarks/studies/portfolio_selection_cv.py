@@ -31,7 +31,7 @@ import argparse
 import csv
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable
@@ -42,7 +42,8 @@ from automl.portfolio import load_portfolio
 from automl.portfolio.select import DatasetResults, load_results
 
 SIZES = (5, 10, 15, 20)
-FIELDS = ("name", "task", "metric", "oof", "test", "y", "y_test", "fit_seconds", "failed")
+# What a dataset's evaluation is, without its normalization (each objective sets its own).
+FIELDS = [f.name for f in fields(DatasetResults) if f.name != "normalization"]
 
 
 class RankNormalized(DatasetResults):
