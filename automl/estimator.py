@@ -22,11 +22,13 @@ from sklearn.exceptions import NotFittedError
 
 from .budget import TimeBudget
 from .data.encoder import TabularEncoder
-from .data.frame import align_columns, as_frame, split_target
+from .data.frame import align_columns, as_frame, check_sample_weight, encode_groups, split_row_values, split_target
 from .data.target import LabelCodec, classification_task, clean_target
+from .data.training import TrainingData
+from .decision import thresholded, tune_threshold
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
-from .metrics import METRICS, get_metric
+from .metrics import SURROGATE, Metric, get_metric
 from .models.bagging import BaggedModel
 from .models.base import TaskInfo
 from .models.registry import FAMILIES
@@ -58,9 +60,16 @@ PARAMETERS_DOC = """
     n_folds : int or None, default=None
         Folds of the shared bagging plan (at least 2). None: 8, fewer for large tables or
         short budgets.
-    metric : str or None, default=None
-        What the fit optimizes: ``roc_auc``, ``log_loss``, ``accuracy``, ``balanced_accuracy``,
-        ``rmse``, ``mae``, ``r2``. None: ROC AUC (binary), log loss (multiclass), RMSE.
+    metric : str, scorer or None, default=None
+        What the fit optimizes (OOF scores, the leaderboard, the ensemble search): ``roc_auc``,
+        ``log_loss``, ``accuracy``, ``balanced_accuracy``, ``qwk``, ``rmse``, ``mae``, ``r2``,
+        ``rmsle``, ``pinball`` / ``pinball:Q``, any scikit-learn scorer name (``f1``,
+        ``average_precision``, ``matthews_corrcoef``, ``neg_mean_absolute_percentage_error`` or
+        the same without ``neg_``), or a scorer made with ``sklearn.metrics.make_scorer``. None:
+        ROC AUC (binary), log loss (multiclass), RMSE. Boosting and TabM early-stop on log loss or
+        squared error whatever the metric. When a binary task's metric scores labels (F1,
+        accuracy, MCC...), ``predict`` applies a threshold tuned on the ensemble's honest OOF
+        probabilities, kept only when it wins there (``decision_threshold_``).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the families that support a GPU (XGBoost, TabM) train; ``auto`` uses CUDA when
         torch sees a GPU.
@@ -102,6 +111,12 @@ PARAMETERS_DOC = """
         The chosen ensemble's score on the OOF predictions.
     refitted_ : list of str
         The members refitted on all rows (``refit``); the others predict with their fold copies.
+    decision_threshold_ : float or None
+        The positive-class probability from which ``predict`` says the positive class (binary
+        tasks whose metric scores labels); None: the most probable class.
+    decision_report_ : dict
+        How the threshold was chosen: cross-fitted OOF scores of argmax and of the tuned
+        threshold, and the share of bootstrap resamples the tuned one won.
     refit_seconds_ : float
         Wall seconds the refit took (0 when there was none).
     run_dir_ : Path
@@ -142,19 +157,27 @@ class _AutoMLBase(BaseEstimator):
         self.ray_address = ray_address
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None, resume: bool = False):
+    def fit(self, X, y=None, sample_weight=None, groups=None, resume: bool = False):
         """Trains the portfolio within ``time_limit`` seconds and ensembles it. ``y`` may name a column of X.
+
+        ``sample_weight`` (one non-negative number per row) weighs every training loss, OOF score
+        and ensemble choice; ``groups`` (one id per row: a patient, a customer) keeps each group's
+        rows on one side of every split the fit makes, so OOF scores are those of unseen groups.
+        Either may name a column of X, which is then not a feature.
 
         ``resume=True`` continues the run in ``output_dir`` (a fit that was killed, or one to extend
         with more time): models that finished there with the same configuration on the same data
-        are kept, the rest are trained; data that differ are refused.
+        are kept, the rest are trained; data (weights and groups included) that differ are refused.
         """
         if resume and self.output_dir is None:
             raise ValueError("resume=True needs output_dir: the run folder to continue.")
         self._check_params()
         budget = TimeBudget(self.time_limit)
         with _logging(self.verbosity):
-            frame, target = split_target(as_frame(X), y)
+            frame = as_frame(X)
+            frame, sample_weight = split_row_values(frame, sample_weight, "sample_weight")
+            frame, groups = split_row_values(frame, groups, "groups")
+            frame, target = split_target(frame, y)
             if len(frame) < 2:  # a fold to fit on and one to predict
                 raise ValueError(f"Found {len(frame)} sample(s) (shape={frame.shape}) while a minimum of 2 is "
                                  "required: the table is empty or too small to learn from.")
@@ -166,30 +189,41 @@ class _AutoMLBase(BaseEstimator):
                 warnings.warn(f"Dropped {int((~keep).sum())} rows whose target is missing.", UserWarning,
                               stacklevel=2)
                 frame = frame[keep]
+                keep = keep.to_numpy() if hasattr(keep, "to_numpy") else np.asarray(keep)
+                sample_weight = None if sample_weight is None else sample_weight[keep]
+                groups = None if groups is None else groups[keep]
+            self.scorer_ = get_metric(self.metric, task)
             self._record_inputs(frame)
             y_enc = self._encode_target(target)
-            self.task_ = task
-            self.metric_ = get_metric(self.metric, task).name
+            self.task_, self.metric_ = task, self.scorer_.name
+            if task == "regression":
+                _check_target_for_metric(self.scorer_, y_enc)
             self.encoder_ = TabularEncoder().fit(frame)
             if not self.encoder_.input_columns:
                 raise ValueError(f"No usable feature columns: {self.encoder_.schema_.dropped}.")
-            features = self.encoder_.transform(frame)
+            data = TrainingData(self.encoder_.transform(frame), y_enc,
+                                None if sample_weight is None else check_sample_weight(sample_weight),
+                                None if groups is None else encode_groups(groups))
             info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
             # A resumed run keeps its fold plan, whatever fold count the new time limit would choose.
             n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
-                SCHEDULE.n_folds(len(frame), features.n_features, self.time_limit, info.n_classes)
-            plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state)
+                SCHEDULE.n_folds(len(frame), data.X.n_features, self.time_limit, info.n_classes)
+            plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state, groups=data.groups)
+            if plan.n_folds < n_folds and data.groups is not None:
+                log.info("%d groups: %d folds instead of %d, each holding out whole groups.",
+                         len(np.unique(data.groups)), plan.n_folds, n_folds)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
             self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
             # Each model is written to the run folder as it finishes: a killed fit loses nothing.
-            self.store_, done = open_run(self.run_dir_, features, y_enc, plan, task, self.metric_, configs, resume)
-            log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s, device %s.",
-                     task, len(frame), features.n_features, plan.n_folds, len(configs), self.metric_, self.device_)
+            self.store_, done = open_run(self.run_dir_, data, plan, task, self.metric_, configs, resume)
+            log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s%s, device %s.",
+                     task, len(frame), data.X.n_features, plan.n_folds, len(configs), self.metric_,
+                     _surrogate_note(self.scorer_, task), self.device_)
             train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
                                                                     self.refit is not False))
             self.models_ = train_portfolio(
-                configs, features, y_enc, plan, info, get_metric(self.metric_, task), train_budget, self.store_,
+                configs, data, plan, info, self.scorer_, train_budget, self.store_,
                 seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
                 models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE,
                 executor=make_executor(self.executor, self.ray_address))
@@ -210,7 +244,7 @@ class _AutoMLBase(BaseEstimator):
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
             trials = self._fit_ensemble(self.ensemble, budget.sub(search_seconds), n_trials)
-            self._refit_members(features, y_enc, budget)
+            self._refit_members(data, budget)
             self.fit_seconds_ = budget.elapsed()
             if self.output_dir is not None:  # the run folder becomes a model folder, with its run
                 self.save(self.run_dir_, include_run=True)
@@ -229,12 +263,11 @@ class _AutoMLBase(BaseEstimator):
         ensemble is not chosen yet), at most the schedule's refit share of the limit."""
         if self.refit is False or self.time_limit is None:
             return 0.0
-        metric = get_metric(self.metric_, self.task_)
-        best = sorted(self.records_, key=lambda r: metric.to_loss(r.oof_score))[:SCHEDULE.refit_reserve_models]
+        best = sorted(self.records_, key=lambda r: self.scorer_.to_loss(r.oof_score))[:SCHEDULE.refit_reserve_models]
         cost = sum(_refit_seconds(self._bag(r.name), n_rows) for r in best)
         return min(cost, SCHEDULE.refit_share * self.time_limit)
 
-    def _refit_members(self, X, y: np.ndarray, budget: TimeBudget) -> None:
+    def _refit_members(self, data: TrainingData, budget: TimeBudget) -> None:
         """Refits members of the chosen ensemble on all rows (``BaggedModel.refit``) when ``refit``
         asks for it: all of them (``True``), or (``"auto"``) those whose measured cost fits in the
         time left, the most prediction time saved per refit second first; cheap ones run first."""
@@ -244,7 +277,7 @@ class _AutoMLBase(BaseEstimator):
             return
         start = time.perf_counter()
         members = [self.records_[j] for j in self.ensemble_.used_models]
-        cost = {r.name: _refit_seconds(self._bag(r.name), len(y)) for r in members}
+        cost = {r.name: _refit_seconds(self._bag(r.name), len(data)) for r in members}
         names = [r.name for r in members]
         if self.refit == "auto":
             left, names, planned = budget.remaining() - SCHEDULE.save_seconds, [], 0.0
@@ -262,7 +295,7 @@ class _AutoMLBase(BaseEstimator):
             share = budget.leaving(SCHEDULE.save_seconds).share(len(names) - i)
             bag = self._bag(name)
             try:
-                bag.refit(X, y, share)
+                bag.refit(data, share)
                 bag.save(self.run_dir_ / MODELS_DIR / name)
                 self.refitted_.append(name)
             except Exception as exc:  # a member that cannot be refitted predicts with its fold copies
@@ -306,8 +339,8 @@ class _AutoMLBase(BaseEstimator):
             fail("ensemble", f"'auto' or one of {sorted(STRATEGIES)}")
         if self.n_folds is not None and not (integer(self.n_folds) and self.n_folds >= 2):
             fail("n_folds", "an integer of at least 2, or None to choose from the data")
-        if self.metric is not None and self.metric not in METRICS:
-            fail("metric", f"None or one of {sorted(METRICS)}")
+        if self.metric is not None and not isinstance(self.metric, str) and not hasattr(self.metric, "_score_func"):
+            fail("metric", "None, a metric name, or a scikit-learn scorer (sklearn.metrics.make_scorer)")
         if self.device not in DEVICES:
             fail("device", f"one of {list(DEVICES)}")
         if not integer(self.random_state):
@@ -332,7 +365,7 @@ class _AutoMLBase(BaseEstimator):
     def _fit_ensemble(self, name: str, budget: TimeBudget, n_trials: int = DEFAULT_N_TRIALS) -> int:
         """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``budget`` on
         the store; returns the number of trials run (1 for a named strategy)."""
-        metric, store = get_metric(self.metric_, self.task_), self.store_
+        metric, store = self.scorer_, self.store_
         n_threads = self._n_threads()
         if name == "auto":
             result = search_ensemble(store, metric, budget, seed=self.random_state, n_trials=n_trials,
@@ -342,11 +375,32 @@ class _AutoMLBase(BaseEstimator):
         else:
             strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, n_threads=n_threads)
             self.ensemble_ = strategy.fit(store.oof, store.y, store.features, fold_of=store.fold_of,
-                                          records=store.records, budget=budget)
+                                          records=store.records, budget=budget, sample_weight=store.sample_weight,
+                                          groups=store.groups)
             self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])
         self.ensemble_name_ = name
-        self.ensemble_score_ = metric.score(store.y, self.ensemble_.predict_oof(store.oof, store.features))
+        honest = self.ensemble_.predict_oof(store.oof, store.features)
+        self.ensemble_score_ = metric.score(store.y, honest, store.sample_weight)
+        self.decision_threshold_, self.decision_report_ = tune_threshold(
+            metric, store.y, honest, sample_weight=store.sample_weight, groups=store.groups, seed=self.random_state)
+        if self.decision_report_:
+            report = self.decision_report_
+            log.info("Decision: %s (cross-fitted OOF %s %.5f with the tuned threshold, %.5f with argmax; it won on "
+                     "%.0f%% of resamples).", "threshold %.4f" % self.decision_threshold_
+                     if self.decision_threshold_ is not None else "argmax kept", metric.name, report["tuned_score"],
+                     report["argmax_score"], 100 * report["win_probability"])
         return len(result.trace) if name == "auto" else 1
+
+    def set_decision_threshold(self, threshold: float | None):
+        """Sets the positive-class probability from which ``predict`` says the positive class
+        (binary tasks); None: the most probable class. Returns self."""
+        self._check_fitted()
+        if self.task_ != "binary":
+            raise ValueError(f"set_decision_threshold applies to binary tasks; this one is {self.task_}.")
+        if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+            raise ValueError(f"threshold must be a probability in [0, 1], or None; got {threshold!r}.")
+        self.decision_threshold_ = None if threshold is None else float(threshold)
+        return self
 
     def ensemble_report(self) -> pd.DataFrame:
         """The ensemble strategies tried: cross-fitted and guard scores, predict cost, which won and why.
@@ -397,8 +451,7 @@ class _AutoMLBase(BaseEstimator):
             "refit": r.name in self.refitted_,
         } for j, r in enumerate(self.records_)]
         board = pd.DataFrame(rows)
-        ascending = not get_metric(self.metric_, self.task_).greater_is_better
-        return board.sort_values(f"oof_{self.metric_}", ascending=ascending, ignore_index=True)
+        return board.sort_values(f"oof_{self.metric_}", ascending=self.scorer_.sort_ascending(), ignore_index=True)
 
     def save(self, path, include_run: bool = False) -> None:
         """Writes a model folder that ``automl.load`` reads without unpickling anything.
@@ -439,6 +492,8 @@ class _AutoMLBase(BaseEstimator):
 
     def _get_state(self) -> dict:
         params = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in self.get_params().items()}
+        if self.scorer_.custom:  # a scorer object is code: the folder keeps its name only
+            params["metric"] = self.metric_
         state = {
             "estimator": type(self).__name__, "params": params, "task": self.task_, "metric": self.metric_,
             "feature_names": self.feature_names_in_.tolist(), "device": self.device_, "n_rows": self.n_rows_,
@@ -446,7 +501,9 @@ class _AutoMLBase(BaseEstimator):
             "ensemble_score": self.ensemble_score_, "encoder": self.encoder_.get_state(),
             "ensemble": self.ensemble_.get_state(), "records": [asdict(r) for r in self.records_],
             "report": self.ensemble_report_.to_dict(orient="records"), "refitted": self.refitted_,
-            "refit_seconds": self.refit_seconds_,
+            "refit_seconds": self.refit_seconds_, "metric_custom": self.scorer_.custom,
+            "metric_greater_is_better": self.scorer_.greater_is_better,
+            "decision_threshold": self.decision_threshold_, "decision_report": self.decision_report_,
         }
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
@@ -462,7 +519,11 @@ class _AutoMLBase(BaseEstimator):
         if "label_codec" in state:
             self.label_codec_ = LabelCodec.from_state(state["label_codec"])
             self.classes_ = self.label_codec_.classes_
-        self.ensemble_ = strategy_from_state(state["ensemble"], get_metric(self.metric_, self.task_), self.task_)
+        self.scorer_ = _saved_metric(self.metric_, self.task_, state.get("metric_custom", False),
+                                     state.get("metric_greater_is_better", True))
+        self.decision_threshold_ = state.get("decision_threshold")
+        self.decision_report_ = state.get("decision_report", {})
+        self.ensemble_ = strategy_from_state(state["ensemble"], self.scorer_, self.task_)
         self.records_ = [ModelRecord(**r) for r in state["records"]]
         self.ensemble_report_ = pd.DataFrame(state["report"])
         self.refitted_, self.refit_seconds_ = list(state["refitted"]), state["refit_seconds"]
@@ -503,8 +564,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        codes = np.argmax(self._predict_raw(X), axis=1)
-        return self.label_codec_.decode(codes)
+        proba = self._predict_raw(X)
+        if self.decision_threshold_ is not None:
+            return self.label_codec_.decode(thresholded(proba, self.decision_threshold_))
+        return self.label_codec_.decode(np.argmax(proba, axis=1))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
@@ -545,6 +608,37 @@ def _refit_seconds(bag: BaggedModel, n_rows: int) -> float:
     """Expected seconds to refit ``bag`` on ``n_rows`` rows: one copy's share of its fit, scaled
     by the rows (its copies trained side by side, each on fewer threads)."""
     return bag.fit_seconds_ / len(bag.models_) * n_rows / bag.copy_fit_rows_
+
+
+def _surrogate_note(metric: Metric, task: str) -> str:
+    """The log's word on what early-stopping families minimize when it is not the metric."""
+    if metric.name in ("log_loss", "rmse"):
+        return ""
+    return f" (boosting and TabM early-stop on {SURROGATE[task]})"
+
+
+def _check_target_for_metric(metric: Metric, y: np.ndarray) -> None:
+    """Refuses a regression target that the metric cannot score (RMSLE of negative values, ...),
+    before any training: the metric scores the target as its own prediction."""
+    try:
+        value = metric.score(y, y[:, None])
+    except Exception as exc:
+        raise ValueError(f"Metric {metric.name!r} cannot score this target: {type(exc).__name__}: {exc}") from None
+    if not np.isfinite(value):
+        raise ValueError(f"Metric {metric.name!r} cannot score this target (it gives {value}; RMSLE needs "
+                         "values >= 0).")
+
+
+def _saved_metric(name: str, task: str, custom: bool, greater_is_better: bool) -> Metric:
+    """The metric a model folder names; a user's own scorer (saved by name, not as code) cannot
+    score again, and says so when asked to."""
+    if not custom:
+        return get_metric(name, task)
+
+    def unavailable(y, pred, weight):
+        raise ValueError(f"This model was fitted with a custom scorer ({name!r}), which a model folder does not "
+                         "store (it would be code); fit again with the scorer to re-run the ensemble step.")
+    return Metric(name, greater_is_better, (task,), unavailable, custom=True)
 
 
 def _check_ensemble_name(name: str) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.encoder import EncodedTable
+from .data.training import TrainingData
 from .models.bagging import BaggedModel
 from .models.base import ModelConfig
 from .persistence import MANIFEST
@@ -30,18 +30,19 @@ log = logging.getLogger("automl")
 ESTIMATOR, MODELS_DIR, STORE_DIR, SEARCH_TRACE = "estimator", "models", "store", "ensemble_search.json"
 
 
-def open_run(run: Path, features: EncodedTable, y: np.ndarray, plan: FoldPlan, task: str, metric: str,
+def open_run(run: Path, data: TrainingData, plan: FoldPlan, task: str, metric: str,
              configs: list[ModelConfig], resume: bool) -> tuple[PredictionStore, dict[str, BaggedModel]]:
     """The prediction store of a fit, writing to ``run``, and the models kept from an earlier run
     there (``resume``): those whose configuration and data match. Data that differ are refused."""
-    fingerprint = data_fingerprint(features, y, plan.fold_of, task, metric)
+    fingerprint = data_fingerprint(data, plan.fold_of, task, metric)
     for stale in (MANIFEST, f"{ESTIMATOR}.json"):  # the folder is a model again only when this fit ends
         (run / stale).unlink(missing_ok=True)
     if resume and (run / STORE_DIR / "store.json").exists():
         store = PredictionStore.load(run / STORE_DIR)
         if store.fingerprint != fingerprint:
-            raise ValueError(f"resume: the run in {run} was made from other data or settings (table, target, folds, "
-                             "task or metric differ); use another output_dir, or resume=False to start over.")
+            raise ValueError(f"resume: the run in {run} was made from other data or settings (table, target, "
+                             "sample weights, groups, folds, task or metric differ); use another output_dir, or "
+                             "resume=False to start over.")
         wanted = {c.name: c for c in configs}
         done = {}
         for name in store.names:
@@ -55,15 +56,19 @@ def open_run(run: Path, features: EncodedTable, y: np.ndarray, plan: FoldPlan, t
     for previous in (MODELS_DIR, STORE_DIR):
         shutil.rmtree(run / previous, ignore_errors=True)
     (run / SEARCH_TRACE).unlink(missing_ok=True)
-    return PredictionStore(y, task, metric, plan.fold_of, features, folder=run / STORE_DIR,
-                           fingerprint=fingerprint), {}
+    return PredictionStore(data.y, task, metric, plan.fold_of, data.X, folder=run / STORE_DIR,
+                           fingerprint=fingerprint, sample_weight=data.sample_weight, groups=data.groups), {}
 
 
-def data_fingerprint(features: EncodedTable, y: np.ndarray, fold_of: np.ndarray, task: str, metric: str) -> str:
-    """sha256 of what a run's models were trained and scored on: encoded rows, target, folds, task, metric."""
+def data_fingerprint(data: TrainingData, fold_of: np.ndarray, task: str, metric: str) -> str:
+    """sha256 of what a run's models were trained and scored on: encoded rows, target, weights and
+    groups (where given), folds, task, metric."""
+    features = data.X
     digest = hashlib.sha256(json.dumps([task, metric, features.numeric_names, features.categorical_names,
                                         features.cardinalities]).encode())
-    for array in (features.numeric, features.categorical, np.asarray(y), np.asarray(fold_of)):
+    rows = {name: getattr(data, name) for name in ("sample_weight", "groups") if getattr(data, name) is not None}
+    digest.update(",".join(rows).encode())  # nothing for a run without either: older runs keep their fingerprint
+    for array in (features.numeric, features.categorical, np.asarray(data.y), np.asarray(fold_of), *rows.values()):
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()

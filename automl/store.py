@@ -21,6 +21,7 @@ import numpy as np
 from .data.encoder import EncodedTable
 
 MODELS_INDEX = "models.jsonl"  # one JSON line per finished model, written after its predictions
+ROW_ARRAYS = ("sample_weight", "groups")  # per-row arrays a store may have (a file each when it does)
 
 
 @dataclass
@@ -38,12 +39,17 @@ class PredictionStore:
     """OOF predictions [n_models, n_rows, n_outputs] (float32), targets and per-model records.
 
     ``features`` keeps the encoded training rows for strategies that look at them (stacking,
-    dynamic selection); ``fold_of`` is the FoldPlan the OOF predictions came from.
+    dynamic selection); ``fold_of`` is the FoldPlan the OOF predictions came from;
+    ``sample_weight`` and ``groups`` (None: none) are the rows' weights and group ids, which every
+    score and split of the ensemble step reads.
     """
 
     def __init__(self, y: np.ndarray, task: str, metric: str, fold_of: np.ndarray,
-                 features: EncodedTable | None = None, folder: str | Path | None = None, fingerprint: str = ""):
+                 features: EncodedTable | None = None, folder: str | Path | None = None, fingerprint: str = "",
+                 sample_weight: np.ndarray | None = None, groups: np.ndarray | None = None):
         self.features = features
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        self.groups = None if groups is None else np.asarray(groups)
         self.fingerprint = fingerprint  # of the data the predictions belong to (resume checks it)
         self.y = np.asarray(y)
         self.task = task
@@ -114,6 +120,12 @@ class PredictionStore:
         (folder / MODELS_INDEX).write_text("")
         np.save(folder / "y.npy", self.y)
         np.save(folder / "fold_of.npy", self.fold_of)
+        for name in ROW_ARRAYS:
+            path = folder / f"{name}.npy"
+            if getattr(self, name) is not None:
+                np.save(path, getattr(self, name))
+            else:
+                path.unlink(missing_ok=True)
         meta = {"task": self.task, "metric": self.metric, "fingerprint": self.fingerprint}
         if self.features is not None:
             np.save(folder / "features_numeric.npy", self.features.numeric)
@@ -148,9 +160,11 @@ class PredictionStore:
         if "features" in meta:
             features = EncodedTable(np.load(folder / "features_numeric.npy"),
                                     np.load(folder / "features_categorical.npy"), **meta["features"])
+        rows = {name: np.load(folder / f"{name}.npy", allow_pickle=False) if (folder / f"{name}.npy").exists()
+                else None for name in ROW_ARRAYS}
         store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],
                     np.load(folder / "fold_of.npy", allow_pickle=False), features,
-                    fingerprint=meta.get("fingerprint", ""))
+                    fingerprint=meta.get("fingerprint", ""), **rows)
         for line in (folder / MODELS_INDEX).read_text().splitlines():
             try:
                 entry = json.loads(line)

@@ -5,6 +5,7 @@ import logging
 import numpy as np
 import pytest
 
+from automl.data.training import TrainingData
 from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
@@ -62,7 +63,7 @@ def test_a_configuration_adapted_to_a_tiny_budget_trains_every_fold_and_predicts
     model = BaggedModel(ModelConfig("slow", family, {"learning_rate": 0.005}), TaskInfo("binary", 2), seed=0,
                         n_threads=2)
     budget = TimeBudget(4.0)
-    oof = model.fit(table, y, plan, budget)
+    oof = model.fit(TrainingData(table, y), plan, budget)
     assert budget.elapsed() < 4.0 + 2.0
     assert model.adapted_ and model.params_["learning_rate"] > 0.005
     assert np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()  # every row predicted out of fold
@@ -92,7 +93,7 @@ def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model(monkeypa
     monkeypatch.setattr(LightGBMModel, "usable", property(lambda self: False))  # every fold ends as the one above
     bag = BaggedModel(ModelConfig("m", "lightgbm", {"max_rounds": 5}), TaskInfo("binary", 2), seed=0, n_threads=1)
     with pytest.raises(ModelTimeout, match="nothing usable"):
-        bag.fit(table, y, FoldPlan.make(y, 3, "binary", 0), TimeBudget(None))
+        bag.fit(TrainingData(table, y), FoldPlan.make(y, 3, "binary", 0), TimeBudget(None))
 
 
 def test_the_first_configuration_trained_is_a_boosting_one():

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import automl
+from automl.data.training import TrainingData
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.ensemble import STRATEGIES, strategy_from_state
 from automl.ensemble.pool import Pooled
@@ -177,9 +178,9 @@ def test_a_refitted_member_trains_its_copies_size_on_all_rows_and_saves(family, 
     entry = next(c for c in TINY if c["family"] == family)
     bag = BaggedModel(ModelConfig("m", family, entry["params"], entry.get("options", {})), TaskInfo("multiclass", 3),
                       seed=0, n_threads=1)
-    bag.fit(features, y, FoldPlan.make(y, 3, "multiclass", 0), TimeBudget(None))
+    bag.fit(TrainingData(features, y), FoldPlan.make(y, 3, "multiclass", 0), TimeBudget(None))
     bagged = bag.predict(features)
-    bag.refit(features, y, TimeBudget(None))
+    bag.refit(TrainingData(features, y), TimeBudget(None))
     assert bag.full_ is not None and not np.array_equal(bag.predict(features), bagged)
     if family in ("lightgbm", "xgboost", "catboost"):  # the copies' mean best round count, scaled by the rows
         expected = np.mean([c.rounds_.best_iteration + 1 for c in bag.models_]) * len(y) / bag.copy_fit_rows_

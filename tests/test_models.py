@@ -4,6 +4,7 @@ import time
 import numpy as np
 import pytest
 
+from automl.data.training import TrainingData
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
 from automl.models.bagging import BaggedModel, thread_plan
@@ -86,7 +87,7 @@ def test_a_few_rows_are_predicted_on_one_thread_per_copy(family):
     table, signal = _table()
     y = (signal > 0.5).astype(int)
     bag = BaggedModel(ModelConfig("m", family, QUICK[family]), TaskInfo("binary", 2), seed=0, n_threads=4)
-    bag.fit(table, y, FoldPlan.make(y, n_folds=4, task="binary", seed=0), TimeBudget(None))
+    bag.fit(TrainingData(table, y), FoldPlan.make(y, n_folds=4, task="binary", seed=0), TimeBudget(None))
     row = table.take(np.array([3]))
     expected = np.mean([copy.predict(row) for copy in bag.models_], axis=0)
     for copy in bag.models_:
@@ -103,8 +104,8 @@ def test_parallel_folds_give_the_same_model_as_serial_ones(family):
     config = ModelConfig("m", family, QUICK.get(family, {}))
     serial = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1)
     parallel = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=4)
-    oof_serial = serial.fit(table, y, plan, TimeBudget(None))
-    oof_parallel = parallel.fit(table, y, plan, TimeBudget(None))
+    oof_serial = serial.fit(TrainingData(table, y), plan, TimeBudget(None))
+    oof_parallel = parallel.fit(TrainingData(table, y), plan, TimeBudget(None))
     np.testing.assert_array_equal(oof_serial, oof_parallel)
     np.testing.assert_array_equal(serial.predict(table), parallel.predict(table))
 
@@ -113,7 +114,7 @@ def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
     started = []
 
     class Failing(get_family("linear")):
-        def fit(self, X, y, X_val=None, y_val=None, budget=None):
+        def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
             started.append(self.seed)
             time.sleep(0.2)  # long enough for the failure to be seen before every fold has started
             raise RuntimeError("boom")
@@ -125,7 +126,7 @@ def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
     plan = FoldPlan.make(y, n_folds=8, task="binary", seed=0)
     with pytest.raises(RuntimeError, match="boom"):
         BaggedModel(ModelConfig("m", "linear", {}), TaskInfo("binary", 2), seed=0, n_threads=2).fit(
-            table, y, plan, TimeBudget(None))
+            TrainingData(table, y), plan, TimeBudget(None))
     assert 1 <= len(started) < plan.n_folds
 
 
@@ -172,6 +173,6 @@ def test_held_out_rows_are_priced_before_a_slow_prediction_runs(monkeypatch):
     y = rng.integers(0, 2, n)
     job = FoldJob("linear", {}, {}, TaskInfo("binary", 2), 0, 1, "cpu", np.arange(200), np.arange(200, n))
     with pytest.raises(ModelTimeout, match="held-out rows would take"):
-        run_fold(job, table, y, TimeBudget(0.1))  # ~0.4 s of prediction against 0.1 s
-    model, prediction, _ = run_fold(job, table, y, TimeBudget(None))
+        run_fold(job, TrainingData(table, y), TimeBudget(0.1))  # ~0.4 s of prediction against 0.1 s
+    model, prediction, _ = run_fold(job, TrainingData(table, y), TimeBudget(None))
     np.testing.assert_allclose(prediction, model.predict(table.take(job.held_out)))  # in two parts, the same

@@ -148,7 +148,7 @@ def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
     from automl.ensemble.stacking import StackingEnsemble
     seen = []
 
-    def fit_layers(self, predictions, y, features, fold_of, budget):
+    def fit_layers(self, predictions, y, features, fold_of, budget, sample_weight=None, groups=None):
         seen.append(budget.remaining())
         raise RuntimeError("stop here")
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from automl.data.training import TrainingData
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.budget import TimeBudget
 from automl.data.encoder import TabularEncoder
@@ -189,7 +190,7 @@ def test_cpu_variant_trains_fewer_copies_on_groups_of_folds(binary):
     plan = FoldPlan.make(y, 8, "binary", seed=0)
     bagged = BaggedModel(ModelConfig("t", "tabm", TINY, {**ONE_EPOCH, "fold_copies": 2}), TaskInfo("binary", 2),
                          seed=0, n_threads=1)
-    oof = bagged.fit(table, y, plan, TimeBudget(None))
+    oof = bagged.fit(TrainingData(table, y), plan, TimeBudget(None))
     assert len(bagged.models_) == 2 and np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()
     assert TabMModel.fold_copies({}, "cpu", 8) == CPU_OPTIONS["fold_copies"] < 8
     assert TabMModel.fold_copies({}, "cuda", 8) == 8

@@ -88,3 +88,41 @@ def align_columns(X: pd.DataFrame, expected: list[str], array_input: bool, owner
     if extra:
         warnings.warn(f"Ignoring columns not seen at fit: {extra}.", UserWarning, stacklevel=3)
     return X[expected]
+
+
+def split_row_values(X: pd.DataFrame, values, what: str) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Features and one value per row for ``what`` (``sample_weight``, ``groups``); ``values`` may
+    name a column of ``X``, which is then left out of the features. None stays None."""
+    if values is None:
+        return X, None
+    if isinstance(values, str):
+        if values not in X.columns:
+            raise ValueError(f"{what}: column {values!r} not found; the columns are {list(X.columns)}.")
+        return X.drop(columns=[values]), X[values].to_numpy()
+    array = np.asarray(values)
+    if array.ndim != 1 or len(array) != len(X):
+        raise ValueError(f"{what} must have one value per row of X ({len(X)}); got shape {array.shape}.")
+    return X, array
+
+
+def check_sample_weight(weight: np.ndarray) -> np.ndarray:
+    """Row weights as float64, refused with the reason when they cannot weigh a fit."""
+    try:
+        weight = np.asarray(weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be numbers, one per row.") from None
+    if not np.isfinite(weight).all():
+        raise ValueError(f"sample_weight has {int((~np.isfinite(weight)).sum())} missing or infinite values.")
+    if (weight < 0).any():
+        raise ValueError(f"sample_weight has {int((weight < 0).sum())} negative values; weights must be >= 0.")
+    if not (weight > 0).any():
+        raise ValueError("sample_weight is zero on every row: nothing to learn from.")
+    return weight
+
+
+def encode_groups(groups: np.ndarray) -> np.ndarray:
+    """Group labels (any hashable values) as integer ids 0.., refused when some are missing."""
+    series = pd.Series(groups)
+    if series.isna().any():
+        raise ValueError(f"groups has {int(series.isna().sum())} missing values; every row needs a group.")
+    return pd.factorize(series, sort=True)[0].astype(np.int64)

@@ -5,7 +5,9 @@ PredictionStore. ``features`` (the encoded table of the same rows) is given for 
 that need it (stacking, dynamic selection) and ignored by the others. ``fit`` also takes, by
 keyword, what some strategies need from the store: ``fold_of`` (stacking bags its next-layer
 models on the same folds), ``records`` (per-model family and parameters, for QDO's diversity
-measure) and ``budget`` (iterative strategies stop when it runs out and keep what they have).
+measure), ``budget`` (iterative strategies stop when it runs out and keep what they have),
+``sample_weight`` (every loss a strategy minimizes is the weighted one; DES's competence counts
+neighbours unweighted) and ``groups`` (stacking's next-layer models early-stop on whole groups).
 
 A strategy also owns its part of the ``auto`` search (``automl.ensemble.search``): its rank
 (``complexity``), its settings and model pool for one trial (``suggest``), when a trial would cost
@@ -57,7 +59,8 @@ class EnsembleStrategy(ABC):
     @abstractmethod
     def fit(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None = None, *,
             fold_of: np.ndarray | None = None, records: Sequence | None = None,
-            budget: TimeBudget | None = None) -> "EnsembleStrategy":
+            budget: TimeBudget | None = None, sample_weight: np.ndarray | None = None,
+            groups: np.ndarray | None = None) -> "EnsembleStrategy":
         ...
 
     @abstractmethod

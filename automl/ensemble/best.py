@@ -11,8 +11,8 @@ class SingleBest(WeightedEnsemble):
     name = "best"
     complexity = 0
 
-    def fit(self, predictions, y, features=None, **store_info):
-        losses = MixtureLoss(self.metric, predictions, y).of_each_model()  # fast paths, all models at once
+    def fit(self, predictions, y, features=None, *, sample_weight=None, **store_info):
+        losses = MixtureLoss(self.metric, predictions, y, sample_weight).of_each_model()  # fast paths, all models at once
         self.weights_ = np.zeros(len(predictions))
         self.weights_[int(np.argmin(losses))] = 1.0
         return self

@@ -30,8 +30,8 @@ class CmaEsEnsemble(WeightedEnsemble):
         self.evaluations_per_model = evaluations_per_model
         self.sigma = sigma
 
-    def fit(self, predictions, y, features=None, *, budget=None, **store_info):
-        loss = MixtureLoss(self.metric, predictions, y)
+    def fit(self, predictions, y, features=None, *, budget=None, sample_weight=None, **store_info):
+        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
         n_models = len(predictions)
         single = loss.of_each_model()
         start = np.zeros(n_models)

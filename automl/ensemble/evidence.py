@@ -6,7 +6,8 @@ few rows or few positives the resamples disagree more, and the win probability f
 one half by itself: the evidence scales with the data.
 
 Classification rows are resampled within each class, so every class keeps its count and ROC AUC
-stays defined on every resample.
+stays defined on every resample. Weighted rows are resampled unweighted and scored weighted (each
+resample's metric is the weighted one), so a row's weight counts once, in the score.
 """
 from __future__ import annotations
 
@@ -21,18 +22,21 @@ MAX_ROWS = 5_000
 
 
 def win_probability(metric: Metric, y: np.ndarray, candidate: np.ndarray, incumbent: np.ndarray, *,
-                    task: str, seed: int = 0, n_resamples: int = N_RESAMPLES) -> float:
+                    task: str, seed: int = 0, n_resamples: int = N_RESAMPLES,
+                    sample_weight: np.ndarray | None = None) -> float:
     """Share of bootstrap resamples on which ``candidate`` has the lower loss (ties count half)."""
     rng = np.random.default_rng(seed)
     rows = np.arange(len(y))
     if len(rows) > MAX_ROWS:
         rows = np.sort(rng.choice(rows, MAX_ROWS, replace=False))
     y, candidate, incumbent = y[rows], candidate[rows], incumbent[rows]
+    weight = np.ones(len(rows)) if sample_weight is None else np.asarray(sample_weight)[rows]
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if task != "regression" else [np.arange(len(y))]
     wins = 0.0
     for _ in range(n_resamples):
         sample = np.concatenate([rng.choice(g, len(g), replace=True) for g in groups])
-        difference = metric.loss(y[sample], candidate[sample]) - metric.loss(y[sample], incumbent[sample])
+        w = None if sample_weight is None else weight[sample]
+        difference = metric.loss(y[sample], candidate[sample], w) - metric.loss(y[sample], incumbent[sample], w)
         wins += 1.0 if difference < 0 else 0.5 if difference == 0 else 0.0
     return wins / n_resamples
 

@@ -35,8 +35,8 @@ class GreedyEnsemble(WeightedEnsemble):
         self.n_iterations = n_iterations
         self.sorted_init = sorted_init
 
-    def fit(self, predictions, y, features=None, **store_info):
-        loss = MixtureLoss(self.metric, predictions, y)
+    def fit(self, predictions, y, features=None, *, sample_weight=None, **store_info):
+        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
         single = loss.of_each_model()
         counts = np.zeros(len(predictions))
         running = loss.empty_sum()

@@ -7,6 +7,8 @@ in chunks that stay in cache, on all cores (numpy releases the GIL):
 - log loss reads each model's true-class column (a tenth of a 10-class store) and takes
   float32 logarithms, the dominant cost;
 - RMSE reads the single regression column;
+- with sample weights, each row's term is weighted (ROC AUC then always counts weighted pairs in
+  the histogram);
 - ROC AUC reads the positive-class column (binary) or every class (one-vs-rest, macro mean);
   up to EXACT_AUC_ROWS rows it ranks exactly, above that it counts pairs in a 2^16-bin
   histogram of the probabilities (a positive and a negative in one bin count half, so the
@@ -34,9 +36,11 @@ CHUNK_ELEMENTS = 1 << 18
 class MixtureLoss:
     """Scores mixtures of ``predictions`` [n_models, n_rows, n_outputs] against ``y``."""
 
-    def __init__(self, metric: Metric, predictions: np.ndarray, y: np.ndarray):
+    def __init__(self, metric: Metric, predictions: np.ndarray, y: np.ndarray,
+                 sample_weight: np.ndarray | None = None):
         self.metric = metric
         self.y = np.asarray(y)
+        self.weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         n_models, n_rows, n_outputs = predictions.shape
         self.kind = metric.name if metric.name in ("log_loss", "rmse", "roc_auc") else "generic"
         if self.kind == "log_loss":  # clipped once here, so a mixture is never 0 and needs no clip per step
@@ -93,21 +97,29 @@ class MixtureLoss:
         """Losses of the mixtures sums / scale, sums [b, n_rows, k] (overwritten)."""
         if self.kind == "log_loss":
             logs = np.log(sums[:, :, 0], out=sums[:, :, 0])
-            return np.log(scale) - logs.sum(axis=1, dtype=np.float64) / sums.shape[1]
+            return np.log(scale) - self._mean(logs)
         if self.kind == "rmse":
             error = sums[:, :, 0] / scale - self.y
-            return np.sqrt(np.mean(error ** 2, axis=1))
+            return np.sqrt(self._mean(error ** 2))
         if self.kind == "roc_auc":
-            aucs = [_auc(sums[:, :, c], scale, pos) for c, pos in enumerate(self.positive) if 0 < pos.sum() < len(pos)]
+            aucs = [_auc(sums[:, :, c], scale, pos, self.weight) for c, pos in enumerate(self.positive)
+                    if 0 < pos.sum() < len(pos)]
             return -np.mean(aucs, axis=0)
-        return np.array([self.metric.loss(self.y, s / scale) for s in sums])
+        return np.array([self.metric.loss(self.y, s / scale, self.weight) for s in sums])
+
+    def _mean(self, values: np.ndarray) -> np.ndarray:
+        """Each candidate's (weighted) mean over the rows; values [b, n_rows]."""
+        if self.weight is None:
+            return values.sum(axis=1, dtype=np.float64) / values.shape[1]
+        return values.astype(np.float64) @ self.weight / self.weight.sum()
 
 
-def _auc(scores: np.ndarray, scale: float, positive: np.ndarray) -> np.ndarray:
-    """ROC AUC of each row of ``scores`` [b, n] (probabilities x ``scale``) for the boolean labels ``positive``."""
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if len(positive) <= EXACT_AUC_ROWS:
+def _auc(scores: np.ndarray, scale: float, positive: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """ROC AUC of each row of ``scores`` [b, n] (probabilities x ``scale``) for the boolean labels
+    ``positive``; weighted rows count as ``weight`` rows each (in the histogram)."""
+    n_pos = int(positive.sum()) if weight is None else float(weight[positive].sum())
+    n_neg = len(positive) - n_pos if weight is None else float(weight[~positive].sum())
+    if len(positive) <= EXACT_AUC_ROWS and weight is None:
         ranks = rankdata(scores, axis=1)  # ties get their mean rank, as in the Mann-Whitney U
         return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
     b = len(scores)
@@ -115,7 +127,8 @@ def _auc(scores: np.ndarray, scale: float, positive: np.ndarray) -> np.ndarray:
     cells = (scores * np.float32(2 * (AUC_BINS - 1) / scale)).astype(np.int64)
     cells &= ~1  # even numbers: 2 x bin; the probabilities are at most 1, so the bin is at most AUC_BINS - 1
     cells += (np.arange(b) * 2 * AUC_BINS)[:, None] + positive
-    counts = np.bincount(cells.ravel(), minlength=b * 2 * AUC_BINS).reshape(b, AUC_BINS, 2)
+    weights = None if weight is None else np.broadcast_to(weight, cells.shape).ravel()
+    counts = np.bincount(cells.ravel(), weights, minlength=b * 2 * AUC_BINS).reshape(b, AUC_BINS, 2)
     neg, pos = counts[:, :, 0], counts[:, :, 1]
     below = np.cumsum(neg, axis=1) - neg
     return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)

@@ -31,9 +31,9 @@ class QualityOptimizationEnsemble(WeightedEnsemble):
         self.archive_size = archive_size
         self.batch_size = batch_size
 
-    def fit(self, predictions, y, features=None, *, records=None, budget=None, **store_info):
+    def fit(self, predictions, y, features=None, *, records=None, budget=None, sample_weight=None, **store_info):
         rng = np.random.default_rng(self.seed)
-        loss = MixtureLoss(self.metric, predictions, y)
+        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
         n_models = len(predictions)
         archive = self._archive(predictions, y, records)
         population = _initial_population(n_models, rng)

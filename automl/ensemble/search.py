@@ -1,6 +1,7 @@
 """The ``auto`` ensemble: an Optuna study over strategies, their settings and model pools.
 
-Honest validation, in three parts:
+Honest validation, in three parts (every split made of whole groups when the rows have groups,
+every score weighted when they have weights):
 1. A guard slice (15% of the OOF rows, stratified) never enters the study.
 2. Each trial is scored by cross-fitting over the remaining rows: fit on 4 of 5 fixed inner
    folds (the same for every trial), score the fifth, report per fold so Optuna's Wilcoxon
@@ -40,7 +41,7 @@ from ..budget import TimeBudget
 from ..metrics import Metric
 from ..schedule import SCHEDULE, Schedule
 from ..store import PredictionStore
-from ..folds import holdout_split, kfold
+from ..folds import fold_ids, holdout_split
 from . import STRATEGIES
 from .base import EnsembleStrategy
 from .evidence import effective_rows, win_probability
@@ -92,7 +93,7 @@ def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, 
 def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str) -> SearchResult:
     """GES 50 on every model and row: the fallback when the search cannot decide."""
     log.info("Ensemble search: %s; using GES.", reason)
-    strategy = GreedyEnsemble(metric, store.task, seed).fit(store.oof, store.y)
+    strategy = GreedyEnsemble(metric, store.task, seed).fit(store.oof, store.y, sample_weight=store.sample_weight)
     report = pd.DataFrame([{"strategy": "ges", "chosen": True, "reason": reason}])
     return SearchResult(strategy, report, trace)
 
@@ -107,13 +108,15 @@ class Search:
         self.store, self.metric, self.seed, self.n_threads = store, metric, seed, n_threads
         self.schedule = schedule
         self.task, self.y, self.oof = store.task, store.y, store.oof
+        self.weight, self.groups = store.sample_weight, store.groups
         self.families = [r.family for r in store.records]
         self.study_rows, self.guard_rows = holdout_split(self.y, self.task, seed,
-                                                         math.ceil(GUARD_SHARE * len(self.y)))
+                                                         math.ceil(GUARD_SHARE * len(self.y)), self.groups)
         y_study = self.y[self.study_rows]
-        self.folds = [(self.study_rows[a], self.study_rows[b]) for a, b in kfold(
-            y_study, INNER_FOLDS, self.task, seed).split(y_study, y_study)]
-        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study).of_each_model()
+        inner = fold_ids(y_study, INNER_FOLDS, self.task, seed, self._of(self.groups, self.study_rows))
+        self.folds = [(self.study_rows[inner != k], self.study_rows[inner == k]) for k in range(inner.max() + 1)]
+        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study,
+                                         self._of(self.weight, self.study_rows)).of_each_model()
         self.shared: dict[str, object] = {}
         self.study_budget, self.stacking_seconds = TimeBudget(None), None  # set by run
         # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
@@ -169,7 +172,7 @@ class Search:
                     *self._inputs(name, train), **self._store_info(train, fold_budget))
                 predictions, y_held, features = self._inputs(name, held)
                 cross_fitted[held] = strategy.predict(predictions, features)
-                loss = self.metric.loss(y_held, cross_fitted[held])
+                loss = self.metric.loss(y_held, cross_fitted[held], self._of(self.weight, held))
                 entry["fold_losses"].append(loss)
                 trial.report(loss, step)
                 if trial.number >= len(DEFAULT_TRIALS) and trial.should_prune():  # defaults always finish
@@ -199,7 +202,13 @@ class Search:
         return self.strategies[name].trial_inputs(self)[:, rows], self.y[rows], features
 
     def _store_info(self, rows: np.ndarray, budget: TimeBudget | None) -> dict:
-        return {"fold_of": self.store.fold_of[rows], "records": self.store.records, "budget": budget}
+        return {"fold_of": self.store.fold_of[rows], "records": self.store.records, "budget": budget,
+                "sample_weight": self._of(self.weight, rows), "groups": self._of(self.groups, rows)}
+
+    @staticmethod
+    def _of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+        """``values`` (per-row weights or groups, or None) of ``rows``."""
+        return None if values is None else values[rows]
 
     # ------------------------------------------------------------------ the decision
     def _choose(self, budget: TimeBudget) -> SearchResult:
@@ -215,9 +224,11 @@ class Search:
             honest[name] = self.cross_fitted[name][1].copy()
             honest[name][self.guard_rows] = guarded
             rows[name] = {"strategy": name, "trial": entry["trial"], "params": entry["params"],
-                          "pool_size": len(entry["pool"] or self.oof), "cv_score": self._score(entry["cv_loss"]),
-                          "guard_score": self.metric.score(self.y[self.guard_rows], guarded),
-                          "honest_score": self.metric.score(self.y, honest[name]), "models_used": n_used,
+                          "pool_size": len(entry["pool"] or self.oof),
+                          "cv_score": self.metric.to_score(entry["cv_loss"]),
+                          "guard_score": self.metric.score(self.y[self.guard_rows], guarded,
+                                                           self._of(self.weight, self.guard_rows)),
+                          "honest_score": self.metric.score(self.y, honest[name], self.weight), "models_used": n_used,
                           "predict_seconds_per_1k": seconds_per_1k, "win_probability": np.nan,
                           "evidence_needed": np.nan}
         winner, reason = self._chain(honest, rows)
@@ -228,7 +239,7 @@ class Search:
         strategy = self._final(best_of[winner], budget)
         strategy = self._lighten(strategy, best_of[winner], budget, time.perf_counter() - start)
         log.info("Ensemble search: %d trials, chose %s (%s).", len(self.trace), winner, reason)
-        report = report.sort_values("honest_score", ascending=not self.metric.greater_is_better, ignore_index=True)
+        report = report.sort_values("honest_score", ascending=self.metric.sort_ascending(), ignore_index=True)
         return SearchResult(strategy, report, self.trace)
 
     def _chain(self, honest: dict[str, np.ndarray], rows: dict[str, dict]) -> tuple[str, str]:
@@ -237,11 +248,11 @@ class Search:
         incumbent = "best" if "best" in honest else "ges"
         others = [name for name in honest if name not in ("best", "ges")]
         challengers = (["ges"] if incumbent == "best" else []) + \
-            ([min(others, key=lambda name: self.metric.loss(self.y, honest[name]))] if others else [])
+            ([min(others, key=lambda name: self.metric.loss(self.y, honest[name], self.weight))] if others else [])
         reason = "the single best model" if incumbent == "best" else "GES"
         for challenger in challengers:
             p = win_probability(self.metric, self.y, honest[challenger], honest[incumbent], task=self.task,
-                                seed=self.seed)
+                                seed=self.seed, sample_weight=self.weight)
             needed = self._evidence_needed(challenger)
             rows[challenger].update(win_probability=p, evidence_needed=needed)
             if p >= needed and p > 0.5:  # identical predictions (p = 0.5) are no reason to change
@@ -335,10 +346,7 @@ class Search:
         return np.arange(len(self.oof)) if pool is None else pool
 
     def _oof_loss(self, strategy: EnsembleStrategy) -> float:
-        return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features))
-
-    def _score(self, loss: float) -> float:
-        return -loss if self.metric.greater_is_better else loss
+        return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features), self.weight)
 
 
 def _pool(entry: dict) -> np.ndarray | None:

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
+from ..data.training import TrainingData
 from ..folds import INNER_FRACTION, FoldPlan
 from ..persistence import read_state, write_atomic_folder, write_state
 from ..schedule import SCHEDULE, Schedule
@@ -72,7 +73,7 @@ class BaggedModel:
         self.n_threads = n_threads
         self.device = device
 
-    def fit(self, X: EncodedTable, y: np.ndarray, plan: FoldPlan, budget: TimeBudget,
+    def fit(self, data: TrainingData, plan: FoldPlan, budget: TimeBudget,
             schedule: Schedule = SCHEDULE, executor: LocalExecutor | RayExecutor = LOCAL) -> np.ndarray:
         """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
         returns the OOF predictions, shape (n_rows, n_outputs). ``executor`` runs the fold jobs."""
@@ -82,27 +83,28 @@ class BaggedModel:
         plan = plan.grouped(family.fold_copies(self.config.options, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
-        workers, threads = thread_plan(self.n_threads, len(y) * X.n_features, parallel, plan.n_folds)
+        workers, threads = thread_plan(self.n_threads, len(data) * data.X.n_features, parallel, plan.n_folds)
         workers = executor.workers(workers, threads, plan.n_folds)
         # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
-                plan = self._adapt(family, X, y, plan, budget, workers, threads)
-            return self._fit_folds(family, X, y, plan, budget, pool, workers, threads, schedule.abandon_factor,
+                plan = self._adapt(family, data, plan, budget, workers, threads)
+            return self._fit_folds(family, data, plan, budget, pool, workers, threads, schedule.abandon_factor,
                                    executor)
 
-    def _adapt(self, family, X, y, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int) -> FoldPlan:
+    def _adapt(self, family, data: TrainingData, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int
+               ) -> FoldPlan:
         """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
         probe_params = {**self.config.params, "max_rounds": PROBE_ROUNDS}
         train, held_out = plan.split(0)
-        rounds = train_copy(self._job(0, train, held_out, threads, probe_params), X, y, budget).rounds_
-        probe_rows = len(y) * (plan.n_folds - 1) / plan.n_folds
+        rounds = train_copy(self._job(0, train, held_out, threads, probe_params), data, budget).rounds_
+        probe_rows = len(data) * (plan.n_folds - 1) / plan.n_folds
 
         def affordable_rounds(copies: int) -> float:
             """Rounds one copy can pay for when ``copies`` copies share what is left (a round's
             cost grows with the rows a copy trains on)."""
-            scale = (copies - 1) / copies * len(y) / probe_rows
+            scale = (copies - 1) / copies * len(data) / probe_rows
             seconds = ROUND_SAFETY * budget.remaining() / math.ceil(copies / workers) - rounds.setup_seconds() * scale
             return max(0.0, seconds / (rounds.seconds_per_round() * scale))
 
@@ -110,7 +112,7 @@ class BaggedModel:
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, X, y, plan, budget, pool, workers, threads, abandon_factor, executor) -> np.ndarray:
+    def _fit_folds(self, family, data, plan, budget, pool, workers, threads, abandon_factor, executor) -> np.ndarray:
         """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
         what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
@@ -128,7 +130,7 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(rounds_left)
-            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_), X, y, share)
+            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_), data, share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
             fold_seconds.append(time.perf_counter() - t)
@@ -141,7 +143,7 @@ class BaggedModel:
         except BaseException:
             pool.shutdown(cancel_futures=True)  # folds not started yet are dropped
             raise
-        oof = np.zeros((len(y), self.info.n_outputs), dtype=np.float32)
+        oof = np.zeros((len(data), self.info.n_outputs), dtype=np.float32)
         for _, held_out, prediction, _ in results:
             oof[held_out] = prediction
         self.models_: list[Model] = [model for model, *_ in results]
@@ -153,7 +155,7 @@ class BaggedModel:
         # Prediction ran inside the folds, ``workers`` at a time.
         self.fit_seconds_ = time.perf_counter() - start - predict_seconds / workers
         # Seconds to predict 1,000 rows with all fold copies (each copy saw ~1/k of the rows).
-        self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(y)
+        self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(data)
         return oof
 
     def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict) -> FoldJob:
@@ -161,7 +163,7 @@ class BaggedModel:
         return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
                        self.device, train, held_out)
 
-    def refit(self, X: EncodedTable, y: np.ndarray, budget: TimeBudget) -> None:
+    def refit(self, data: TrainingData, budget: TimeBudget) -> None:
         """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.
 
         Families that early-stop train the rounds / epochs their copies stopped at, scaled by the
@@ -170,12 +172,13 @@ class BaggedModel:
         copies', so the ensemble fitted on them is unchanged.
         """
         family = get_family(self.config.family)
-        params = family.full_params(self.params_, self.models_, len(y) / self.copy_fit_rows_)
-        _, threads = thread_plan(self.n_threads, len(y) * X.n_features, True, 1)  # a small table: one thread
+        params = family.full_params(self.params_, self.models_, len(data) / self.copy_fit_rows_)
+        _, threads = thread_plan(self.n_threads, len(data) * data.X.n_features, True, 1)  # a small table: one thread
         with threadpool_limits(limits=threads):
             model = family(params, self.info, seed=self.seed, n_threads=threads, device=self.device,
                            options=self.config.options)
-            model.fit(X, y, budget=budget)
+            model.fit(data.X, data.y, budget=budget,
+                      sample_weight=data.sample_weight if family.uses_weights else None)
         if not model.usable:
             raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
         self.full_ = model

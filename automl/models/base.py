@@ -47,7 +47,9 @@ class Model(ABC):
 
     ``fit`` gets encoded rows and targets (class indices 0..n_classes-1, or floats), plus
     early-stopping rows when the family declares ``uses_validation``; such a family given no
-    early-stopping rows trains the size its parameters fix (a refit, see ``full_params``). ``predict`` returns
+    early-stopping rows trains the size its parameters fix (a refit, see ``full_params``). Row
+    weights (``sample_weight``, ``val_weight`` for the early-stopping rows; None: equal) weigh
+    the training loss and the early-stopping loss of families that declare ``uses_weights``. ``predict`` returns
     probabilities of shape (n, n_classes) for classification, (n, 1) for regression.
     Families that can stop early must stop when ``budget`` expires and keep what they have.
     """
@@ -58,6 +60,9 @@ class Model(ABC):
     hyperparameters: ClassVar[frozenset[str]]
     option_names: ClassVar[frozenset[str]] = frozenset()
     uses_validation: ClassVar[bool] = False
+    # Whether ``fit`` trains on per-row ``sample_weight``; the others train unweighted (the fit's
+    # log says so once) and are still scored weighted.
+    uses_weights: ClassVar[bool] = True
     # Whether ``device="cuda"`` makes this family train on the GPU; the others get "cpu".
     supports_gpu: ClassVar[bool] = False
     # Whether fold copies may train at once on separate threads. True needs a fit whose result
@@ -130,7 +135,8 @@ class Model(ABC):
 
     @abstractmethod
     def fit(self, X: EncodedTable, y: np.ndarray, X_val: EncodedTable | None = None,
-            y_val: np.ndarray | None = None, budget: TimeBudget | None = None) -> "Model":
+            y_val: np.ndarray | None = None, budget: TimeBudget | None = None,
+            sample_weight: np.ndarray | None = None, val_weight: np.ndarray | None = None) -> "Model":
         ...
 
     @abstractmethod
@@ -149,6 +155,12 @@ class Model(ABC):
             full[:, np.asarray(seen_classes, dtype=int)] = raw
             raw = full
         return raw.astype(np.float32)
+
+
+def sample_rows(n_rows: int, max_rows: int, seed: int) -> np.ndarray:
+    """``max_rows`` of ``n_rows`` row indices, drawn without replacement by ``seed``, sorted: the
+    one row sampler of the families that train on at most so many rows."""
+    return np.sort(np.random.default_rng(seed).choice(n_rows, int(max_rows), replace=False))
 
 
 class Patience:

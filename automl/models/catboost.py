@@ -31,7 +31,7 @@ class CatBoostModel(BoostedModel):
     # symmetric trees keep gaining a little for thousands of rounds.
     learning_mass = 50.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         from catboost import CatBoostClassifier, CatBoostRegressor
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -43,7 +43,7 @@ class CatBoostModel(BoostedModel):
             **params, iterations=max_rounds, loss_function=loss, random_seed=self.seed,
             thread_count=self.n_threads, use_best_model=validated, allow_writing_files=False, verbose=False,
         )
-        self.model_.fit(self._pool(X, y), eval_set=self._pool(X_val, y_val) if validated else None,
+        self.model_.fit(self._pool(X, y, sample_weight), eval_set=self._pool(X_val, y_val, val_weight) if validated else None,
                         callbacks=[_RoundCallback(self.rounds_, loss)])
         return self
 
@@ -67,7 +67,7 @@ class CatBoostModel(BoostedModel):
         self.model_ = estimator(thread_count=self.n_threads).load_model(blob=fitted["model"].data)
 
     @staticmethod
-    def _pool(X: EncodedTable, y: np.ndarray | None = None):
+    def _pool(X: EncodedTable, y: np.ndarray | None = None, weight: np.ndarray | None = None):
         from catboost import Pool
 
         # One frame built from all columns at once (adding them one by one cost ~1 ms a column).
@@ -75,7 +75,7 @@ class CatBoostModel(BoostedModel):
         columns.update({f"c{j}": X.categorical[:, j] for j in range(X.categorical.shape[1])})  # missing: a level
         frame = pd.DataFrame(columns, index=pd.RangeIndex(len(X)))
         cats = list(range(X.numeric.shape[1], frame.shape[1]))
-        return Pool(frame, label=y, cat_features=cats)
+        return Pool(frame, label=y, weight=weight, cat_features=cats)
 
 
 class _RoundCallback:

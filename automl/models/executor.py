@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
-from ..data.encoder import EncodedTable
+from ..data.training import TrainingData
 from ..folds import inner_split
 from .base import Model, ModelTimeout, TaskInfo
 from .registry import get_family
@@ -48,37 +48,40 @@ class FoldJob:
     held_out: np.ndarray
 
 
-def train_copy(job: FoldJob, X: EncodedTable, y: np.ndarray, budget: TimeBudget) -> Model:
-    """The job's copy trained on its training rows (early-stopping on an inner split of them)."""
+def train_copy(job: FoldJob, data: TrainingData, budget: TimeBudget) -> Model:
+    """The job's copy trained on its training rows (early-stopping on an inner split of them, made
+    of whole groups when the rows have groups), weighted when the rows are."""
     family = get_family(job.family)
     model = family(job.params, job.info, seed=job.seed, n_threads=job.threads, device=job.device, options=job.options)
     train = job.train
+    weight = data.weight_of if family.uses_weights else (lambda rows: None)
     if family.uses_validation:
-        fit_rows, val_rows = inner_split(y[train], job.info.task, seed=job.seed)
-        model.fit(X.take(train[fit_rows]), y[train[fit_rows]], X.take(train[val_rows]), y[train[val_rows]],
-                  budget=budget)
+        fit_rows, val_rows = inner_split(data.y[train], job.info.task, seed=job.seed, groups=data.groups_of(train))
+        fit_rows, val_rows = train[fit_rows], train[val_rows]
+        model.fit(data.X.take(fit_rows), data.y[fit_rows], data.X.take(val_rows), data.y[val_rows], budget=budget,
+                  sample_weight=weight(fit_rows), val_weight=weight(val_rows))
     else:
-        model.fit(X.take(train), y[train], budget=budget)
+        model.fit(data.X.take(train), data.y[train], budget=budget, sample_weight=weight(train))
     return model
 
 
-def run_fold(job: FoldJob, X: EncodedTable, y: np.ndarray, budget: TimeBudget) -> tuple[Model, np.ndarray, float]:
+def run_fold(job: FoldJob, data: TrainingData, budget: TimeBudget) -> tuple[Model, np.ndarray, float]:
     """Trains the job's copy; returns it, its predictions of the held-out rows and the seconds they
     took. The held-out rows are priced on their first ``PRICE_ROWS`` before the rest are predicted:
     a copy whose prediction would outlast both its budget and its own training (kNN on many rows)
     is given up; one that trained until its budget ended (boosting) still predicts, as planned."""
     start = time.perf_counter()
-    model = train_copy(job, X, y, budget)
+    model = train_copy(job, data, budget)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     first, rest = job.held_out[:PRICE_ROWS], job.held_out[PRICE_ROWS:]
-    parts = [model.predict(X.take(first))]
+    parts = [model.predict(data.X.take(first))]
     if len(rest):
         expected = (time.perf_counter() - start) / len(first) * len(rest)
         if expected > budget.remaining() + train_seconds:
             raise ModelTimeout(f"predicting its {len(job.held_out)} held-out rows would take ~{expected:.0f}s, "
                                f"{budget.remaining():.0f}s remain")
-        parts.append(model.predict(X.take(rest)))
+        parts.append(model.predict(data.X.take(rest)))
     return model, np.concatenate(parts), time.perf_counter() - start
 
 
@@ -88,8 +91,8 @@ class LocalExecutor:
     def workers(self, planned: int, threads: int, n_folds: int) -> int:
         return planned
 
-    def fit_fold(self, job: FoldJob, X: EncodedTable, y: np.ndarray, budget: TimeBudget):
-        return run_fold(job, X, y, budget)
+    def fit_fold(self, job: FoldJob, data: TrainingData, budget: TimeBudget):
+        return run_fold(job, data, budget)
 
 
 class RayExecutor:
@@ -105,18 +108,18 @@ class RayExecutor:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
         self._ray = ray
         self._task = ray.remote(max_retries=1)(_run_on_worker)  # retried once if its worker dies
-        self._shared: tuple | None = None  # (X, y, X's object ref, y's object ref) of the current fit
+        self._shared: tuple | None = None  # (the fit's TrainingData, its object ref)
 
     def workers(self, planned: int, threads: int, n_folds: int) -> int:
         """As many jobs as the cluster's CPUs hold at ``threads`` each: every job is a process of
         its own, so even families that share process-wide state (TabM) run side by side."""
         return max(1, min(n_folds, int(self._ray.cluster_resources().get("CPU", 1)) // threads))
 
-    def fit_fold(self, job: FoldJob, X: EncodedTable, y: np.ndarray, budget: TimeBudget):
-        if self._shared is None or self._shared[0] is not X or self._shared[1] is not y:
-            self._shared = (X, y, self._ray.put(X), self._ray.put(y))
+    def fit_fold(self, job: FoldJob, data: TrainingData, budget: TimeBudget):
+        if self._shared is None or self._shared[0] is not data:
+            self._shared = (data, self._ray.put(data))
         seconds = budget.remaining()  # a duration: deadlines do not cross machines
-        ref = self._task.options(num_cpus=job.threads).remote(job, self._shared[2], self._shared[3], seconds)
+        ref = self._task.options(num_cpus=job.threads).remote(job, self._shared[1], seconds)
         try:
             return self._ray.get(ref, timeout=None if math.isinf(seconds) else seconds + RAY_GRACE_SECONDS)
         except self._ray.exceptions.GetTimeoutError:
@@ -126,9 +129,9 @@ class RayExecutor:
             raise exc.as_instanceof_cause() from None
 
 
-def _run_on_worker(job: FoldJob, X: EncodedTable, y: np.ndarray, seconds: float):
+def _run_on_worker(job: FoldJob, data: TrainingData, seconds: float):
     with threadpool_limits(limits=job.threads):
-        return run_fold(job, X, y, TimeBudget(seconds))
+        return run_fold(job, data, TimeBudget(seconds))
 
 
 def make_executor(name: str, address: str | None = None) -> LocalExecutor | RayExecutor:

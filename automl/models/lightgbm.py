@@ -31,7 +31,7 @@ class LightGBMModel(BoostedModel):
     # 12 dev datasets, fold 0, defaults, no limit: median 7.4 (quartiles 4.4-16.3).
     learning_mass = 8.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         import lightgbm as lgb
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -41,11 +41,11 @@ class LightGBMModel(BoostedModel):
         if self.info.task == "multiclass":
             params["num_class"] = self.info.n_classes
         matrix, cats = tree_view(X)
-        train = lgb.Dataset(matrix, y, categorical_feature=cats, free_raw_data=True)
+        train = lgb.Dataset(matrix, y, weight=sample_weight, categorical_feature=cats, free_raw_data=True)
         valid = []
         if X_val is not None:
             val_matrix, _ = tree_view(X_val)
-            valid = [lgb.Dataset(val_matrix, y_val, reference=train, categorical_feature=cats)]
+            valid = [lgb.Dataset(val_matrix, y_val, weight=val_weight, reference=train, categorical_feature=cats)]
         self.booster_ = lgb.train(params, train, num_boost_round=max_rounds, valid_sets=valid,
                                   callbacks=[_round_callback(self.rounds_)])
         # Predicting and saving use the best iteration (the text model keeps its trees only).

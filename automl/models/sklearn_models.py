@@ -8,7 +8,7 @@ import numpy as np
 
 from ..data.encoder import EncodedTable
 from ..data.views import LinearView, tree_view
-from .base import Model
+from .base import Model, sample_rows
 from .forest_arrays import ForestArrays
 
 # Trees grow in chunks so a forest can stop when its budget ends and keep what it has. The first
@@ -30,7 +30,7 @@ class _Forest(Model):
     hyperparameters = frozenset({"n_estimators", "max_features", "min_samples_leaf", "min_samples_split",
                                  "max_leaf_nodes", "max_depth", "bootstrap", "max_samples"})
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         from sklearn import ensemble
 
         params = {"n_estimators": 300, "max_features": "sqrt" if self.info.is_classification else 1.0,
@@ -44,7 +44,7 @@ class _Forest(Model):
         while forest.n_estimators < n_trees:
             start, before = time.perf_counter(), forest.n_estimators
             forest.n_estimators = min(n_trees, before + chunk)
-            forest.fit(matrix, y)
+            forest.fit(matrix, y, sample_weight=sample_weight)
             if budget is None or not budget.limited:
                 chunk = TREES_PER_CHUNK
                 continue
@@ -92,12 +92,14 @@ class _OnLinearView(Model):
     def _estimator(self, n_rows: int):
         raise NotImplementedError
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         self.view_ = LinearView().fit(X)
         if self.max_train_rows is not None and len(y) > self.max_train_rows:
-            rows = np.sort(np.random.default_rng(self.seed).choice(len(y), self.max_train_rows, replace=False))
+            rows = sample_rows(len(y), self.max_train_rows, self.seed)
             X, y = X.take(rows), y[rows]
-        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X), y)
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X), y, **weighted)
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
@@ -149,6 +151,7 @@ class LinearModel(_OnLinearView):
 
 class KNNModel(_OnLinearView):
     family = "knn"
+    uses_weights = False  # scikit-learn's kNN takes no sample weights
     hyperparameters = frozenset({"n_neighbors", "weights", "p"})
     # kNN keeps its rows and predicts by searching them: 75,000 held-out rows against 225,000 ran
     # for minutes (issue 14), and each fold copy holds its rows in memory.

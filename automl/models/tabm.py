@@ -40,7 +40,7 @@ from tabm import TabM
 
 from ..budget import TimeBudget
 from ..data.encoder import MISSING_CODE, EncodedTable
-from .base import Model, ModelTimeout, Patience
+from .base import Model, ModelTimeout, Patience, sample_rows
 
 # The paper's setup (k = 32 members of 2 x 512 with embeddings), used on the GPU.
 DEFAULTS = {
@@ -193,20 +193,23 @@ class TabMModel(Model):
     def _options(options: dict, device: str) -> dict:
         return {**(OPTIONS if device == "cuda" else CPU_OPTIONS), **options}
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         budget = budget or TimeBudget(None)
         params, options = self._params(self.params, self.device), self._options(self.options, self.device)
         torch.manual_seed(self.seed)
         self.threads_ = min(self.n_threads, options["max_threads"] or self.n_threads)
         torch.set_num_threads(self.threads_)
         device = torch.device(self.device)
-        X, y = _subsample(X, y, options["max_train_rows"], self.seed)
+        if options["max_train_rows"] is not None and len(y) > options["max_train_rows"]:
+            rows = sample_rows(len(y), options["max_train_rows"], self.seed)
+            X, y = X.take(rows), y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
 
         self.inputs_ = TabMInputs().fit(X, self.seed)
         if not self.info.is_classification:  # the network learns a standardized target
             self.y_mean_, self.y_std_ = float(np.mean(y)), float(np.std(y)) or 1.0
-        train = self._tensors(X, y, device)
-        val = None if X_val is None else self._tensors(X_val, y_val, device)  # None: a refit of fixed epochs
+        train = self._tensors(X, y, sample_weight, device)
+        val = None if X_val is None else self._tensors(X_val, y_val, val_weight, device)  # None: a refit of fixed epochs
         self.bins_ = self._bins(params, train[0])
         module = self._make_module(params).to(device)
         optimizer = torch.optim.AdamW(_parameter_groups(module, params["weight_decay"]), lr=params["lr"])
@@ -236,7 +239,7 @@ class TabMModel(Model):
             order = torch.randperm(len(train[2]), generator=generator).to(train[2].device)
             train_loss = self._train_epoch(module, optimizer, train, order.split(batch_size), params["clip_norm"],
                                            budget)
-            val_loss = None if val is None else self._validation_loss(self._forward_all(module, val[:2]), val[2])
+            val_loss = None if val is None else self._validation_loss(self._forward_all(module, val[:2]), *val[2:])
             epoch_seconds = time.perf_counter() - start
             self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                                   "seconds": epoch_seconds})
@@ -306,11 +309,12 @@ class TabMModel(Model):
 
     def _train_epoch(self, module, optimizer, train, batches, clip_norm: float, budget: TimeBudget) -> float:
         """One pass over the rows; stops early when the budget ends mid-epoch. Returns the mean loss."""
-        x_num, x_cat, y = train
+        x_num, x_cat, y, weight = train
         module.train()
         total = 0.0
         for i, rows in enumerate(batches):
-            loss = self._member_loss(self._forward(module, _take(x_num, rows), _take(x_cat, rows)), y[rows])
+            loss = self._member_loss(self._forward(module, _take(x_num, rows), _take(x_cat, rows)), y[rows],
+                                     _take(weight, rows))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             # Clipping reads the gradients, so it must come after backward().
@@ -323,7 +327,7 @@ class TabMModel(Model):
 
     def _seconds_per_epoch(self, module, train, batch_size: int, n_val: int) -> float:
         """Times forward + backward of a batch (without a step) to price an epoch before starting one."""
-        x_num, x_cat, y = train
+        x_num, x_cat, y, _ = train
         rows = torch.arange(min(batch_size, len(y)), device=y.device)
         module.train()
         seconds = []
@@ -336,19 +340,24 @@ class TabMModel(Model):
         # Evaluating a row costs about a third of training on it (forward only, larger batches).
         return seconds[-1] * (n_batches + n_val / batch_size / 3)
 
-    def _member_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The mean of the k members' losses; out: (batch, k, outputs)."""
+    def _member_loss(self, out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """The mean of the k members' losses, each row's weighted by ``weight``; out: (batch, k, outputs)."""
         out = out.float()
         if self.info.is_classification:
-            return F.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]))
-        return F.mse_loss(out[..., 0], y[:, None].expand(-1, out.shape[1]))
+            losses = F.cross_entropy(out.flatten(0, 1), y.repeat_interleave(out.shape[1]), reduction="none")
+            losses = losses.view(-1, out.shape[1])
+        else:
+            losses = (out[..., 0] - y[:, None]) ** 2
+        return _weighted_mean(losses.mean(dim=1), weight)
 
-    def _validation_loss(self, out: torch.Tensor, y: torch.Tensor) -> float:
-        """The early-stopping loss: log loss or squared error of the members' mean prediction."""
+    def _validation_loss(self, out: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None = None) -> float:
+        """The early-stopping loss: (weighted) log loss or squared error of the members' mean prediction."""
         mean = self._average(out)
         if self.info.is_classification:
-            return float(F.nll_loss(torch.log(mean.clamp_min(1e-15)), y))
-        return float(F.mse_loss(mean[:, 0], y))
+            losses = F.nll_loss(torch.log(mean.clamp_min(1e-15)), y, reduction="none")
+        else:
+            losses = (mean[:, 0] - y) ** 2
+        return float(_weighted_mean(losses, weight))
 
     def _average(self, out: torch.Tensor) -> torch.Tensor:
         """Mean of the members' probabilities (classification) or standardized outputs (regression)."""
@@ -371,14 +380,16 @@ class TabMModel(Model):
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=on_cuda):
             return module(x_num, x_cat)
 
-    def _tensors(self, X: EncodedTable, y: np.ndarray, device) -> tuple:
+    def _tensors(self, X: EncodedTable, y: np.ndarray, weight: np.ndarray | None, device) -> tuple:
+        """(numbers, categories, target, row weights or None) as tensors on ``device``."""
         x_num, x_cat = self.inputs_.transform(X)
         if self.info.is_classification:
             target = torch.as_tensor(y, dtype=torch.long)
         else:
             target = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         return (None if x_num is None else torch.as_tensor(x_num, device=device),
-                None if x_cat is None else torch.as_tensor(x_cat, device=device), target.to(device))
+                None if x_cat is None else torch.as_tensor(x_cat, device=device), target.to(device),
+                None if weight is None else torch.as_tensor(weight, dtype=torch.float32, device=device))
 
     def _predict_device(self) -> torch.device:
         # A model trained on a GPU predicts on the CPU where there is none.
@@ -427,11 +438,8 @@ def _parameter_groups(module: TabM, weight_decay: float) -> list[dict]:
     return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
 
 
-def _subsample(X: EncodedTable, y: np.ndarray, max_rows: int | None, seed: int) -> tuple[EncodedTable, np.ndarray]:
-    if max_rows is None or len(y) <= max_rows:
-        return X, y
-    rows = np.sort(np.random.default_rng(seed).choice(len(y), size=int(max_rows), replace=False))
-    return X.take(rows), y[rows]
+def _weighted_mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    return values.mean() if weight is None else (values * weight).sum() / weight.sum().clamp_min(1e-12)
 
 
 def _n_distinct(column: np.ndarray) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..budget import TimeBudget
-from ..data.encoder import EncodedTable
+from ..data.training import TrainingData
 from ..metrics import Metric
 from .bagging import BaggedModel
 from .executor import LOCAL, LocalExecutor, RayExecutor
@@ -27,7 +27,7 @@ log = logging.getLogger("automl")
 FALLBACK = ModelConfig("linear_fallback", "linear", {})
 
 
-def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, plan: FoldPlan,
+def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPlan,
                     info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
                     seed: int, n_threads: int, device: str, models_dir: Path | None = None,
                     done: dict[str, BaggedModel] | None = None, schedule: Schedule = SCHEDULE,
@@ -36,10 +36,15 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
 
     Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
     a fit killed at any moment leaves every indexed model on disk. Configurations in ``done``
-    (finished by an earlier run, already in the store) are not trained again.
+    (finished by an earlier run, already in the store) are not trained again. Every OOF score is
+    weighted by the rows' ``sample_weight``.
     """
     models: dict[str, BaggedModel] = dict(done or {})
     configs = [c for c in configs if c.name not in models]
+    unweighted = sorted({c.family for c in configs if not get_family(c.family).uses_weights})
+    if data.sample_weight is not None and unweighted:
+        log.info("Sample weights: %s cannot train on them and train unweighted (their OOF scores are weighted).",
+                 ", ".join(unweighted))
     family_seconds: dict[str, float] = {}  # what the last finished model of each family took
     configs = strong_first(configs)
     for i, config in enumerate(configs):
@@ -58,7 +63,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
             continue
         started = time.perf_counter()
-        model = _fit_one(config, X, y, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
+        model = _fit_one(config, data, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
                          progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget,
                          schedule=schedule, executor=executor)
         if model is not None:
@@ -66,7 +71,7 @@ def train_portfolio(configs: list[ModelConfig], X: EncodedTable, y: np.ndarray, 
             family_seconds[config.family] = time.perf_counter() - started
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
-        model = _fit_one(FALLBACK, X, y, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
+        model = _fit_one(FALLBACK, data, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
                          models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget,
                          schedule=schedule, executor=LOCAL)
         if model is None:
@@ -81,14 +86,14 @@ def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
     return configs if first is None else [first] + [c for c in configs if c is not first]
 
 
-def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
+def _fit_one(config, data, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
              time_left, schedule, executor):
     start = time.perf_counter()
     model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
     # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
-        oof = model.fit(X, y, plan, budget, schedule, executor)
+        oof = model.fit(data, plan, budget, schedule, executor)
         if models_dir is not None:
             model.save(models_dir / config.name)
     except ModelTimeout as exc:
@@ -99,7 +104,7 @@ def _fit_one(config, X, y, plan, info, metric, budget, store, seed, n_threads, d
         log.warning("%s %s failed and was skipped: %s: %s", progress, config.name, type(exc).__name__, exc,
                     extra={"progress": _progress(step, config, metric, store)})
         return None
-    score = metric.score(y, oof)
+    score = metric.score(data.y, oof, data.sample_weight)
     store.add(ModelRecord(config.name, config.family, model.params_, model.fit_seconds_,
                           model.predict_seconds_per_1k_, score, model.adapted_), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""

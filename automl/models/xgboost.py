@@ -31,7 +31,7 @@ class XGBoostModel(BoostedModel):
     # 12 dev datasets, fold 0, defaults, no limit: median 14.9 (quartiles 7.9-23.1).
     learning_mass = 15.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None):
+    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
         import xgboost as xgb
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -40,8 +40,8 @@ class XGBoostModel(BoostedModel):
                       nthread=self.n_threads, max_cat_to_onehot=8, device="cuda" if self.device == "cuda" else "cpu")
         if self.info.task == "multiclass":
             params["num_class"] = self.info.n_classes
-        evals = [] if X_val is None else [(self._matrix(X_val, y_val), "val")]
-        booster = xgb.train(params, self._matrix(X, y), num_boost_round=max_rounds, evals=evals,
+        evals = [] if X_val is None else [(self._matrix(X_val, y_val, val_weight), "val")]
+        booster = xgb.train(params, self._matrix(X, y, sample_weight), num_boost_round=max_rounds, evals=evals,
                             callbacks=[_round_callback(self.rounds_, metric)], verbose_eval=False)
         self.booster_ = booster[: self.rounds_.best_iteration + 1]  # the trees up to the best round
         return self
@@ -59,14 +59,14 @@ class XGBoostModel(BoostedModel):
         self.booster_ = xgb.Booster()
         self.booster_.load_model(bytearray(fitted["booster"].data))
 
-    def _matrix(self, X: EncodedTable, y: np.ndarray | None):
+    def _matrix(self, X: EncodedTable, y: np.ndarray | None, weight: np.ndarray | None = None):
         """The rows as a DMatrix, built on this model's threads."""
         import xgboost as xgb
 
         matrix, cats = tree_view(X)
         categorical = set(cats)
         types = ["c" if j in categorical else "q" for j in range(matrix.shape[1])]
-        return xgb.DMatrix(matrix, label=y, feature_types=types, enable_categorical=True, missing=np.nan,
+        return xgb.DMatrix(matrix, label=y, weight=weight, feature_types=types, enable_categorical=True, missing=np.nan,
                            nthread=self.n_threads)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from ..data.training import TrainingData
 from ..budget import TimeBudget
 from ..data.encoder import TabularEncoder
 from ..data.target import LabelCodec
@@ -101,7 +102,7 @@ def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[
             _note_start(starts, entry["name"], config.name)
             try:
                 model = BaggedModel(config, info, seed=0, n_threads=n_threads)
-                oof = model.fit(X, y, plan, TimeBudget(SECONDS_PER_PAIR))
+                oof = model.fit(TrainingData(X, y), plan, TimeBudget(SECONDS_PER_PAIR))
                 start = time.perf_counter()
                 test = model.predict(X_test)
                 row.update(oof_score=metric.score(y, oof), test_score=metric.score(y_test, test),

@@ -36,7 +36,7 @@ from ..ensemble.base import counts_to_weights
 from ..ensemble.greedy import GreedyEnsemble, best_step, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
-from ..folds import kfold
+from ..folds import fold_ids
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
 NORMALIZATIONS = ("worst", "median")
@@ -110,7 +110,9 @@ class DatasetResults:
         (test parts of 38-156 rows) a selection scored on the test part alone fitted its noise
         (benchmarks/README.md, "Portfolio learning")."""
         views = []
-        for k, (fit_rows, score_rows) in enumerate(kfold(self.y, 2, self.task, seed).split(self.y, self.y)):
+        halves = fold_ids(self.y, 2, self.task, seed)
+        for k in range(2):
+            fit_rows, score_rows = np.flatnonzero(halves != k), np.flatnonzero(halves == k)
             if self.task != "regression" and len(np.unique(self.y[score_rows])) < 2:
                 continue  # a half with one class cannot be scored by every metric
             views.append(DatasetResults(f"{self.name}[oof half {k}]", self.task, self.metric, self.oof[:, fit_rows],

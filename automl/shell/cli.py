@@ -39,7 +39,8 @@ def fit(args: argparse.Namespace) -> None:
     from ..estimator import AutoMLClassifier, AutoMLRegressor
 
     frame = read_table(args.train)
-    _require_columns(frame, [args.target] + ([args.id_column] if args.id_column else []), args.train)
+    row_columns = [c for c in (args.id_column, args.weight_column, args.group_column) if c]
+    _require_columns(frame, [args.target] + row_columns, args.train)
     if args.id_column:
         frame = frame.drop(columns=[args.id_column])
     task = args.task or infer_task(frame[args.target])
@@ -65,13 +66,16 @@ def fit(args: argparse.Namespace) -> None:
         output_dir=str(run), executor=args.executor, ray_address=args.ray_address, **chosen)
     try:
         with show_progress(args.quiet, args.time_limit):
-            estimator.fit(frame, y=args.target, resume=args.resume)
+            estimator.fit(frame, y=args.target, sample_weight=args.weight_column, groups=args.group_column,
+                          resume=args.resume)
         if args.no_run:
             estimator.save(out)
     finally:
         if args.no_run:
             shutil.rmtree(run, ignore_errors=True)
-    (out / COLUMNS_FILE).write_text(json.dumps({"target": args.target, "id_column": args.id_column}))
+    (out / COLUMNS_FILE).write_text(json.dumps({"target": args.target, "id_column": args.id_column,
+                                                "weight_column": args.weight_column,
+                                                "group_column": args.group_column}))
     if not args.quiet:
         print(_format_board(estimator.leaderboard().head(10)))
         print(f"\nOOF {estimator.metric_} of the {estimator.ensemble_name_} ensemble: "
@@ -87,7 +91,8 @@ def predict(args: argparse.Namespace) -> None:
         _require_columns(frame, [id_column], args.test)
     target = columns.get("target") or DEFAULT_TARGET_NAME
     # Id and target columns are set aside, unless the model was trained on them as features.
-    set_aside = {id_column, columns.get("id_column"), target} - set(estimator.feature_names_in_)
+    set_aside = {id_column, columns.get("id_column"), columns.get("weight_column"), columns.get("group_column"),
+                 target} - set(estimator.feature_names_in_)
     features = frame.drop(columns=[c for c in frame.columns if c in set_aside])
     if args.proba:
         if estimator.task_ == "regression":
@@ -117,10 +122,17 @@ def info(args: argparse.Namespace) -> None:
     ]
     if estimator.task_ != "regression":
         lines.append(f"classes    {', '.join(map(str, estimator.classes_))}")
+    if estimator.decision_report_:
+        report = estimator.decision_report_
+        rule = (f"predict says {estimator.classes_[1]} from probability {estimator.decision_threshold_:.4f}"
+                if estimator.decision_threshold_ is not None else "the most probable class")
+        lines.append(f"decision   {rule} (cross-fitted OOF {estimator.metric_}: tuned threshold "
+                     f"{report['tuned_score']:.5f}, argmax {report['argmax_score']:.5f})")
     if columns:
+        set_aside = [f"{kind} column {columns[key]}" for key, kind in
+                     (("id_column", "id"), ("weight_column", "weight"), ("group_column", "group")) if columns.get(key)]
         lines.append(f"target     {columns['target']}" +
-                     (f"   (id column {columns['id_column']}, excluded from the features)"
-                      if columns.get("id_column") else ""))
+                     (f"   ({', '.join(set_aside)}: excluded from the features)" if set_aside else ""))
     limit = f" of a {estimator.time_limit:g}s limit" if estimator.time_limit else ""
     lines.append(f"time used  {estimator.fit_seconds_:.1f}s{limit}, "
                  f"{len(estimator.records_)} models trained on {estimator.n_rows_} rows")
@@ -206,13 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--time-limit", type=float, default=None, metavar="S",
                      help="seconds for the whole fit (default: no limit)")
     sub.add_argument("--task", choices=TASKS, help="default: inferred from the target column")
-    sub.add_argument("--metric", help="default: roc_auc (binary), log_loss (multiclass), rmse (regression)")
+    sub.add_argument("--metric", help="what the fit optimizes: roc_auc, log_loss, f1, average_precision, mae, "
+                                      "rmsle, qwk, pinball:0.9 or any scikit-learn scorer name (default: roc_auc "
+                                      "for binary, log_loss for multiclass, rmse for regression)")
     sub.add_argument("--models", metavar="A,B", help="model families to train, e.g. lightgbm,catboost "
                                                        "(default: the portfolio)")
     sub.add_argument("--ensemble", metavar="S", help="ensemble strategy, e.g. ges or best "
                                                       "(default: the estimators' default)")
     sub.add_argument("--id-column", metavar="COL", help="a row id: excluded from the features, "
                                                          "written beside the predictions")
+    sub.add_argument("--weight-column", metavar="COL", help="row weights: excluded from the features, they weigh "
+                                                             "every training loss and score")
+    sub.add_argument("--group-column", metavar="COL", help="row groups (a patient, a customer): excluded from the "
+                                                            "features; no group is on both sides of any split")
     sub.add_argument("--out", default=DEFAULT_MODEL_DIR, metavar="DIR",
                      help=f"model folder to write (default: {DEFAULT_MODEL_DIR}); it keeps the run (every model "
                           "and its OOF predictions) for re-ensembling and --resume")

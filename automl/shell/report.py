@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from . import plots
-from ..metrics import get_metric
 
 # Regression scatter plots show at most this many rows (a seeded sample), to keep the page light.
 MAX_POINTS = 2000
@@ -110,7 +109,7 @@ def _score_vs_time(est, board: pd.DataFrame) -> str:
     if members.sum() > 1:  # an ensemble of one model would sit on that model's point
         points.append(plots.Point(float(board.loc[members, "fit_seconds"].sum()), est.ensemble_score_,
                                   f"ensemble ({est.ensemble_.name})", highlight=True))
-    direction = "higher" if get_metric(est.metric_, est.task_).greater_is_better else "lower"
+    direction = "higher" if est.scorer_.greater_is_better else "lower"
     chart = plots.scatter(points, "fit seconds (all folds, log scale)", f"OOF {est.metric_} ({direction} is better)",
                           log_x=True, y_limits=_without_poor_outliers([p.y for p in points], direction == "higher"))
     legend = (f'<p class="note"><span class="dot" style="background:{plots.ACCENT}"></span>the ensemble and '

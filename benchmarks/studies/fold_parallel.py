@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from automl.data.training import TrainingData
 from ..protocol import RESULTS
 from .tabm_data import load_encoded
 
@@ -35,7 +36,7 @@ from automl.folds import FoldPlan
 def bag_seconds(data, plan, family: str, n_threads: int) -> tuple[float, np.ndarray]:
     model = BaggedModel(ModelConfig(family, family, {}), data.info, seed=0, n_threads=n_threads)
     start = time.perf_counter()
-    oof = model.fit(data.X_train, data.y_train, plan, TimeBudget(None))
+    oof = model.fit(TrainingData(data.X_train, data.y_train), plan, TimeBudget(None))
     return time.perf_counter() - start, oof
 
 
