@@ -28,7 +28,7 @@ from .data.training import TrainingData
 from .decision import thresholded, tune_threshold
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
-from .metrics import SURROGATE, Metric, get_metric
+from .metrics import SURROGATE, Metric, get_metric, is_metric_name, metric_names
 from .models.bagging import BaggedModel
 from .models.base import TaskInfo
 from .models.registry import FAMILIES
@@ -339,8 +339,8 @@ class _AutoMLBase(BaseEstimator):
             fail("ensemble", f"'auto' or one of {sorted(STRATEGIES)}")
         if self.n_folds is not None and not (integer(self.n_folds) and self.n_folds >= 2):
             fail("n_folds", "an integer of at least 2, or None to choose from the data")
-        if self.metric is not None and not isinstance(self.metric, str) and not hasattr(self.metric, "_score_func"):
-            fail("metric", "None, a metric name, or a scikit-learn scorer (sklearn.metrics.make_scorer)")
+        if self.metric is not None and not (is_metric_name(self.metric) or hasattr(self.metric, "_score_func")):
+            fail("metric", f"None, a scikit-learn scorer (make_scorer), 'pinball:Q' or one of {metric_names()}")
         if self.device not in DEVICES:
             fail("device", f"one of {list(DEVICES)}")
         if not integer(self.random_state):

@@ -168,6 +168,17 @@ def metric_names() -> list[str]:
     return sorted(set(METRICS) | {_strip(name) for name in skm.get_scorer_names()})
 
 
+def is_metric_name(name) -> bool:
+    """Whether ``get_metric`` knows ``name`` (for some task)."""
+    if not isinstance(name, str):
+        return False
+    try:
+        _named(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _named(name: str) -> Metric:
     if name in METRICS:
         return METRICS[name]
