@@ -46,8 +46,8 @@ def test_fit_excludes_the_id_column_and_remembers_it(fitted):
     model = load(fitted / "model")
     assert "passenger" not in model.feature_names_in_
     assert set(model.classes_) == {"no", "yes"}
-    assert json.loads((fitted / "model" / "columns.json").read_text()) == {"target": "label",
-                                                                           "id_column": "passenger"}
+    assert json.loads((fitted / "model" / "columns.json").read_text()) == {
+        "target": "label", "id_column": "passenger", "weight_column": None, "group_column": None}
 
 
 def test_fit_keeps_the_run_unless_no_run_and_resume_continues_it(fitted, tmp_path):
