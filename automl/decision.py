@@ -1,18 +1,21 @@
 """Decision rules: turning the ensemble's probabilities into labels for a metric that scores labels.
 
-Argmax of the probabilities is the right decision for accuracy, not for F1, MCC or balanced
-accuracy on an imbalanced binary table. For a binary task whose metric reads labels, a threshold
-on the positive class's probability is tuned on the chosen ensemble's honest OOF predictions:
-1. cross-fitted: the OOF rows are split into folds (whole groups when there are groups); each
-   fold's labels come from the threshold that scores best on the other folds, so the tuned
-   decision is scored on rows it was not tuned on;
-2. kept only on evidence, by the rule the ensemble search uses for GES (``ensemble.evidence``):
-   the cross-fitted decisions must beat argmax on more than half of paired bootstrap resamples;
-3. the threshold ``predict`` applies is then tuned on all OOF rows.
-Candidates are the quantiles of the probabilities (at most ``MAX_CANDIDATES``): a threshold
-between two neighbouring quantiles changes few labels.
+Argmax of the probabilities is the right decision for accuracy on calibrated probabilities, not
+for F1, MCC or balanced accuracy on an imbalanced table, nor for quadratic weighted kappa. When
+the fit's metric reads labels, one rule is tuned on the chosen ensemble's honest OOF predictions:
+- binary: a threshold on the positive class's probability (candidates: its quantiles);
+- multiclass: per-class weights on the probabilities (label = argmax of p x w), by coordinate
+  ascent over a grid of scales, or, for QWK on ordered classes, cut-points on the expected class
+  (label = how many cut-points the expected class index passes).
+It is kept only on evidence, by the rule that lets GES replace the single best model
+(``ensemble.evidence``): the rule is cross-fitted (its labels for each fold of the OOF rows come
+from a rule tuned on the other folds, whole groups per fold), and those labels must beat argmax on
+more than half of paired bootstrap resamples. The rule ``predict`` applies is then tuned on all
+OOF rows. Tuning reads at most ``MAX_TUNING_ROWS`` rows (a seeded sample).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,6 +25,54 @@ from .metrics import Metric
 
 MAX_CANDIDATES = 256
 FOLDS = 5
+MAX_TUNING_ROWS = 20_000
+# Per-class weights are searched on this grid of scales (relative to the current weight), two
+# passes over the classes: enough for a 26-class table to tune in seconds.
+CLASS_SCALES = np.geomspace(0.25, 4.0, 9)
+WEIGHT_PASSES = 2
+CUT_OFFSETS = np.linspace(-0.5, 0.5, 11)
+KINDS = ("argmax", "threshold", "class_weights", "cut_points")
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How labels come from probabilities: ``argmax``; ``threshold`` (values: the positive-class
+    probability from which the positive class is said); ``class_weights`` (values: one weight per
+    class); ``cut_points`` (values: k - 1 increasing cuts on the expected class index)."""
+
+    kind: str = "argmax"
+    values: tuple[float, ...] = ()
+
+    def labels(self, proba: np.ndarray) -> np.ndarray:
+        if self.kind == "threshold":
+            return (proba[:, 1] >= self.values[0]).astype(np.int64)
+        if self.kind == "class_weights":
+            return np.argmax(proba * np.asarray(self.values), axis=1)
+        if self.kind == "cut_points":
+            expected = proba @ np.arange(proba.shape[1], dtype=np.float64)
+            return np.searchsorted(np.asarray(self.values), expected, side="right").astype(np.int64)
+        return np.argmax(proba, axis=1)
+
+    def describe(self) -> str:
+        if self.kind == "threshold":
+            return f"threshold {self.values[0]:.4f} on the positive class"
+        if self.kind == "class_weights":
+            return "class weights " + ", ".join(f"{v:.3g}" for v in self.values)
+        if self.kind == "cut_points":
+            return "cut-points " + ", ".join(f"{v:.3g}" for v in self.values) + " on the expected class"
+        return "the most probable class"
+
+    def get_state(self) -> dict:
+        return {"kind": self.kind, "values": [float(v) for v in self.values]}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "DecisionRule":
+        if state.get("kind") not in KINDS:
+            raise ValueError(f"Unknown decision rule {state.get('kind')!r}.")
+        return cls(state["kind"], tuple(state["values"]))
+
+
+ARGMAX = DecisionRule()
 
 
 def labels_as_predictions(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -29,38 +80,97 @@ def labels_as_predictions(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes, dtype=np.float32)[labels]
 
 
-def thresholded(proba: np.ndarray, threshold: float) -> np.ndarray:
-    """Binary labels: 1 where the positive class's probability reaches ``threshold``."""
-    return (proba[:, 1] >= threshold).astype(np.int64)
-
-
-def best_threshold(metric: Metric, y: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None) -> float:
-    """The candidate threshold with the best metric on these rows (the nearest to 0.5 among ties)."""
-    candidates = np.unique(np.quantile(proba[:, 1], np.linspace(0, 1, MAX_CANDIDATES)))
-    candidates = np.union1d(candidates, [0.5])
-    losses = np.array([metric.loss(y, labels_as_predictions(thresholded(proba, t), 2), sample_weight)
-                       for t in candidates])
-    ties = np.flatnonzero(losses <= losses.min() + 1e-12)
-    return float(candidates[ties[np.argmin(np.abs(candidates[ties] - 0.5))]])
-
-
-def tune_threshold(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample_weight: np.ndarray | None = None,
-                   groups: np.ndarray | None = None, seed: int = 0) -> tuple[float | None, dict]:
-    """(threshold, report) for a binary task's honest OOF probabilities; the threshold is None
-    when the metric reads probabilities or the tuned decision does not win on evidence. The
-    report gives the cross-fitted scores of argmax and of the tuned threshold, and the evidence."""
-    if not metric.reads_labels or proba.shape[1] != 2:
-        return None, {}
-    folds = fold_ids(y, FOLDS, "binary", seed, groups)
+def tune_decision(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample_weight: np.ndarray | None = None,
+                  groups: np.ndarray | None = None, seed: int = 0) -> tuple[DecisionRule, dict]:
+    """(rule, report) for a classification task's honest OOF probabilities: argmax when the
+    metric reads probabilities or the tuned rule does not win on evidence. The report gives the
+    cross-fitted scores of argmax and of the tuned rule, and the share of resamples it won."""
+    if not metric.reads_labels or proba.ndim != 2 or proba.shape[1] < 2:
+        return ARGMAX, {}
+    rows = _tuning_rows(len(y), seed)
+    y, proba = y[rows], proba[rows].astype(np.float64)
+    sample_weight = None if sample_weight is None else sample_weight[rows]
+    groups = None if groups is None else groups[rows]
+    tune = _tuner(metric, proba.shape[1])
+    task = "binary" if proba.shape[1] == 2 else "multiclass"
+    folds = fold_ids(y, FOLDS, task, seed, groups)
     honest = np.empty(len(y), dtype=np.int64)
     for k in range(folds.max() + 1):
-        tune, held = folds != k, folds == k
-        weight = None if sample_weight is None else sample_weight[tune]
-        honest[held] = thresholded(proba[held], best_threshold(metric, y[tune], proba[tune], weight))
-    argmax = labels_as_predictions(np.argmax(proba, axis=1), 2)
-    tuned = labels_as_predictions(honest, 2)
-    p = win_probability(metric, y, tuned, argmax, task="binary", seed=seed, sample_weight=sample_weight)
-    threshold = best_threshold(metric, y, proba, sample_weight) if p > 0.5 else None
+        fit, held = folds != k, folds == k
+        honest[held] = tune(metric, y[fit], proba[fit], _of(sample_weight, fit)).labels(proba[held])
+    n_classes = proba.shape[1]
+    argmax = labels_as_predictions(np.argmax(proba, axis=1), n_classes)
+    tuned = labels_as_predictions(honest, n_classes)
+    p = win_probability(metric, y, tuned, argmax, task=task, seed=seed, sample_weight=sample_weight)
+    rule = tune(metric, y, proba, sample_weight) if p > 0.5 else ARGMAX
     report = {"argmax_score": metric.score(y, argmax, sample_weight),
-              "tuned_score": metric.score(y, tuned, sample_weight), "win_probability": p, "threshold": threshold}
-    return threshold, report
+              "tuned_score": metric.score(y, tuned, sample_weight), "win_probability": p,
+              "rule": rule.describe()}
+    return rule, report
+
+
+def _tuner(metric: Metric, n_classes: int):
+    if n_classes == 2:
+        return best_threshold
+    if metric.name == "qwk" or "kappa" in metric.name:
+        return best_cut_points
+    return best_class_weights
+
+
+def _score(metric: Metric, y, labels, n_classes: int, weight) -> float:
+    return metric.loss(y, labels_as_predictions(labels, n_classes), weight)
+
+
+def best_threshold(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> DecisionRule:
+    """The candidate threshold with the best metric on these rows (the nearest to 0.5 among ties)."""
+    candidates = np.union1d(np.unique(np.quantile(proba[:, 1], np.linspace(0, 1, MAX_CANDIDATES))), [0.5])
+    losses = np.array([_score(metric, y, (proba[:, 1] >= t).astype(np.int64), 2, weight) for t in candidates])
+    ties = np.flatnonzero(losses <= losses.min() + 1e-12)
+    return DecisionRule("threshold", (float(candidates[ties[np.argmin(np.abs(candidates[ties] - 0.5))]]),))
+
+
+def best_class_weights(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> DecisionRule:
+    """Per-class weights by coordinate ascent: each class's weight scaled by the best of
+    ``CLASS_SCALES`` with the others held, ``WEIGHT_PASSES`` times over the classes."""
+    n_classes = proba.shape[1]
+    weights = np.ones(n_classes)
+    best = _score(metric, y, np.argmax(proba, axis=1), n_classes, weight)
+    for _ in range(WEIGHT_PASSES):
+        for c in range(n_classes):
+            for scale in CLASS_SCALES:
+                trial = weights.copy()
+                trial[c] *= scale
+                loss = _score(metric, y, np.argmax(proba * trial, axis=1), n_classes, weight)
+                if loss < best - 1e-12:
+                    best, weights = loss, trial
+    return DecisionRule("class_weights", tuple(float(w) for w in weights / weights.max()))
+
+
+def best_cut_points(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> DecisionRule:
+    """Cut-points on the expected class index, each moved by the best of ``CUT_OFFSETS`` with the
+    others held (kept increasing), two passes; they start half-way between the classes."""
+    n_classes = proba.shape[1]
+    cuts = np.arange(n_classes - 1) + 0.5
+    rule = DecisionRule("cut_points", tuple(cuts))
+    best = _score(metric, y, rule.labels(proba), n_classes, weight)
+    for _ in range(WEIGHT_PASSES):
+        for c in range(n_classes - 1):
+            for offset in CUT_OFFSETS:
+                trial = cuts.copy()
+                trial[c] = c + 0.5 + offset
+                if np.any(np.diff(trial) <= 0):
+                    continue
+                loss = _score(metric, y, DecisionRule("cut_points", tuple(trial)).labels(proba), n_classes, weight)
+                if loss < best - 1e-12:
+                    best, cuts = loss, trial
+    return DecisionRule("cut_points", tuple(float(c) for c in cuts))
+
+
+def _tuning_rows(n_rows: int, seed: int) -> np.ndarray:
+    if n_rows <= MAX_TUNING_ROWS:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, MAX_TUNING_ROWS, replace=False))
+
+
+def _of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if values is None else values[rows]

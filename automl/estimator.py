@@ -25,7 +25,7 @@ from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame, check_sample_weight, encode_groups, split_row_values, split_target
 from .data.target import LabelCodec, classification_task, clean_target
 from .data.training import TrainingData
-from .decision import thresholded, tune_threshold
+from .decision import ARGMAX, DecisionRule, tune_decision
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
 from .metrics import SURROGATE, Metric, get_metric, is_metric_name, metric_names
@@ -67,9 +67,10 @@ PARAMETERS_DOC = """
         ``average_precision``, ``matthews_corrcoef``, ``neg_mean_absolute_percentage_error`` or
         the same without ``neg_``), or a scorer made with ``sklearn.metrics.make_scorer``. None:
         ROC AUC (binary), log loss (multiclass), RMSE. Boosting and TabM early-stop on log loss or
-        squared error whatever the metric. When a binary task's metric scores labels (F1,
-        accuracy, MCC...), ``predict`` applies a threshold tuned on the ensemble's honest OOF
-        probabilities, kept only when it wins there (``decision_threshold_``).
+        squared error whatever the metric. When the metric scores labels (F1, accuracy, MCC,
+        balanced accuracy, QWK...), ``predict`` applies a decision rule tuned on the ensemble's
+        honest OOF probabilities, kept only when it wins there (``decision_rule_``): a threshold
+        (binary), per-class weights or, for QWK, cut-points on the expected class (multiclass).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where the families that support a GPU (XGBoost, TabM) train; ``auto`` uses CUDA when
         torch sees a GPU.
@@ -111,12 +112,14 @@ PARAMETERS_DOC = """
         The chosen ensemble's score on the OOF predictions.
     refitted_ : list of str
         The members refitted on all rows (``refit``); the others predict with their fold copies.
+    decision_rule_ : automl.decision.DecisionRule
+        How ``predict`` turns probabilities into labels (``describe()`` says it in words).
     decision_threshold_ : float or None
-        The positive-class probability from which ``predict`` says the positive class (binary
-        tasks whose metric scores labels); None: the most probable class.
+        The positive-class probability from which ``predict`` says the positive class, when the
+        rule is a threshold (binary tasks whose metric scores labels); else None.
     decision_report_ : dict
-        How the threshold was chosen: cross-fitted OOF scores of argmax and of the tuned
-        threshold, and the share of bootstrap resamples the tuned one won.
+        How the rule was chosen: cross-fitted OOF scores of argmax and of the tuned rule, and the
+        share of bootstrap resamples the tuned one won (empty when the metric reads probabilities).
     refit_seconds_ : float
         Wall seconds the refit took (0 when there was none).
     run_dir_ : Path
@@ -381,15 +384,22 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_name_ = name
         honest = self.ensemble_.predict_oof(store.oof, store.features)
         self.ensemble_score_ = metric.score(store.y, honest, store.sample_weight)
-        self.decision_threshold_, self.decision_report_ = tune_threshold(
-            metric, store.y, honest, sample_weight=store.sample_weight, groups=store.groups, seed=self.random_state)
+        self.decision_rule_, self.decision_report_ = ARGMAX, {}
+        if self.task_ != "regression":
+            self.decision_rule_, self.decision_report_ = tune_decision(
+                metric, store.y, honest, sample_weight=store.sample_weight, groups=store.groups,
+                seed=self.random_state)
         if self.decision_report_:
             report = self.decision_report_
-            log.info("Decision: %s (cross-fitted OOF %s %.5f with the tuned threshold, %.5f with argmax; it won on "
-                     "%.0f%% of resamples).", "threshold %.4f" % self.decision_threshold_
-                     if self.decision_threshold_ is not None else "argmax kept", metric.name, report["tuned_score"],
+            log.info("Decision: %s (cross-fitted OOF %s %.5f tuned, %.5f with argmax; the tuned rule won on "
+                     "%.0f%% of resamples).", self.decision_rule_.describe(), metric.name, report["tuned_score"],
                      report["argmax_score"], 100 * report["win_probability"])
         return len(result.trace) if name == "auto" else 1
+
+    @property
+    def decision_threshold_(self) -> float | None:
+        rule = self.decision_rule_
+        return rule.values[0] if rule.kind == "threshold" else None
 
     def set_decision_threshold(self, threshold: float | None):
         """Sets the positive-class probability from which ``predict`` says the positive class
@@ -399,7 +409,7 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError(f"set_decision_threshold applies to binary tasks; this one is {self.task_}.")
         if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
             raise ValueError(f"threshold must be a probability in [0, 1], or None; got {threshold!r}.")
-        self.decision_threshold_ = None if threshold is None else float(threshold)
+        self.decision_rule_ = ARGMAX if threshold is None else DecisionRule("threshold", (float(threshold),))
         return self
 
     def ensemble_report(self) -> pd.DataFrame:
@@ -503,7 +513,7 @@ class _AutoMLBase(BaseEstimator):
             "report": self.ensemble_report_.to_dict(orient="records"), "refitted": self.refitted_,
             "refit_seconds": self.refit_seconds_, "metric_custom": self.scorer_.custom,
             "metric_greater_is_better": self.scorer_.greater_is_better,
-            "decision_threshold": self.decision_threshold_, "decision_report": self.decision_report_,
+            "decision_rule": self.decision_rule_.get_state(), "decision_report": self.decision_report_,
         }
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
@@ -521,7 +531,7 @@ class _AutoMLBase(BaseEstimator):
             self.classes_ = self.label_codec_.classes_
         self.scorer_ = _saved_metric(self.metric_, self.task_, state.get("metric_custom", False),
                                      state.get("metric_greater_is_better", True))
-        self.decision_threshold_ = state.get("decision_threshold")
+        self.decision_rule_ = DecisionRule.from_state(state.get("decision_rule", ARGMAX.get_state()))
         self.decision_report_ = state.get("decision_report", {})
         self.ensemble_ = strategy_from_state(state["ensemble"], self.scorer_, self.task_)
         self.records_ = [ModelRecord(**r) for r in state["records"]]
@@ -564,10 +574,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        proba = self._predict_raw(X)
-        if self.decision_threshold_ is not None:
-            return self.label_codec_.decode(thresholded(proba, self.decision_threshold_))
-        return self.label_codec_.decode(np.argmax(proba, axis=1))
+        return self.label_codec_.decode(self.decision_rule_.labels(self._predict_raw(X)))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):

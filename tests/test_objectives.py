@@ -7,7 +7,7 @@ import pytest
 from sklearn import metrics as skm
 
 from automl import AutoMLClassifier, AutoMLRegressor, load
-from automl.decision import tune_threshold
+from automl.decision import DecisionRule, tune_decision
 from automl.ensemble import search as search_module
 from automl.ensemble.mixture_loss import MixtureLoss
 from automl.folds import FoldPlan, holdout_split, inner_split
@@ -269,11 +269,35 @@ def test_a_tuned_threshold_beats_argmax_on_an_imbalanced_table():
     score = rng.normal(size=n) + 1.5 * y  # positives rarely pass 0.5
     p1 = 1 / (1 + np.exp(-(score - 3.0)))
     proba = np.column_stack([1 - p1, p1])
-    threshold, report = tune_threshold(get_metric("f1", "binary"), y, proba)
-    assert threshold is not None and threshold < 0.5
+    rule, report = tune_decision(get_metric("f1", "binary"), y, proba)
+    assert rule.kind == "threshold" and rule.values[0] < 0.5
     assert report["tuned_score"] > report["argmax_score"] + 0.1 and report["win_probability"] > 0.5
     # a probability metric has no decision to tune
-    assert tune_threshold(get_metric("roc_auc", "binary"), y, proba) == (None, {})
+    assert tune_decision(get_metric("roc_auc", "binary"), y, proba) == (DecisionRule(), {})
+
+
+def _imbalanced_multiclass(n=3000, seed=0):
+    """Three ordered classes, the last rare; probabilities honest but overconfident in the majority."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, n, p=[0.6, 0.32, 0.08])
+    logits = rng.normal(size=(n, 3)) + 1.2 * np.eye(3)[y] + np.array([1.0, 0.0, -1.0])
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, proba
+
+
+def test_class_weights_beat_argmax_for_balanced_accuracy():
+    y, proba = _imbalanced_multiclass()
+    rule, report = tune_decision(get_metric("balanced_accuracy", "multiclass"), y, proba)
+    assert rule.kind == "class_weights" and rule.values[2] > rule.values[0]  # the rare class weighs more
+    assert report["tuned_score"] > report["argmax_score"] + 0.02
+
+
+def test_cut_points_beat_argmax_for_quadratic_weighted_kappa():
+    y, proba = _imbalanced_multiclass()
+    rule, report = tune_decision(get_metric("qwk", "multiclass"), y, proba)
+    assert rule.kind == "cut_points" and len(rule.values) == 2 and rule.values[0] < rule.values[1]
+    assert report["tuned_score"] > report["argmax_score"]
+    assert DecisionRule.from_state(rule.get_state()) == rule
 
 
 def test_predict_applies_the_tuned_threshold_and_keeps_it_in_the_folder(tmp_path):

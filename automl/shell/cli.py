@@ -124,10 +124,8 @@ def info(args: argparse.Namespace) -> None:
         lines.append(f"classes    {', '.join(map(str, estimator.classes_))}")
     if estimator.decision_report_:
         report = estimator.decision_report_
-        rule = (f"predict says {estimator.classes_[1]} from probability {estimator.decision_threshold_:.4f}"
-                if estimator.decision_threshold_ is not None else "the most probable class")
-        lines.append(f"decision   {rule} (cross-fitted OOF {estimator.metric_}: tuned threshold "
-                     f"{report['tuned_score']:.5f}, argmax {report['argmax_score']:.5f})")
+        lines.append(f"decision   {estimator.decision_rule_.describe()} (cross-fitted OOF {estimator.metric_}: "
+                     f"tuned {report['tuned_score']:.5f}, argmax {report['argmax_score']:.5f})")
     if columns:
         set_aside = [f"{kind} column {columns[key]}" for key, kind in
                      (("id_column", "id"), ("weight_column", "weight"), ("group_column", "group")) if columns.get(key)]

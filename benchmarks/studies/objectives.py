@@ -1,19 +1,27 @@
 """A real user's table and objective (issue 25): groups, and a decision tuned for a label metric.
 
 ``groups``: per table of ``../shared/datasets/grouped`` (each names its group column), the test
-part is unseen groups (``GroupShuffleSplit``, 25%, seed 0); the group column is left out of the
-features in both fits, which differ only in ``groups=``. Per fit: the chosen ensemble's OOF score
-and test score in the fit's metric (RMSE, or log loss for the multiclass table) and the optimism
-``(test - OOF) / test`` of a loss (positive: the OOF score promised more than unseen groups got).
+part is unseen groups (``GroupShuffleSplit``, 25%, seed 0). Three fits: ``id_as_feature`` (what a
+user who knows nothing of groups does: the group column stays a feature, folds by row),
+``no_groups`` (the column left out, folds by row) and ``groups`` (``groups=`` the column, which
+leaves it out of the features). Per fit: the chosen ensemble's OOF score and test score in the
+fit's metric (RMSE, or log loss for the multiclass table) and the optimism ``(test - OOF) / test``
+of a loss (positive: the OOF score promised more than unseen groups got).
 
 ``f1``: per binary dev table (BENCHMARK.md split, seed 0), one fit with ``metric="f1"``; the test
 F1 of ``predict`` (the tuned threshold, where one was kept) beside the F1 of the same
 probabilities at argmax (0.5), and the threshold.
 
+``weights``: per binary dev table in --datasets (BENCHMARK.md split, seed 0), four fits with
+``metric="accuracy"``: unweighted; class-balancing weights (each class weighs 1 / its share);
+integer weights 1-3 drawn per row; and the same rows duplicated that many times instead. The test
+part is scored by accuracy weighted as its fit was (class-balanced accuracy for the first two).
+
 Rows are appended as each fit finishes; a rerun skips what is in --out.
 
     python -m benchmarks.studies.objectives groups --time-limit 60 --out benchmarks/results/groups.csv
     python -m benchmarks.studies.objectives f1 --time-limit 60 --out benchmarks/results/f1_threshold.csv
+    python -m benchmarks.studies.objectives weights --time-limit 30 --datasets churn --out benchmarks/results/weights.csv
 """
 from __future__ import annotations
 
@@ -32,44 +40,51 @@ from automl import AutoMLClassifier, AutoMLRegressor
 from ..protocol import DEV, SHARED, append_row, load_dataset, read_manifest, split
 
 GROUPED = SHARED / "datasets" / "grouped"
-GROUP_COLUMNS = ["dataset", "task", "groups_given", "metric", "n_folds", "oof", "test", "optimism", "ensemble",
+GROUP_COLUMNS = ["dataset", "task", "variant", "metric", "n_folds", "oof", "test", "optimism", "ensemble",
                  "fit_seconds", "time_limit"]
+WEIGHT_COLUMNS = ["dataset", "variant", "test_balanced_accuracy", "test_integer_weighted_accuracy", "fit_seconds",
+                  "time_limit"]
 F1_COLUMNS = ["dataset", "positive_share", "threshold", "f1_tuned", "f1_argmax", "oof_f1_tuned", "oof_f1_argmax",
               "win_probability", "fit_seconds", "time_limit"]
 
 
 def _done(out: Path, key) -> set:
-    return {key(r) for r in csv.DictReader(open(out))} if out.exists() else set()
+    if not out.exists():
+        return set()
+    with open(out) as f:
+        return {key(r) for r in csv.DictReader(f)}
 
 
 def groups_study(time_limit: float, out: Path) -> None:
-    done = _done(out, lambda r: (r["dataset"], r["groups_given"]))
+    done = _done(out, lambda r: (r["dataset"], r["variant"]))
     for entry in read_manifest(GROUPED):
         X, y = load_dataset(GROUPED, entry)
-        groups = X.pop(entry["group"]).to_numpy()
+        groups = X[entry["group"]].to_numpy()
         train, test = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=0).split(X, y, groups))
-        for given in (False, True):
-            if (entry["name"], str(given)) in done:
+        for variant in ("id_as_feature", "no_groups", "groups"):
+            if (entry["name"], variant) in done:
                 continue
+            features = X if variant == "id_as_feature" else X.drop(columns=[entry["group"]])
             estimator = AutoMLRegressor if entry["task"] == "regression" else AutoMLClassifier
             model = estimator(time_limit=time_limit, verbosity=0, random_state=0)
             start = time.perf_counter()
-            model.fit(X.iloc[train], y.iloc[train], groups=groups[train] if given else None)
+            model.fit(features.iloc[train], y.iloc[train], groups=groups[train] if variant == "groups" else None)
             seconds = time.perf_counter() - start
+            X_test = features.iloc[test]
             if entry["task"] == "regression":
-                prediction = model.predict(X.iloc[test])[:, None]
+                prediction = model.predict(X_test)[:, None]
                 y_test = y.iloc[test].to_numpy(dtype=float)
             else:
-                prediction = model.predict_proba(X.iloc[test])
+                prediction = model.predict_proba(X_test)
                 y_test = model.label_codec_.encode(y.iloc[test])
             test_score = model.scorer_.score(y_test, prediction)
             oof = model.ensemble_score_
-            append_row(out, {"dataset": entry["name"], "task": entry["task"], "groups_given": given,
+            append_row(out, {"dataset": entry["name"], "task": entry["task"], "variant": variant,
                              "metric": model.metric_, "n_folds": int(model.store_.fold_of.max()) + 1, "oof": oof,
                              "test": test_score, "optimism": (test_score - oof) / test_score,
                              "ensemble": model.ensemble_.describe(), "fit_seconds": seconds,
                              "time_limit": time_limit}, GROUP_COLUMNS)
-            print(entry["name"], given, f"OOF {oof:.4f} test {test_score:.4f}", flush=True)
+            print(entry["name"], variant, f"OOF {oof:.4f} test {test_score:.4f}", flush=True)
 
 
 def f1_study(time_limit: float, out: Path, datasets: str) -> None:
@@ -98,17 +113,50 @@ def f1_study(time_limit: float, out: Path, datasets: str) -> None:
         print(entry["name"], model.decision_threshold_, flush=True)
 
 
+def weights_study(time_limit: float, out: Path, datasets: str) -> None:
+    done = _done(out, lambda r: (r["dataset"], r["variant"]))
+    for name in [d for d in datasets.split(",") if d]:
+        entry = next(e for e in read_manifest(DEV) if e["name"] == name)
+        X, y = load_dataset(DEV, entry)
+        X_train, X_test, y_train, y_test = split(X, y, "binary", seed=0)
+        share = y_train.value_counts(normalize=True)
+        balancing = y_train.map(lambda label: 1.0 / share[label]).to_numpy()
+        integer = np.random.default_rng(0).integers(1, 4, len(y_train)).astype(float)
+        repeat = np.repeat(np.arange(len(y_train)), integer.astype(int))
+        variants = {"unweighted": (X_train, y_train, None), "class_balanced": (X_train, y_train, balancing),
+                    "integer_weights": (X_train, y_train, integer),
+                    "duplicated_rows": (X_train.iloc[repeat], y_train.iloc[repeat], None)}
+        test_balancing = y_test.map(lambda label: 1.0 / share[label]).to_numpy()
+        test_integer = np.random.default_rng(1).integers(1, 4, len(y_test)).astype(float)
+        for variant, (X_fit, y_fit, weight) in variants.items():
+            if (name, variant) in done:
+                continue
+            model = AutoMLClassifier(time_limit=time_limit, metric="accuracy", verbosity=0, random_state=0)
+            start = time.perf_counter()
+            model.fit(X_fit.reset_index(drop=True), y_fit.reset_index(drop=True), sample_weight=weight)
+            seconds = time.perf_counter() - start
+            right = (model.predict(X_test) == y_test.to_numpy()).astype(float)
+            append_row(out, {"dataset": name, "variant": variant,
+                             "test_balanced_accuracy": np.average(right, weights=test_balancing),
+                             "test_integer_weighted_accuracy": np.average(right, weights=test_integer),
+                             "fit_seconds": seconds, "time_limit": time_limit}, WEIGHT_COLUMNS)
+            print(name, variant, flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("study", choices=["groups", "f1"])
+    ap.add_argument("study", choices=["groups", "f1", "weights"])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--datasets", default="", help="f1: comma-separated dev tables (default: every binary one)")
+    ap.add_argument("--datasets", default="", help="f1, weights: comma-separated binary dev tables (f1's "
+                                                   "default: every binary one)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     if args.study == "groups":
         groups_study(args.time_limit, args.out)
-    else:
+    elif args.study == "f1":
         f1_study(args.time_limit, args.out, args.datasets)
+    else:
+        weights_study(args.time_limit, args.out, args.datasets)
     print(pd.read_csv(args.out).to_string(index=False))
 
 
