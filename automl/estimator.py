@@ -25,6 +25,7 @@ from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame, check_sample_weight, encode_groups, split_row_values, split_target
 from .data.target import LabelCodec, classification_task, clean_target
 from .data.training import TrainingData
+from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
 from .decision import ARGMAX, DecisionRule, tune_decision
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
@@ -120,6 +121,12 @@ PARAMETERS_DOC = """
     decision_report_ : dict
         How the rule was chosen: cross-fitted OOF scores of argmax and of the tuned rule, and the
         share of bootstrap resamples the tuned one won (empty when the metric reads probabilities).
+    calibration_ : automl.calibration.Calibration
+        The map ``predict_proba`` applies to the ensemble's probabilities when the metric scores
+        calibration (log loss, Brier): a temperature (multiclass) or Platt scaling (binary), fitted
+        on honest OOF probabilities and kept only when it wins there; else none.
+    calibration_report_ : dict
+        Cross-fitted OOF metric and expected calibration error before and after, and the evidence.
     refit_seconds_ : float
         Wall seconds the refit took (0 when there was none).
     run_dir_ : Path
@@ -385,10 +392,17 @@ class _AutoMLBase(BaseEstimator):
         honest = self.ensemble_.predict_oof(store.oof, store.features)
         self.ensemble_score_ = metric.score(store.y, honest, store.sample_weight)
         self.decision_rule_, self.decision_report_ = ARGMAX, {}
+        self.calibration_, self.calibration_report_ = NO_CALIBRATION, {}
         if self.task_ != "regression":
-            self.decision_rule_, self.decision_report_ = tune_decision(
-                metric, store.y, honest, sample_weight=store.sample_weight, groups=store.groups,
-                seed=self.random_state)
+            rows = {"sample_weight": store.sample_weight, "groups": store.groups, "seed": self.random_state}
+            self.decision_rule_, self.decision_report_ = tune_decision(metric, store.y, honest, **rows)
+            self.calibration_, self.calibration_report_ = tune_calibration(metric, store.y, honest, **rows)
+        if self.calibration_report_:
+            report = self.calibration_report_
+            log.info("Calibration: %s (cross-fitted OOF %s %.5f -> %.5f, ECE %.4f -> %.4f; it won on %.0f%% of "
+                     "resamples).", self.calibration_.describe(), metric.name, report["raw_score"],
+                     report["calibrated_score"], report["raw_ece"], report["calibrated_ece"],
+                     100 * report["win_probability"])
         if self.decision_report_:
             report = self.decision_report_
             log.info("Decision: %s (cross-fitted OOF %s %.5f tuned, %.5f with argmax; the tuned rule won on "
@@ -514,6 +528,7 @@ class _AutoMLBase(BaseEstimator):
             "refit_seconds": self.refit_seconds_, "metric_custom": self.scorer_.custom,
             "metric_greater_is_better": self.scorer_.greater_is_better,
             "decision_rule": self.decision_rule_.get_state(), "decision_report": self.decision_report_,
+            "calibration": self.calibration_.get_state(), "calibration_report": self.calibration_report_,
         }
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
@@ -533,6 +548,8 @@ class _AutoMLBase(BaseEstimator):
                                      state.get("metric_greater_is_better", True))
         self.decision_rule_ = DecisionRule.from_state(state.get("decision_rule", ARGMAX.get_state()))
         self.decision_report_ = state.get("decision_report", {})
+        self.calibration_ = Calibration.from_state(state.get("calibration", NO_CALIBRATION.get_state()))
+        self.calibration_report_ = state.get("calibration_report", {})
         self.ensemble_ = strategy_from_state(state["ensemble"], self.scorer_, self.task_)
         self.records_ = [ModelRecord(**r) for r in state["records"]]
         self.ensemble_report_ = pd.DataFrame(state["report"])
@@ -571,10 +588,11 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
     def predict_proba(self, X) -> np.ndarray:
         proba = self._predict_raw(X).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return self.calibration_.apply(proba / proba.sum(axis=1, keepdims=True))
 
     def predict(self, X) -> np.ndarray:
-        return self.label_codec_.decode(self.decision_rule_.labels(self._predict_raw(X)))
+        """Labels by ``decision_rule_`` (the most probable class unless one was tuned for the metric)."""
+        return self.label_codec_.decode(self.decision_rule_.labels(self.predict_proba(X)))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):

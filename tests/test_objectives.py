@@ -331,3 +331,55 @@ def test_cli_takes_weight_and_group_columns(tmp_path):
     assert json.loads((out / "columns.json").read_text())["group_column"] == "patient"
     assert main(["predict", str(out), str(tmp_path / "train.csv"), "--out", str(tmp_path / "p.csv")]) == 0
     assert len(pd.read_csv(tmp_path / "p.csv")) == len(frame)
+
+
+# ---------------------------------------------------------------------------- calibration
+def test_temperature_scaling_recovers_an_overconfident_ensembles_temperature():
+    from automl.calibration import tune_calibration
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 3000)
+    logits = rng.normal(size=(3000, 3)) + np.eye(3)[y]
+    overconfident = np.exp(3 * logits) / np.exp(3 * logits).sum(axis=1, keepdims=True)
+    calibration, report = tune_calibration(get_metric("log_loss", "multiclass"), y, overconfident)
+    assert calibration.kind == "temperature" and calibration.values[0] == pytest.approx(3.0, rel=0.1)
+    assert report["calibrated_score"] < report["raw_score"] and report["calibrated_ece"] < report["raw_ece"] / 2
+    # ROC AUC does not score calibration: nothing to fit
+    assert tune_calibration(get_metric("roc_auc", "multiclass"), y, overconfident)[1] == {}
+
+
+def test_platt_scaling_improves_a_binary_log_loss():
+    from automl.calibration import tune_calibration
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(3000) < 0.3).astype(int)
+    positive = 1 / (1 + np.exp(-(2.5 * (rng.normal(size=3000) + y) - 1)))
+    proba = np.column_stack([1 - positive, positive])
+    calibration, report = tune_calibration(get_metric("log_loss", "binary"), y, proba)
+    assert calibration.kind == "platt" and report["calibrated_score"] < report["raw_score"] - 0.05
+    np.testing.assert_allclose(calibration.apply(proba).sum(axis=1), 1.0)
+
+
+def test_expected_calibration_error_by_hand():
+    from automl.calibration import expected_calibration_error
+
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.3, 0.7]])
+    # bin of 0.9: 2 rows, both right (|1 - 0.9|); bin of 0.6: wrong (|0 - 0.6|); bin of 0.7: right (|1 - 0.7|)
+    assert expected_calibration_error(y, proba) == pytest.approx((2 * 0.1 + 0.6 + 0.3) / 4)
+
+
+def test_predict_proba_applies_the_calibration_and_the_folder_keeps_it(mixed_classification, tmp_path):
+    from automl.calibration import Calibration
+
+    X, y = mixed_classification
+    model = AutoMLClassifier(**FAST, ensemble="best", metric="log_loss").fit(X, y)
+    assert model.calibration_report_["win_probability"] >= 0  # tried, kept or not on evidence
+    model.calibration_ = Calibration()
+    raw = model.predict_proba(X)
+    model.calibration_ = Calibration("platt", (0.5, 0.2))
+    calibrated = model.predict_proba(X)
+    np.testing.assert_allclose(calibrated, Calibration("platt", (0.5, 0.2)).apply(raw), rtol=1e-6)
+    assert not np.allclose(calibrated, raw)
+    model.save(tmp_path / "m")
+    np.testing.assert_allclose(load(tmp_path / "m").predict_proba(X), calibrated, rtol=1e-6)

@@ -126,6 +126,11 @@ def info(args: argparse.Namespace) -> None:
         report = estimator.decision_report_
         lines.append(f"decision   {estimator.decision_rule_.describe()} (cross-fitted OOF {estimator.metric_}: "
                      f"tuned {report['tuned_score']:.5f}, argmax {report['argmax_score']:.5f})")
+    if estimator.calibration_report_:
+        report = estimator.calibration_report_
+        lines.append(f"calibrated {estimator.calibration_.describe()} (cross-fitted OOF {estimator.metric_} "
+                     f"{report['raw_score']:.5f} -> {report['calibrated_score']:.5f}, expected calibration error "
+                     f"{report['raw_ece']:.4f} -> {report['calibrated_ece']:.4f})")
     if columns:
         set_aside = [f"{kind} column {columns[key]}" for key, kind in
                      (("id_column", "id"), ("weight_column", "weight"), ("group_column", "group")) if columns.get(key)]
