@@ -74,6 +74,15 @@ def _summary(est, target: str | None) -> str:
         ("Features", f"{len(schema.kinds)} used, {len(schema.dropped)} dropped"),
         ("Fit time", f"{est.fit_seconds_:.1f}s{limit}"),
     ]
+    if est.decision_report_:
+        report = est.decision_report_
+        items.append(("Decision", f"{est.decision_rule_.describe()} (cross-fitted OOF {est.metric_} "
+                                  f"{report['tuned_score']:.5f}, argmax {report['argmax_score']:.5f})"))
+    if est.calibration_report_:
+        report = est.calibration_report_
+        items.append(("Calibration", f"{est.calibration_.describe()} (cross-fitted OOF {est.metric_} "
+                                     f"{report['raw_score']:.5f} → {report['calibrated_score']:.5f}, ECE "
+                                     f"{report['raw_ece']:.4f} → {report['calibrated_ece']:.4f})"))
     if hasattr(est, "device_"):
         items.append(("Device", est.device_))
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
