@@ -8,9 +8,12 @@ leaves it out of the features). Per fit: the chosen ensemble's OOF score and tes
 fit's metric (RMSE, or log loss for the multiclass table) and the optimism ``(test - OOF) / test``
 of a loss (positive: the OOF score promised more than unseen groups got).
 
-``f1``: per binary dev table (BENCHMARK.md split, seed 0), one fit with ``metric="f1"``; the test
-F1 of ``predict`` (the tuned threshold, where one was kept) beside the F1 of the same
-probabilities at argmax (0.5), and the threshold.
+``metrics``: per dev table (BENCHMARK.md split, seed 0), one fit optimizing F1 (binary), balanced
+accuracy (multiclass) or MAE (regression, beside a fit optimizing RMSE): the test metric of
+``predict`` (with the decision rule the fit kept) beside the same probabilities at argmax.
+
+``calibration``: per multiclass dev table, the default fit (log loss): test log loss and expected
+calibration error with the calibration the fit kept, and without.
 
 ``weights``: per binary dev table in --datasets (BENCHMARK.md split, seed 0), four fits with
 ``metric="accuracy"``: unweighted; class-balancing weights (each class weighs 1 / its share);
@@ -20,7 +23,8 @@ part is scored by accuracy weighted as its fit was (class-balanced accuracy for 
 Rows are appended as each fit finishes; a rerun skips what is in --out.
 
     python -m benchmarks.studies.objectives groups --time-limit 60 --out benchmarks/results/groups.csv
-    python -m benchmarks.studies.objectives f1 --time-limit 60 --out benchmarks/results/f1_threshold.csv
+    python -m benchmarks.studies.objectives metrics --time-limit 60 --out benchmarks/results/metrics.csv
+    python -m benchmarks.studies.objectives calibration --time-limit 60 --out benchmarks/results/calibration.csv
     python -m benchmarks.studies.objectives weights --time-limit 30 --datasets churn --out benchmarks/results/weights.csv
 """
 from __future__ import annotations
@@ -32,10 +36,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupShuffleSplit
 
 from automl import AutoMLClassifier, AutoMLRegressor
+from automl.calibration import Calibration, expected_calibration_error
+from automl.decision import labels_as_predictions
+from automl.metrics import get_metric
 
 from ..protocol import DEV, SHARED, append_row, load_dataset, read_manifest, split
 
@@ -44,8 +50,12 @@ GROUP_COLUMNS = ["dataset", "task", "variant", "metric", "n_folds", "oof", "test
                  "fit_seconds", "time_limit"]
 WEIGHT_COLUMNS = ["dataset", "variant", "test_balanced_accuracy", "test_integer_weighted_accuracy", "fit_seconds",
                   "time_limit"]
-F1_COLUMNS = ["dataset", "positive_share", "threshold", "f1_tuned", "f1_argmax", "oof_f1_tuned", "oof_f1_argmax",
-              "win_probability", "fit_seconds", "time_limit"]
+LABEL_METRIC = {"binary": "f1", "multiclass": "balanced_accuracy", "regression": "mae"}
+METRIC_COLUMNS = ["dataset", "task", "fit_metric", "metric", "test", "test_argmax", "rule", "oof_tuned", "oof_argmax",
+                  "win_probability", "fit_seconds", "time_limit"]
+CALIBRATION_COLUMNS = ["dataset", "calibration", "test_log_loss_raw", "test_log_loss_calibrated", "test_ece_raw",
+                       "test_ece_calibrated", "oof_log_loss_raw", "oof_log_loss_calibrated", "win_probability",
+                       "fit_seconds", "time_limit"]
 
 
 def _done(out: Path, key) -> set:
@@ -87,30 +97,76 @@ def groups_study(time_limit: float, out: Path) -> None:
             print(entry["name"], variant, f"OOF {oof:.4f} test {test_score:.4f}", flush=True)
 
 
-def f1_study(time_limit: float, out: Path, datasets: str) -> None:
+def metric_study(time_limit: float, out: Path, datasets: str) -> None:
+    """Per dev table, one fit optimizing the task's label or robust metric: F1 (binary), balanced
+    accuracy (multiclass), MAE (regression, beside a fit optimizing RMSE, scored in MAE too)."""
+    done = _done(out, lambda r: (r["dataset"], r["fit_metric"]))
+    for entry in _dev_entries(datasets):
+        X, y = load_dataset(DEV, entry)
+        X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
+        metric = LABEL_METRIC[entry["task"]]
+        for fit_metric in ([metric, "rmse"] if entry["task"] == "regression" else [metric]):
+            if (entry["name"], fit_metric) in done:
+                continue
+            estimator = AutoMLRegressor if entry["task"] == "regression" else AutoMLClassifier
+            model = estimator(time_limit=time_limit, metric=fit_metric, verbosity=0, random_state=0)
+            start = time.perf_counter()
+            model.fit(X_train, y_train)
+            seconds = time.perf_counter() - start
+            scorer = get_metric(metric, entry["task"])
+            row = {"dataset": entry["name"], "task": entry["task"], "fit_metric": fit_metric, "metric": metric,
+                   "fit_seconds": seconds, "time_limit": time_limit}
+            if entry["task"] == "regression":
+                row["test"] = scorer.score(y_test.to_numpy(dtype=float), model.predict(X_test)[:, None])
+            else:
+                truth = model.label_codec_.encode(y_test)
+                proba = model.predict_proba(X_test)
+                tuned = model.label_codec_.encode(pd.Series(model.predict(X_test)))
+                n_classes = len(model.classes_)
+                row.update(test=scorer.score(truth, labels_as_predictions(tuned, n_classes)),
+                           test_argmax=scorer.score(truth, labels_as_predictions(proba.argmax(axis=1), n_classes)),
+                           rule=model.decision_rule_.describe(), oof_tuned=model.decision_report_.get("tuned_score"),
+                           oof_argmax=model.decision_report_.get("argmax_score"),
+                           win_probability=model.decision_report_.get("win_probability"))
+            append_row(out, row, METRIC_COLUMNS)
+            print(entry["name"], fit_metric, row.get("test"), row.get("test_argmax"), flush=True)
+
+
+def calibration_study(time_limit: float, out: Path, datasets: str) -> None:
+    """Per multiclass dev table, the default fit (log loss): test log loss and expected calibration
+    error of ``predict_proba`` with the calibration the fit kept, and of the raw ensemble."""
     done = _done(out, lambda r: r["dataset"])
-    wanted = {d for d in datasets.split(",") if d}
-    for entry in read_manifest(DEV):
-        if entry["task"] != "binary" or entry["name"] in done or (wanted and entry["name"] not in wanted):
+    for entry in _dev_entries(datasets, tasks=("multiclass",)):
+        if entry["name"] in done:
             continue
         X, y = load_dataset(DEV, entry)
-        X_train, X_test, y_train, y_test = split(X, y, "binary", seed=0)
-        model = AutoMLClassifier(time_limit=time_limit, metric="f1", verbosity=0, random_state=0)
+        X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
+        model = AutoMLClassifier(time_limit=time_limit, verbosity=0, random_state=0)
         start = time.perf_counter()
         model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
-        positive = model.classes_[1]
-        proba = model.predict_proba(X_test)
-        truth = (y_test.to_numpy() == positive).astype(int)
-        tuned = (model.predict(X_test) == positive).astype(int)
-        report = model.decision_report_
-        append_row(out, {"dataset": entry["name"], "positive_share": truth.mean(),
-                         "threshold": model.decision_threshold_, "f1_tuned": f1_score(truth, tuned),
-                         "f1_argmax": f1_score(truth, proba.argmax(axis=1)),
-                         "oof_f1_tuned": report.get("tuned_score"), "oof_f1_argmax": report.get("argmax_score"),
+        truth = model.label_codec_.encode(y_test)
+        calibrated = model.predict_proba(X_test)
+        kept = model.calibration_
+        model.calibration_ = Calibration()
+        raw = model.predict_proba(X_test)
+        report = model.calibration_report_
+        log_loss = model.scorer_
+        append_row(out, {"dataset": entry["name"], "calibration": kept.describe(),
+                         "test_log_loss_raw": log_loss.score(truth, raw),
+                         "test_log_loss_calibrated": log_loss.score(truth, calibrated),
+                         "test_ece_raw": expected_calibration_error(truth, raw),
+                         "test_ece_calibrated": expected_calibration_error(truth, calibrated),
+                         "oof_log_loss_raw": report.get("raw_score"),
+                         "oof_log_loss_calibrated": report.get("calibrated_score"),
                          "win_probability": report.get("win_probability"), "fit_seconds": seconds,
-                         "time_limit": time_limit}, F1_COLUMNS)
-        print(entry["name"], model.decision_threshold_, flush=True)
+                         "time_limit": time_limit}, CALIBRATION_COLUMNS)
+        print(entry["name"], kept.describe(), flush=True)
+
+
+def _dev_entries(datasets: str, tasks=("binary", "multiclass", "regression")) -> list[dict]:
+    wanted = {d for d in datasets.split(",") if d}
+    return [e for e in read_manifest(DEV) if e["task"] in tasks and (not wanted or e["name"] in wanted)]
 
 
 def weights_study(time_limit: float, out: Path, datasets: str) -> None:
@@ -145,16 +201,18 @@ def weights_study(time_limit: float, out: Path, datasets: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("study", choices=["groups", "f1", "weights"])
+    ap.add_argument("study", choices=["groups", "metrics", "calibration", "weights"])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--datasets", default="", help="f1, weights: comma-separated binary dev tables (f1's "
-                                                   "default: every binary one)")
+    ap.add_argument("--datasets", default="", help="comma-separated dev tables (metrics, calibration: default "
+                                                   "every one of the task; weights: binary tables, required)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     if args.study == "groups":
         groups_study(args.time_limit, args.out)
-    elif args.study == "f1":
-        f1_study(args.time_limit, args.out, args.datasets)
+    elif args.study == "metrics":
+        metric_study(args.time_limit, args.out, args.datasets)
+    elif args.study == "calibration":
+        calibration_study(args.time_limit, args.out, args.datasets)
     else:
         weights_study(args.time_limit, args.out, args.datasets)
     print(pd.read_csv(args.out).to_string(index=False))
