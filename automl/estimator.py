@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import time
 import warnings
+import weakref
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -224,7 +225,7 @@ class _AutoMLBase(BaseEstimator):
                          len(np.unique(data.groups)), plan.n_folds, n_folds)
             configs = load_portfolio(self.portfolio, self.models)
             self.device_ = resolve_device(self.device)
-            self.run_dir_ = Path(self.output_dir) if self.output_dir else Path(tempfile.mkdtemp(prefix="automl-"))
+            self.run_dir_ = Path(self.output_dir) if self.output_dir else _temporary_run(self)
             # Each model is written to the run folder as it finishes: a killed fit loses nothing.
             self.store_, done = open_run(self.run_dir_, data, plan, task, self.metric_, configs, resume)
             log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s%s, device %s.",
@@ -664,6 +665,14 @@ def _saved_metric(name: str, task: str, custom: bool, greater_is_better: bool) -
         raise ValueError(f"This model was fitted with a custom scorer ({name!r}), which a model folder does not "
                          "store (it would be code); fit again with the scorer to re-run the ensemble step.")
     return Metric(name, greater_is_better, (task,), unavailable, custom=True)
+
+
+def _temporary_run(estimator: _AutoMLBase) -> Path:
+    """A run folder for a fit without ``output_dir``: removed when the estimator is garbage-collected
+    or the interpreter exits (the fitted models stay in memory; ``save`` writes them from there)."""
+    folder = Path(tempfile.mkdtemp(prefix="automl-"))
+    weakref.finalize(estimator, shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _check_ensemble_name(name: str) -> None:

@@ -19,6 +19,7 @@ from automl.persistence import ModelFolderError
 from automl.store import ModelRecord, PredictionStore
 from automl.schedule import SCHEDULE
 from automl.folds import FoldPlan
+from conftest import FAST
 
 
 def test_the_store_writes_each_model_as_it_is_added_and_ignores_a_cut_line(tmp_path):
@@ -151,3 +152,16 @@ def test_a_resumed_run_keeps_its_fold_plan_under_another_time_limit(tmp_path):
                                output_dir=str(run)).fit(X, y, resume=True)
     assert np.array_equal(resumed.store_.fold_of, first.store_.fold_of)
     assert np.array_equal(resumed.store_.oof, first.store_.oof)
+
+
+def test_a_temporary_run_folder_goes_with_its_estimator(mixed_classification, tmp_path):
+    import gc
+
+    X, y = mixed_classification
+    model = AutoMLClassifier(**FAST, ensemble="best").fit(X, y)
+    run = model.run_dir_
+    assert run.is_dir()
+    model.save(tmp_path / "kept")  # what the user saves stays
+    del model
+    gc.collect()
+    assert not run.exists() and (tmp_path / "kept" / "manifest.json").exists()

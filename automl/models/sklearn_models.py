@@ -88,6 +88,8 @@ class _OnLinearView(Model):
     predict_dtype: ClassVar[type] = np.float32  # of the matrix the estimator predicts from
     # Rows a fit samples at most (None: every row).
     max_train_rows: ClassVar[int | None] = None
+    # Whether the fitted model is its training rows (kNN): they are kept as given, to be saved.
+    keeps_training_rows: ClassVar[bool] = False
 
     def _estimator(self, n_rows: int):
         raise NotImplementedError
@@ -99,7 +101,10 @@ class _OnLinearView(Model):
             X, y = X.take(rows), y[rows]
             sample_weight = None if sample_weight is None else sample_weight[rows]
         weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
-        self.model_ = self._estimator(len(y)).fit(self.view_.transform(X), y, **weighted)
+        matrix = self.view_.transform(X)
+        self.model_ = self._estimator(len(y)).fit(matrix, y, **weighted)
+        if self.keeps_training_rows:
+            self.training_rows_, self.training_targets_ = matrix, np.asarray(y)
         return self
 
     def predict(self, X: EncodedTable) -> np.ndarray:
@@ -156,6 +161,7 @@ class KNNModel(_OnLinearView):
     # kNN keeps its rows and predicts by searching them: 75,000 held-out rows against 225,000 ran
     # for minutes (issue 14), and each fold copy holds its rows in memory.
     max_train_rows = 50_000
+    keeps_training_rows = True
 
     def _estimator(self, n_rows):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -165,10 +171,11 @@ class KNNModel(_OnLinearView):
         estimator = KNeighborsClassifier if self.info.is_classification else KNeighborsRegressor
         return estimator(**params, n_jobs=self.n_threads)
 
-    # kNN is its training rows: saved as they are and indexed again on load (a deterministic fit).
+    # kNN is its training rows: the rows it was given (no scikit-learn internals), saved as they
+    # are and indexed again on load (a deterministic fit).
     def _estimator_state(self) -> dict:
-        return {"rows": self.model_._fit_X, "y": self.model_._y if not self.info.is_classification
-                else self.model_.classes_[self.model_._y]}
+        return {"rows": self.training_rows_, "y": self.training_targets_}
 
     def _restore_estimator(self, state: dict):
+        self.training_rows_, self.training_targets_ = state["rows"], state["y"]
         return self._estimator(len(state["y"])).fit(state["rows"], state["y"])
