@@ -10,7 +10,6 @@ import os
 import shutil
 import tempfile
 import time
-import warnings
 import weakref
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -23,8 +22,9 @@ from sklearn.exceptions import NotFittedError
 
 from .budget import TimeBudget
 from .data.encoder import TabularEncoder
-from .data.frame import align_columns, as_frame, check_sample_weight, encode_groups, split_row_values, split_target
-from .data.target import LabelCodec, classification_task, clean_target
+from .data.frame import align_columns, as_frame
+from .data.prepare import PreparedTable, prepare
+from .data.target import LabelCodec
 from .data.training import TrainingData
 from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
 from .decision import ARGMAX, DecisionRule, tune_decision
@@ -37,8 +37,8 @@ from .models.registry import FAMILIES
 from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
 from .portfolio import load_portfolio
 from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved_fold_count
-from .ensemble.search import DEFAULT_N_TRIALS, search_ensemble
-from .schedule import SCHEDULE
+from .ensemble.search import search_ensemble
+from .schedule import SCHEDULE, SEARCH_TRIALS
 from .store import ModelRecord, PredictionStore
 from .models.executor import EXECUTORS, make_executor
 from .models.training import train_portfolio
@@ -145,7 +145,7 @@ PARAMETERS_DOC = """
 
 
 class _AutoMLBase(BaseEstimator):
-    _estimator_type: str
+    _regression = False  # whether the target is a number (else class labels)
 
     def __init__(self, time_limit: float | None = None, models: list[str] | None = None, ensemble: str = "auto",
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
@@ -185,98 +185,86 @@ class _AutoMLBase(BaseEstimator):
         self._check_params()
         budget = TimeBudget(self.time_limit)
         with _logging(self.verbosity):
-            frame = as_frame(X)
-            frame, sample_weight = split_row_values(frame, sample_weight, "sample_weight")
-            frame, groups = split_row_values(frame, groups, "groups")
-            frame, target = split_target(frame, y)
-            if len(frame) < 2:  # a fold to fit on and one to predict
-                raise ValueError(f"Found {len(frame)} sample(s) (shape={frame.shape}) while a minimum of 2 is "
-                                 "required: the table is empty or too small to learn from.")
-            if frame.shape[1] == 0:
-                raise ValueError(f"Found 0 feature(s) (shape={frame.shape}) while a minimum of 1 is required.")
-            task = self._task(target)
-            target, keep = clean_target(target, task)
-            if not keep.all():
-                warnings.warn(f"Dropped {int((~keep).sum())} rows whose target is missing.", UserWarning,
-                              stacklevel=2)
-                frame = frame[keep]
-                keep = keep.to_numpy() if hasattr(keep, "to_numpy") else np.asarray(keep)
-                sample_weight = None if sample_weight is None else sample_weight[keep]
-                groups = None if groups is None else groups[keep]
-            self.scorer_ = get_metric(self.metric, task)
-            self._record_inputs(frame)
-            y_enc = self._encode_target(target)
-            self.task_, self.metric_ = task, self.scorer_.name
-            if task == "regression":
-                _check_target_for_metric(self.scorer_, y_enc)
-            self.encoder_ = TabularEncoder().fit(frame)
-            if not self.encoder_.input_columns:
-                raise ValueError(f"No usable feature columns: {self.encoder_.schema_.dropped}.")
-            data = TrainingData(self.encoder_.transform(frame), y_enc,
-                                None if sample_weight is None else check_sample_weight(sample_weight),
-                                None if groups is None else encode_groups(groups))
-            info = TaskInfo(task, len(self.classes_) if task != "regression" else 0)
-            # A resumed run keeps its fold plan, whatever fold count the new time limit would choose.
-            n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
-                SCHEDULE.n_folds(len(frame), data.X.n_features, self.time_limit, info.n_classes)
-            plan = FoldPlan.make(y_enc, n_folds, task, seed=self.random_state, groups=data.groups)
-            if plan.n_folds < n_folds and data.groups is not None:
-                log.info("%d groups: %d folds instead of %d, each holding out whole groups.",
-                         len(np.unique(data.groups)), plan.n_folds, n_folds)
+            prepared = prepare(X, y, regression=self._regression, sample_weight=sample_weight, groups=groups)
+            self._set_inputs(prepared)
+            plan = self._fold_plan(prepared, resume)
             configs = load_portfolio(self.portfolio, self.models)
-            self.device_ = resolve_device(self.device)
-            self.run_dir_ = Path(self.output_dir) if self.output_dir else _temporary_run(self)
-            # Each model is written to the run folder as it finishes: a killed fit loses nothing.
-            self.store_, done = open_run(self.run_dir_, data, plan, task, self.metric_, configs, resume)
-            log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s%s, device %s.",
-                     task, len(frame), data.X.n_features, plan.n_folds, len(configs), self.metric_,
-                     _surrogate_note(self.scorer_, task), self.device_)
-            train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
-                                                                    self.refit is not False))
-            self.models_ = train_portfolio(
-                configs, data, plan, info, self.scorer_, train_budget, self.store_,
-                seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
-                models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE,
-                executor=make_executor(self.executor, self.ray_address))
-            self.records_ = list(self.store_.records)
-            self.n_rows_ = len(y_enc)
-            # Training that ends with time to spare has trained every configuration: the search
-            # gets what is left, rather than the fit returning early.
-            leftover = budget.limited and train_budget.remaining() > SCHEDULE.reserve_share * self.time_limit
-            n_trials = SCHEDULE.leftover_trials if leftover else DEFAULT_N_TRIALS
-            kept_back = SCHEDULE.save_seconds + self._refit_reserve(len(y_enc))
-            if not budget.limited:
-                search_seconds = SCHEDULE.unlimited_search_seconds
-            elif leftover:
-                search_seconds = max(0.0, budget.remaining() - kept_back)
-            else:
-                search_seconds = max(0.0, min(budget.remaining() - kept_back,
-                                              SCHEDULE.search_max_share * self.time_limit))
+            self._train(prepared, plan, configs, budget, resume)
+            seconds, n_trials = SCHEDULE.search_seconds(self.time_limit, budget.remaining(),
+                                                        self.training_left_, self._refit_reserve())
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
-                     f"{search_seconds:.0f}s" if search_seconds is not None else "no time limit")
-            trials = self._fit_ensemble(self.ensemble, budget.sub(search_seconds), n_trials)
-            self._refit_members(data, budget)
-            self.fit_seconds_ = budget.elapsed()
-            if self.output_dir is not None:  # the run folder becomes a model folder, with its run
-                self.save(self.run_dir_, include_run=True)
-            log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
-                     len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
-            if budget.limited and budget.remaining() > SCHEDULE.training_reserve(self.time_limit, False, False):
-                search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
-                    else f"the {self.ensemble} ensemble needed no more time"
-                refit = "" if self.refit is False or self.refitted_ else ", and the refit did not fit in what was left"
-                log.info("Returned %.0fs before the time limit: %d of %d configurations were trained, %s%s.",
-                         budget.remaining(), len(self.models_), len(configs), search, refit)
+                     f"{seconds:.0f}s" if budget.limited else "no time limit")
+            trials = self._fit_ensemble(self.ensemble, budget.sub(seconds), n_trials)
+            self._refit_members(prepared.data, budget)
+            self._finish(budget, trials, configs)
         return self
 
-    def _refit_reserve(self, n_rows: int) -> float:
-        """Seconds the search leaves for refitting: what the best models would cost (the
-        ensemble is not chosen yet), at most the schedule's refit share of the limit."""
+    # ------------------------------------------------------------------ the phases of fit
+    def _set_inputs(self, prepared: PreparedTable) -> None:
+        """What the user's table says: task, metric, columns, classes, encoder."""
+        self.task_, self.encoder_ = prepared.task, prepared.encoder
+        self.scorer_ = get_metric(self.metric, prepared.task)
+        self.metric_ = self.scorer_.name
+        if prepared.task == "regression":
+            _check_target_for_metric(self.scorer_, prepared.data.y)
+        else:
+            self.label_codec_, self.classes_ = prepared.codec, prepared.codec.classes_
+        self.feature_names_in_ = np.array(prepared.feature_names, dtype=object)
+        self.n_features_in_ = len(prepared.feature_names)
+        self.n_rows_ = len(prepared.data)
+
+    def _fold_plan(self, prepared: PreparedTable, resume: bool) -> FoldPlan:
+        """The shared folds; a resumed run keeps its fold count, whatever the new limit would choose."""
+        data = prepared.data
+        n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
+            SCHEDULE.n_folds(len(data), data.X.n_features, self.time_limit, prepared.n_classes)
+        plan = FoldPlan.make(data.y, n_folds, prepared.task, seed=self.random_state, groups=data.groups)
+        if plan.n_folds < n_folds and data.groups is not None:
+            log.info("%d groups: %d folds instead of %d, each holding out whole groups.",
+                     len(np.unique(data.groups)), plan.n_folds, n_folds)
+        return plan
+
+    def _train(self, prepared: PreparedTable, plan: FoldPlan, configs: list, budget: TimeBudget,
+               resume: bool) -> None:
+        """Trains the portfolio into the run folder (each model written as it finishes: a killed
+        fit loses nothing); sets ``models_``, ``store_``, ``records_`` and ``training_left_``."""
+        self.device_ = resolve_device(self.device)
+        self.run_dir_ = Path(self.output_dir) if self.output_dir else _temporary_run(self)
+        self.store_, done = open_run(self.run_dir_, prepared.data, plan, prepared.task, self.metric_, configs, resume)
+        log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s%s, device %s.",
+                 prepared.task, len(prepared.data), prepared.data.X.n_features, plan.n_folds, len(configs),
+                 self.metric_, _surrogate_note(self.scorer_, prepared.task), self.device_)
+        train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
+                                                                self.refit is not False))
+        self.models_ = train_portfolio(
+            configs, prepared.data, plan, TaskInfo(prepared.task, prepared.n_classes), self.scorer_, train_budget,
+            self.store_, seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
+            models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE,
+            executor=make_executor(self.executor, self.ray_address))
+        self.records_ = list(self.store_.records)
+        self.training_left_ = train_budget.remaining() if budget.limited else 0.0
+
+    def _finish(self, budget: TimeBudget, trials: int, configs: list) -> None:
+        """Saves a named run folder as a model folder, and says how the time was used."""
+        self.fit_seconds_ = budget.elapsed()
+        if self.output_dir is not None:  # the run folder becomes a model folder, with its run
+            self.save(self.run_dir_, include_run=True)
+        log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
+                 len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
+        if budget.limited and budget.remaining() > SCHEDULE.training_reserve(self.time_limit, False, False):
+            search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
+                else f"the {self.ensemble} ensemble needed no more time"
+            refit = "" if self.refit is False or self.refitted_ else ", and the refit did not fit in what was left"
+            log.info("Returned %.0fs before the time limit: %d of %d configurations were trained, %s%s.",
+                     budget.remaining(), len(self.models_), len(configs), search, refit)
+
+    def _refit_reserve(self) -> float:
+        """What refitting the best models would cost (the ensemble is not chosen yet): the search
+        leaves it (up to the schedule's refit share of the limit)."""
         if self.refit is False or self.time_limit is None:
             return 0.0
         best = sorted(self.records_, key=lambda r: self.scorer_.to_loss(r.oof_score))[:SCHEDULE.refit_reserve_models]
-        cost = sum(_refit_seconds(self._bag(r.name), n_rows) for r in best)
-        return min(cost, SCHEDULE.refit_share * self.time_limit)
+        return sum(self._bag(r.name).refit_cost(self.n_rows_) for r in best)
 
     def _refit_members(self, data: TrainingData, budget: TimeBudget) -> None:
         """Refits members of the chosen ensemble on all rows (``BaggedModel.refit``) when ``refit``
@@ -288,7 +276,7 @@ class _AutoMLBase(BaseEstimator):
             return
         start = time.perf_counter()
         members = [self.records_[j] for j in self.ensemble_.used_models]
-        cost = {r.name: _refit_seconds(self._bag(r.name), len(data)) for r in members}
+        cost = {r.name: self._bag(r.name).refit_cost(len(data)) for r in members}
         names = [r.name for r in members]
         if self.refit == "auto":
             left, names, planned = budget.remaining() - SCHEDULE.save_seconds, [], 0.0
@@ -373,7 +361,7 @@ class _AutoMLBase(BaseEstimator):
     def _n_threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
 
-    def _fit_ensemble(self, name: str, budget: TimeBudget, n_trials: int = DEFAULT_N_TRIALS) -> int:
+    def _fit_ensemble(self, name: str, budget: TimeBudget, n_trials: int = SEARCH_TRIALS) -> int:
         """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``budget`` on
         the store; returns the number of trials run (1 for a named strategy)."""
         metric, store = self.scorer_, self.store_
@@ -559,10 +547,6 @@ class _AutoMLBase(BaseEstimator):
         self.store_ = PredictionStore.load(folder / STORE_DIR) if (folder / STORE_DIR).is_dir() else None
 
     # ------------------------------------------------------------- helpers
-    def _record_inputs(self, frame: pd.DataFrame) -> None:
-        self.feature_names_in_ = np.array(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-
     def _check_fitted(self) -> None:
         if not hasattr(self, "ensemble_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
@@ -579,32 +563,20 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     __doc__ = """AutoML for classification: ``predict_proba`` columns follow ``classes_`` (the user's labels).
 """ + PARAMETERS_DOC
 
-    def _task(self, target: pd.Series) -> str:
-        return classification_task(target)
-
-    def _encode_target(self, target: pd.Series) -> np.ndarray:
-        self.label_codec_ = LabelCodec().fit(target)
-        self.classes_ = self.label_codec_.classes_
-        return self.label_codec_.encode(target)
-
     def predict_proba(self, X) -> np.ndarray:
         proba = self._predict_raw(X).astype(np.float64)
         return self.calibration_.apply(proba / proba.sum(axis=1, keepdims=True))
 
     def predict(self, X) -> np.ndarray:
         """Labels by ``decision_rule_`` (the most probable class unless one was tuned for the metric)."""
-        return self.label_codec_.decode(self.decision_rule_.labels(self.predict_proba(X)))
+        proba = self.predict_proba(X)
+        return self.label_codec_.decode(self.decision_rule_.labels(proba))
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     __doc__ = """AutoML for regression on a numeric target.
 """ + PARAMETERS_DOC
-
-    def _task(self, target: pd.Series) -> str:
-        return "regression"
-
-    def _encode_target(self, target: pd.Series) -> np.ndarray:
-        return target.to_numpy(dtype=np.float64)
+    _regression = True
 
     def predict(self, X) -> np.ndarray:
         return self._predict_raw(X)[:, 0].astype(np.float64)
@@ -628,12 +600,6 @@ def load(path) -> _AutoMLBase:
     for j in estimator.ensemble_.used_models:
         estimator._bag(estimator.records_[j].name)
     return estimator
-
-
-def _refit_seconds(bag: BaggedModel, n_rows: int) -> float:
-    """Expected seconds to refit ``bag`` on ``n_rows`` rows: one copy's share of its fit, scaled
-    by the rows (its copies trained side by side, each on fewer threads)."""
-    return bag.fit_seconds_ / len(bag.models_) * n_rows / bag.copy_fit_rows_
 
 
 def _surrogate_note(metric: Metric, task: str) -> str:

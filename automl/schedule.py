@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Trials of the ``auto`` search when training used its share of the time.
+SEARCH_TRIALS = 50
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -77,6 +80,21 @@ class Schedule:
         if time_limit is not None and cost / max(time_limit, 1.0) > self.costly_cells_per_second:
             return self.costly_folds
         return self.folds
+
+    def search_seconds(self, time_limit: float | None, remaining: float, training_left: float,
+                       refit_reserve: float) -> tuple[float, int]:
+        """(seconds, trials) for the ensemble search, from the facts after training: the limit,
+        the seconds left in the fit, those training left unused, and the refit's expected cost.
+
+        Training that ends with time to spare has trained every configuration: the search gets
+        what is left (minus saving and the refit) and up to ``leftover_trials``, rather than the
+        fit returning early; otherwise at most ``search_max_share`` of the limit."""
+        if time_limit is None:
+            return self.unlimited_search_seconds, SEARCH_TRIALS
+        kept_back = self.save_seconds + min(refit_reserve, self.refit_share * time_limit)
+        if training_left > self.reserve_share * time_limit:
+            return max(0.0, remaining - kept_back), self.leftover_trials
+        return max(0.0, min(remaining - kept_back, self.search_max_share * time_limit)), SEARCH_TRIALS
 
     def training_reserve(self, time_limit: float | None, searched: bool, refit: bool) -> float:
         """Seconds kept back from training for what follows it."""

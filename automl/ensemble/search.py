@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..budget import TimeBudget
 from ..metrics import Metric
-from ..schedule import SCHEDULE, Schedule
+from ..schedule import SCHEDULE, SEARCH_TRIALS as DEFAULT_N_TRIALS, Schedule
 from ..store import PredictionStore
 from ..folds import fold_ids, holdout_split
 from . import STRATEGIES
@@ -63,7 +63,6 @@ FEW_ROWS, FEW_ROWS_EVIDENCE = 1000, 0.99
 # within this share of the full one's (``Search._lighten``): half the 0.2% (relative) of test
 # metric that issue 12 allows a faster ensemble to lose.
 LIGHTEN_TOLERANCE = 0.001
-DEFAULT_N_TRIALS = 50
 POOL_TOP_K = (0, 5, 10, 20)
 DEFAULT_TRIALS = ({"strategy": "best"}, {"strategy": "ges", "ges_iterations": 25},
                   {"strategy": "ges", "ges_iterations": 50})

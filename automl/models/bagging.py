@@ -163,6 +163,11 @@ class BaggedModel:
         return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
                        self.device, train, held_out)
 
+    def refit_cost(self, n_rows: int) -> float:
+        """Expected seconds to refit on ``n_rows`` rows: one copy's share of the bag's fit, scaled
+        by the rows (its copies trained side by side, each on fewer threads)."""
+        return self.fit_seconds_ / len(self.models_) * n_rows / self.copy_fit_rows_
+
     def refit(self, data: TrainingData, budget: TimeBudget) -> None:
         """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.
 

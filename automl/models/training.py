@@ -8,7 +8,6 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
 
 from ..budget import TimeBudget
 from ..data.training import TrainingData

@@ -27,7 +27,7 @@ from sklearn.model_selection import train_test_split
 
 from ..data.training import TrainingData
 from ..budget import TimeBudget
-from ..data.encoder import TabularEncoder
+from ..data.prepare import prepare as prepare_table
 from ..data.target import LabelCodec
 from ..metrics import get_metric
 from ..models.bagging import BaggedModel
@@ -59,14 +59,11 @@ def prepare(suite: Path, entry: dict, seed: int = 0):
     train = np.sort(rng.permutation(len(X_train))[:MAX_TRAIN_ROWS])
     test = np.sort(rng.permutation(len(X_test))[:MAX_TEST_ROWS])
     X_train, y_train, X_test, y_test = X_train.iloc[train], y_train.iloc[train], X_test.iloc[test], y_test.iloc[test]
-    encoder = TabularEncoder().fit(X_train)
-    if task == "regression":
-        target_train, target_test, info = y_train.to_numpy(float), y_test.to_numpy(float), TaskInfo(task, 0)
-    else:
-        codec = LabelCodec().fit(y)  # every class of the dataset
-        target_train, target_test = codec.encode(y_train), codec.encode(y_test)
-        info = TaskInfo(task, len(codec.classes_))
-    return encoder.transform(X_train), target_train, encoder.transform(X_test), target_test, info
+    codec = None if task == "regression" else LabelCodec().fit(y)  # every class of the dataset
+    prepared = prepare_table(X_train, y_train, regression=task == "regression", codec=codec)
+    target_test = y_test.to_numpy(float) if codec is None else codec.encode(y_test)
+    info = TaskInfo(task, prepared.n_classes)
+    return prepared.data.X, prepared.data.y, prepared.encoder.transform(X_test), target_test, info
 
 
 def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[str] | None = None,
