@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
+from .ensemble.data import EnsembleData
 from .budget import TimeBudget
 from .data.encoder import TabularEncoder
 from .data.frame import align_columns, as_frame
@@ -373,9 +374,7 @@ class _AutoMLBase(BaseEstimator):
             result.save_trace(self.run_dir_ / SEARCH_TRACE)
         else:
             strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, n_threads=n_threads)
-            self.ensemble_ = strategy.fit(store.oof, store.y, store.features, fold_of=store.fold_of,
-                                          records=store.records, budget=budget, sample_weight=store.sample_weight,
-                                          groups=store.groups)
+            self.ensemble_ = strategy.fit(EnsembleData.from_store(store), budget)
             self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])
         self.ensemble_name_ = name
         honest = self.ensemble_.predict_oof(store.oof, store.features)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from automl.ensemble.data import EnsembleData
 from automl.ensemble.greedy import GreedyEnsemble
 from automl.ensemble.mixture_loss import EXACT_AUC_ROWS, MixtureLoss
 from automl.metrics import get_metric
@@ -35,7 +36,7 @@ def _reference_ges(metric, predictions, y, n_iterations):
 def test_ges_matches_brute_force(task, metric):
     predictions, y = _store(task)
     metric = get_metric(metric, task)
-    ges = GreedyEnsemble(metric, task, n_iterations=12).fit(predictions, y)
+    ges = GreedyEnsemble(metric, task, n_iterations=12).fit(EnsembleData(predictions, y))
     np.testing.assert_allclose(ges.weights_, _reference_ges(metric, predictions, y, 12))
     assert ges.oof_loss_ == pytest.approx(metric.loss(y, ges.predict(predictions)), rel=1e-5)
 
@@ -48,7 +49,7 @@ def test_ges_finds_complementary_pair_and_truncates():
     left[20:], right[:20] = 0.5, 0.5
     noisy = np.full_like(left, 0.5)
     predictions = np.stack([noisy, left, right]).astype(np.float32)
-    ges = GreedyEnsemble(get_metric("log_loss", "binary"), "binary", n_iterations=40).fit(predictions, y)
+    ges = GreedyEnsemble(get_metric("log_loss", "binary"), "binary", n_iterations=40).fit(EnsembleData(predictions, y))
     np.testing.assert_allclose(ges.weights_, [0, 0.5, 0.5])
 
 
@@ -56,9 +57,9 @@ def test_sorted_init_starts_from_the_best_models():
     predictions, y = _store("multiclass", n_models=6)
     metric = get_metric("log_loss", "multiclass")
     single = [metric.loss(y, p) for p in predictions]
-    ges = GreedyEnsemble(metric, "multiclass", n_iterations=30, sorted_init=3).fit(predictions, y)
+    ges = GreedyEnsemble(metric, "multiclass", n_iterations=30, sorted_init=3).fit(EnsembleData(predictions, y))
     assert ges.weights_[int(np.argmin(single))] > 0
-    plain = GreedyEnsemble(metric, "multiclass", n_iterations=30).fit(predictions, y)
+    plain = GreedyEnsemble(metric, "multiclass", n_iterations=30).fit(EnsembleData(predictions, y))
     assert ges.oof_loss_ <= min(single) and plain.oof_loss_ <= min(single)
 
 

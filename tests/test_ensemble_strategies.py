@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from automl.ensemble.data import EnsembleData
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
 from automl.ensemble import STRATEGIES, get_strategy
@@ -29,7 +30,7 @@ def test_population_strategies_beat_the_single_best_and_repeat(name):
     metric = get_metric("log_loss", "multiclass")
     records = [ModelRecord(f"m{j}", ["lightgbm", "catboost"][j % 2], {"depth": j % 3}, 1.0, 0.1, 0.0)
                for j in range(6)]
-    fitted = [get_strategy(name)(metric, "multiclass", seed=3).fit(predictions, y, records=records) for _ in range(2)]
+    fitted = [get_strategy(name)(metric, "multiclass", seed=3).fit(EnsembleData(predictions, y, records=records)) for _ in range(2)]
     np.testing.assert_array_equal(fitted[0].weights_, fitted[1].weights_)
     assert fitted[0].weights_.sum() == pytest.approx(1.0)
     best_single = min(metric.loss(y, p) for p in predictions)
@@ -39,14 +40,14 @@ def test_population_strategies_beat_the_single_best_and_repeat(name):
 @pytest.mark.parametrize("name", ["qo", "qdo"])
 def test_population_budget_is_fifty_evaluations_per_model(name):
     predictions, y = _store("binary", n_models=4)
-    strategy = get_strategy(name)(get_metric("roc_auc", "binary"), "binary").fit(predictions, y)
+    strategy = get_strategy(name)(get_metric("roc_auc", "binary"), "binary").fit(EnsembleData(predictions, y))
     assert 50 * 4 <= strategy.n_evaluations_ < 50 * 4 + strategy.batch_size
 
 
 def test_population_strategy_stops_when_the_budget_expires():
     predictions, y = _store("binary", n_models=8)
     strategy = get_strategy("qdo")(get_metric("log_loss", "binary"), "binary")
-    strategy.fit(predictions, y, budget=TimeBudget(0.0))
+    strategy.fit(EnsembleData(predictions, y), TimeBudget(0.0))
     assert strategy.n_evaluations_ == 8 + 4  # the initial population only
 
 
@@ -66,7 +67,7 @@ def test_knora_e_picks_the_model_competent_in_each_region():
     model0 = np.where((x < 0)[:, None], right, wrong)
     model1 = np.where((x < 0)[:, None], wrong, right)
     predictions = np.stack([model0, model1]).astype(np.float32)
-    des = DynamicSelection(get_metric("log_loss", "binary"), "binary", k=3).fit(predictions, y, _table(x))
+    des = DynamicSelection(get_metric("log_loss", "binary"), "binary", k=3).fit(EnsembleData(predictions, y, _table(x)))
     test_x = np.array([-0.8, 0.8])
     test_predictions = np.stack([np.full((2, 2), [0.3, 0.7]), np.full((2, 2), [0.9, 0.1])]).astype(np.float32)
     combined = des.predict(test_predictions, _table(test_x))
@@ -82,8 +83,8 @@ def test_des_never_uses_a_row_as_its_own_neighbour():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 300)
     predictions = np.stack([np.eye(2)[rng.integers(0, 2, 300)] for _ in range(5)]).astype(np.float32)
-    des = DynamicSelection(get_metric("accuracy", "binary"), "binary", k=1).fit(predictions, y,
-                                                                               _table(rng.normal(size=300)))
+    des = DynamicSelection(get_metric("accuracy", "binary"), "binary", k=1).fit(
+        EnsembleData(predictions, y, _table(rng.normal(size=300))))
     assert np.mean(des.predict_oof(predictions).argmax(1) == y) < 0.62
 
 
@@ -94,7 +95,7 @@ def test_des_regression_weights_by_local_error():
     good_left = np.where(x < 0, y, y + 2)  # exact on the left, off by 2 on the right
     good_right = np.where(x < 0, y - 2, y)
     predictions = np.stack([good_left, good_right])[:, :, None].astype(np.float32)
-    des = DynamicSelection(get_metric("rmse", "regression"), "regression", k=5).fit(predictions, y, _table(x))
+    des = DynamicSelection(get_metric("rmse", "regression"), "regression", k=5).fit(EnsembleData(predictions, y, _table(x)))
     assert get_metric("rmse", "regression").score(y, des.predict_oof(predictions)) < 0.3
 
 
@@ -110,11 +111,12 @@ def test_stacking_oof_is_honest_on_noise_labels():
     metric = get_metric("roc_auc", "binary")
     stack = StackingEnsemble(metric, "binary", models=("lightgbm",), guard=False)
     features = _table(np.arange(n))
-    columns = stack.fit_layers(predictions, y, features, FoldPlan.make(y, 8, "binary", 0).fold_of, TimeBudget(None))
+    columns = stack.fit_layers(EnsembleData(predictions, y, features, FoldPlan.make(y, 8, "binary", 0).fold_of),
+                               TimeBudget(None))
     assert columns.shape == (4, n, 2)
     assert abs(metric.score(y, columns[3]) - 0.5) < 0.06
     assert metric.score(y, stack.transform(predictions, features)[3]) > 0.65  # the leaky in-sample view
-    stack.fit(predictions, y, features)
+    stack.fit(EnsembleData(predictions, y, features))
     assert abs(metric.score(y, stack.predict_oof(predictions)) - 0.5) < 0.06
 
 
@@ -130,11 +132,11 @@ def test_stacking_pays_when_the_features_add_signal_and_guard_can_turn_it_off():
     metric = get_metric("roc_auc", "binary")
     features = _table(np.column_stack([x, z]))
     folds = FoldPlan.make(y, 3, "binary", 0).fold_of  # few folds keep the test fast
-    stack = StackingEnsemble(metric, "binary", models=("lightgbm",)).fit(predictions, y, features, fold_of=folds)
+    stack = StackingEnsemble(metric, "binary", models=("lightgbm",)).fit(EnsembleData(predictions, y, features, folds))
     assert stack.guard_losses_[0] < stack.guard_losses_[1] and stack.active_
     assert metric.score(y, stack.predict_oof(predictions)) > metric.score(y, predictions[0]) + 0.1
-    noise = StackingEnsemble(metric, "binary", models=("linear",)).fit(predictions, y, _table(rng.normal(size=n)),
-                                                                      fold_of=folds)
+    noise = StackingEnsemble(metric, "binary", models=("linear",)).fit(
+        EnsembleData(predictions, y, _table(rng.normal(size=n)), folds))
     assert not noise.active_ and noise.describe().startswith("stacking off")
 
 
@@ -144,7 +146,7 @@ def test_every_strategy_fits_and_predicts_each_task():
         features = _table(np.random.default_rng(0).normal(size=(90, 2)))
         for name, cls in STRATEGIES.items():
             kwargs = {"models": ("linear",)} if name == "stacking" else {}
-            strategy = cls(get_metric(metric_name, task), task, **kwargs).fit(predictions, y, features)
+            strategy = cls(get_metric(metric_name, task), task, **kwargs).fit(EnsembleData(predictions, y, features))
             out = strategy.predict(predictions[:, :10], features.take(np.arange(10)))
             assert out.shape == (10, predictions.shape[2]) and np.isfinite(out).all(), name
             assert set(strategy.used_models) <= set(range(3)), name

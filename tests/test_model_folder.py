@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import automl
+from automl.ensemble.data import EnsembleData
 from automl.data.training import TrainingData
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.ensemble import STRATEGIES, strategy_from_state
@@ -109,7 +110,7 @@ def test_strategy_state_round_trip(name, task, tmp_path):
         strategy = Pooled(STRATEGIES["qdo"](metric, task), np.array([0, 2, 3]))
     else:
         strategy = STRATEGIES[name](metric, task)
-    strategy.fit(predictions, y, fold_of=fold_of)
+    strategy.fit(EnsembleData(predictions, y, fold_of=fold_of))
     if name == "stacking_layers":
         assert strategy.layers_
     write_state(tmp_path, "s", strategy.get_state())
@@ -211,10 +212,10 @@ def test_refit_changes_predictions_not_the_ensemble_and_survives_saving(portfoli
 
 
 def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(portfolio, table, caplog, monkeypatch):
-    import automl.estimator as estimator
+    from automl.models.bagging import BaggedModel
 
     X, y = table
-    monkeypatch.setattr(estimator, "_refit_seconds", lambda bag, n_rows: 1e6)  # as if each refit took days
+    monkeypatch.setattr(BaggedModel, "refit_cost", lambda bag, n_rows: 1e6)  # as if each refit took days
     with caplog.at_level("INFO", logger="automl"):
         model = AutoMLClassifier(portfolio=str(portfolio), ensemble="ges", n_folds=3, time_limit=60, refit="auto",
                                  verbosity=1).fit(X, y)
@@ -222,10 +223,10 @@ def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(por
 
 
 def test_auto_refit_refits_the_members_whose_cost_fits(portfolio, table, monkeypatch):
-    import automl.estimator as estimator
+    from automl.models.bagging import BaggedModel
 
     X, y = table
-    monkeypatch.setattr(estimator, "_refit_seconds",  # kNN's refit as if it took days, the others a moment
+    monkeypatch.setattr(BaggedModel, "refit_cost",  # kNN's refit as if it took days, the others a moment
                         lambda bag, n_rows: 1e6 if bag.config.family == "knn" else 1e-3)
     model = AutoMLClassifier(portfolio=str(portfolio), ensemble="des", n_folds=3, time_limit=60, refit="auto",
                              verbosity=0).fit(X, y)

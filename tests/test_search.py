@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.ensemble.data import EnsembleData
 from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.ensemble.pool import select_pool
@@ -72,7 +73,7 @@ def test_members_that_cost_prediction_time_and_add_nothing_are_dropped():
     metric = get_metric("roc_auc", "binary")
     result = search_ensemble(store, metric, TimeBudget(60), n_trials=6)
     assert set(result.strategy.used_models) == {0, 1}
-    every = GreedyEnsemble(metric, "binary", n_iterations=50).fit(store.oof, y)
+    every = GreedyEnsemble(metric, "binary", n_iterations=50).fit(EnsembleData(store.oof, y))
     full = metric.score(y, every.predict(store.oof))
     assert metric.score(y, result.strategy.predict(store.oof)) >= full * (1 - LIGHTEN_TOLERANCE)
 
@@ -148,7 +149,7 @@ def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
     from automl.ensemble.stacking import StackingEnsemble
     seen = []
 
-    def fit_layers(self, predictions, y, features, fold_of, budget, sample_weight=None, groups=None):
+    def fit_layers(self, data, budget):
         seen.append(budget.remaining())
         raise RuntimeError("stop here")
 

@@ -1,13 +1,11 @@
 """The interface of ensemble strategies: fit on stored OOF predictions, predict from new ones.
 
-``predictions`` is always an array [n_models, n_rows, n_outputs] in the order of the
-PredictionStore. ``features`` (the encoded table of the same rows) is given for strategies
-that need it (stacking, dynamic selection) and ignored by the others. ``fit`` also takes, by
-keyword, what some strategies need from the store: ``fold_of`` (stacking bags its next-layer
-models on the same folds), ``records`` (per-model family and parameters, for QDO's diversity
-measure), ``budget`` (iterative strategies stop when it runs out and keep what they have),
-``sample_weight`` (every loss a strategy minimizes is the weighted one; DES's competence counts
-neighbours unweighted) and ``groups`` (stacking's next-layer models early-stop on whole groups).
+``fit`` takes one ``EnsembleData`` (the stored OOF predictions [n_models, n_rows, n_outputs] in
+the order of the PredictionStore, the targets, and what some strategies read: features, folds,
+weights, groups, records) and a ``budget`` (iterative strategies stop when it runs out and keep
+what they have). Every loss a strategy minimizes is the weighted one; DES's competence counts
+neighbours unweighted. ``predict`` takes new predictions in the same order, and the encoded
+features of the same rows (read by stacking and dynamic selection, ignored by the others).
 
 A strategy also owns its part of the ``auto`` search (``automl.ensemble.search``): its rank
 (``complexity``), its settings and model pool for one trial (``suggest``), when a trial would cost
@@ -18,18 +16,38 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar, Sequence
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..metrics import Metric
+from .data import EnsembleData
 
 if TYPE_CHECKING:
     import optuna
 
-    from .search import Search
+
+class TrialContext(Protocol):
+    """What a strategy's search hooks may read of the ``auto`` search (``ensemble.search.Search``):
+    the study's settings, every OOF row (``data``), the study and guard rows, the study's budget and
+    stacking's share of it, a cache of work a strategy's trials share (``shared``, by strategy
+    name), and the pool suggestion every strategy may use."""
+
+    metric: Metric
+    task: str
+    seed: int
+    n_threads: int
+    data: EnsembleData
+    study_rows: np.ndarray
+    guard_rows: np.ndarray
+    study_budget: TimeBudget
+    stacking_seconds: float | None
+    shared: dict
+
+    def suggest_pool(self, trial: "optuna.Trial", top_k: tuple[int, ...] = ...) -> np.ndarray:
+        ...
 
 
 class EnsembleStrategy(ABC):
@@ -57,10 +75,7 @@ class EnsembleStrategy(ABC):
         self.n_threads = n_threads  # for strategies that train models of their own (stacking)
 
     @abstractmethod
-    def fit(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None = None, *,
-            fold_of: np.ndarray | None = None, records: Sequence | None = None,
-            budget: TimeBudget | None = None, sample_weight: np.ndarray | None = None,
-            groups: np.ndarray | None = None) -> "EnsembleStrategy":
+    def fit(self, data: EnsembleData, budget: TimeBudget | None = None) -> "EnsembleStrategy":
         ...
 
     @abstractmethod
@@ -103,7 +118,7 @@ class EnsembleStrategy(ABC):
 
     # ------------------------------------------------------------------ the ``auto`` search's hooks
     @classmethod
-    def suggest(cls, trial: "optuna.Trial", search: "Search") -> tuple[dict, np.ndarray | None]:
+    def suggest(cls, trial: "optuna.Trial", search: TrialContext) -> tuple[dict, np.ndarray | None]:
         """This strategy's constructor settings for one trial, and the stored models it may use
         (indices; None: every model). By default no settings, and a pool of the best models."""
         return {}, search.suggest_pool(trial)
@@ -114,10 +129,10 @@ class EnsembleStrategy(ABC):
         return False
 
     @classmethod
-    def trial_inputs(cls, search: "Search") -> np.ndarray:
+    def trial_inputs(cls, search: TrialContext) -> np.ndarray:
         """The prediction columns, for every OOF row, that this strategy's trials fit on: the
         stored OOF predictions, or columns computed once per search from them."""
-        return search.oof
+        return search.data.predictions
 
     def for_trial(self) -> "EnsembleStrategy":
         """What one trial fits on ``trial_inputs``' columns: this strategy itself by default."""

@@ -11,9 +11,9 @@ class SingleBest(WeightedEnsemble):
     name = "best"
     complexity = 0
 
-    def fit(self, predictions, y, features=None, *, sample_weight=None, **store_info):
-        losses = MixtureLoss(self.metric, predictions, y, sample_weight).of_each_model()  # fast paths, all models at once
-        self.weights_ = np.zeros(len(predictions))
+    def fit(self, data, budget=None):
+        losses = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight).of_each_model()  # all at once
+        self.weights_ = np.zeros(data.n_models)
         self.weights_[int(np.argmin(losses))] = 1.0
         return self
 

@@ -30,9 +30,9 @@ class CmaEsEnsemble(WeightedEnsemble):
         self.evaluations_per_model = evaluations_per_model
         self.sigma = sigma
 
-    def fit(self, predictions, y, features=None, *, budget=None, sample_weight=None, **store_info):
-        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
-        n_models = len(predictions)
+    def fit(self, data, budget=None):
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
+        n_models = data.n_models
         single = loss.of_each_model()
         start = np.zeros(n_models)
         start[np.argmin(single)] = START_MARGIN + np.log(n_models)

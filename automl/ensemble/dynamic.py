@@ -44,7 +44,8 @@ class DynamicSelection(EnsembleStrategy):
         self.k = k
         self.space = space
 
-    def fit(self, predictions, y, features=None, **store_info):
+    def fit(self, data, budget=None):
+        predictions, y, features = data.predictions, data.y, data.features
         self.n_models_ = len(predictions)
         self.space_ = self.space if features is not None else "predictions"
         if self.space_ == "features":

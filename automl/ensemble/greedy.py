@@ -35,10 +35,10 @@ class GreedyEnsemble(WeightedEnsemble):
         self.n_iterations = n_iterations
         self.sorted_init = sorted_init
 
-    def fit(self, predictions, y, features=None, *, sample_weight=None, **store_info):
-        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
+    def fit(self, data, budget=None):
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
         single = loss.of_each_model()
-        counts = np.zeros(len(predictions))
+        counts = np.zeros(data.n_models)
         running = loss.empty_sum()
         history: list[tuple[float, np.ndarray]] = []
         for j, value in self._sorted_start(loss, single):

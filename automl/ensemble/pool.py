@@ -28,10 +28,9 @@ class Pooled(EnsembleStrategy):
         self.pool = np.asarray(pool)
         self.name = strategy.name
 
-    def fit(self, predictions, y, features=None, *, records=None, **store_info):
-        self.n_models_ = len(predictions)
-        records = None if records is None else [records[j] for j in self.pool]
-        self.strategy.fit(predictions[self.pool], y, features, records=records, **store_info)
+    def fit(self, data, budget=None):
+        self.n_models_ = data.n_models
+        self.strategy.fit(data.of_models(self.pool), budget)
         return self
 
     def predict(self, predictions, features=None):

@@ -31,11 +31,11 @@ class QualityOptimizationEnsemble(WeightedEnsemble):
         self.archive_size = archive_size
         self.batch_size = batch_size
 
-    def fit(self, predictions, y, features=None, *, records=None, budget=None, sample_weight=None, **store_info):
+    def fit(self, data, budget=None):
         rng = np.random.default_rng(self.seed)
-        loss = MixtureLoss(self.metric, predictions, y, sample_weight)
-        n_models = len(predictions)
-        archive = self._archive(predictions, y, records)
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
+        n_models = data.n_models
+        archive = self._archive(data.predictions, data.y, data.records)
         population = _initial_population(n_models, rng)
         archive.add(population, loss.of_weights(population))
         # Success rates of the two parent choices (random pair; best + random), Laplace-smoothed.

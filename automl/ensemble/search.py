@@ -44,6 +44,7 @@ from ..store import PredictionStore
 from ..folds import fold_ids, holdout_split
 from . import STRATEGIES
 from .base import EnsembleStrategy
+from .data import EnsembleData
 from .evidence import effective_rows, win_probability
 from .greedy import GreedyEnsemble
 from .mixture_loss import MixtureLoss
@@ -92,20 +93,21 @@ def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, 
 def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str) -> SearchResult:
     """GES 50 on every model and row: the fallback when the search cannot decide."""
     log.info("Ensemble search: %s; using GES.", reason)
-    strategy = GreedyEnsemble(metric, store.task, seed).fit(store.oof, store.y, sample_weight=store.sample_weight)
+    strategy = GreedyEnsemble(metric, store.task, seed).fit(EnsembleData.from_store(store))
     report = pd.DataFrame([{"strategy": "ges", "chosen": True, "reason": reason}])
     return SearchResult(strategy, report, trace)
 
 
 class Search:
     """One study on a store. Strategies' search hooks (``EnsembleStrategy.suggest``,
-    ``trial_inputs``) read what they need from it: ``metric``, ``task``, ``seed``, ``n_threads``,
+    ``trial_inputs``) read what they need from it (``base.TrialContext``): ``metric``, ``task``, ``seed``, ``n_threads``,
     ``store``, ``oof``, ``y``, ``study_rows`` / ``guard_rows``, ``study_budget``, ``schedule``,
     ``suggest_pool`` and ``shared`` (work a strategy's trials share, by strategy name)."""
 
     def __init__(self, store: PredictionStore, metric: Metric, seed: int, n_threads: int, schedule: Schedule):
         self.store, self.metric, self.seed, self.n_threads = store, metric, seed, n_threads
         self.schedule = schedule
+        self.data = EnsembleData.from_store(store)
         self.task, self.y, self.oof = store.task, store.y, store.oof
         self.weight, self.groups = store.sample_weight, store.groups
         self.families = [r.family for r in store.records]
@@ -167,11 +169,10 @@ class Search:
                 if budget.expired():
                     raise optuna.TrialPruned("search time is up")
                 fold_budget = budget.share(len(self.folds) - step)
-                strategy = self._make(name, params, pool).for_trial().fit(
-                    *self._inputs(name, train), **self._store_info(train, fold_budget))
-                predictions, y_held, features = self._inputs(name, held)
-                cross_fitted[held] = strategy.predict(predictions, features)
-                loss = self.metric.loss(y_held, cross_fitted[held], self._of(self.weight, held))
+                strategy = self._make(name, params, pool).for_trial().fit(self._inputs(name, train), fold_budget)
+                held_data = self._inputs(name, held)
+                cross_fitted[held] = strategy.predict(held_data.predictions, held_data.features)
+                loss = self.metric.loss(held_data.y, cross_fitted[held], held_data.sample_weight)
                 entry["fold_losses"].append(loss)
                 trial.report(loss, step)
                 if trial.number >= len(DEFAULT_TRIALS) and trial.should_prune():  # defaults always finish
@@ -195,14 +196,13 @@ class Search:
         strategy = STRATEGIES[name](self.metric, self.task, self.seed, n_threads=self.n_threads, **params)
         return strategy if pool is None else Pooled(strategy, pool)
 
-    def _inputs(self, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, object]:
-        """(predictions, targets, features) of ``rows`` as the strategy ``name``'s trials read them."""
-        features = None if self.store.features is None else self.store.features.take(rows)
-        return self.strategies[name].trial_inputs(self)[:, rows], self.y[rows], features
-
-    def _store_info(self, rows: np.ndarray, budget: TimeBudget | None) -> dict:
-        return {"fold_of": self.store.fold_of[rows], "records": self.store.records, "budget": budget,
-                "sample_weight": self._of(self.weight, rows), "groups": self._of(self.groups, rows)}
+    def _inputs(self, name: str, rows: np.ndarray) -> EnsembleData:
+        """``rows`` as the strategy ``name``'s trials read them: the stored predictions, or the
+        columns its trials share (``trial_inputs``)."""
+        columns = self.strategies[name].trial_inputs(self)
+        if columns is self.data.predictions:
+            return self.data.take(rows)
+        return self.data.take(rows).with_predictions(columns[:, rows])
 
     @staticmethod
     def _of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
@@ -272,10 +272,10 @@ class Search:
         trial refitted on the study rows."""
         name = entry["strategy"]
         strategy = self._make(name, entry["params"], _pool(entry)).for_trial().fit(
-            *self._inputs(name, self.study_rows), **self._store_info(self.study_rows, budget.sub(None)))
-        predictions, _, features = self._inputs(name, self.guard_rows)
+            self._inputs(name, self.study_rows), budget.sub(None))
+        guard = self._inputs(name, self.guard_rows)
         start = time.perf_counter()
-        guarded = strategy.predict(predictions, features)
+        guarded = strategy.predict(guard.predictions, guard.features)
         combine = time.perf_counter() - start
         used = np.arange(len(self.oof)) if self.strategies[name].trials_read_every_model else strategy.used_models
         model_seconds = sum(self.store.records[j].predict_seconds_per_1k for j in used)
@@ -284,8 +284,7 @@ class Search:
     def _final(self, entry: dict, budget: TimeBudget) -> EnsembleStrategy:
         """The winner refitted on all OOF rows."""
         strategy = self._make(entry["strategy"], entry["params"], _pool(entry))
-        return strategy.fit(self.oof, self.y, self.store.features,
-                            **self._store_info(np.arange(len(self.y)), budget.sub(None)))
+        return strategy.fit(self.data, budget.sub(None))
 
     def _lighten(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget, fit_seconds: float
                  ) -> EnsembleStrategy:
@@ -335,7 +334,7 @@ class Search:
         """``entry`` refitted on its pool without ``left_out``, if its OOF loss is within the
         tolerance of ``full_loss``; else None."""
         lighter = self._make(entry["strategy"], entry["params"], np.setdiff1d(self._pool_of(entry), left_out)).fit(
-            self.oof, self.y, self.store.features, **self._store_info(np.arange(len(self.y)), budget.sub(None)))
+            self.data, budget.sub(None))
         allowed = LIGHTEN_TOLERANCE * max(abs(full_loss), 1e-12)
         return lighter if self._oof_loss(lighter) <= full_loss + allowed else None
 

@@ -13,12 +13,14 @@ dynamic-stacking rule).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..data.training import TrainingData
+from .data import EnsembleData
 from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
@@ -64,22 +66,21 @@ class StackingEnsemble(EnsembleStrategy):
         self.guard = guard
         self.n_iterations = n_iterations
 
-    def fit(self, predictions, y, features=None, *, fold_of=None, budget=None, sample_weight=None, groups=None,
-            **store_info):
+    def fit(self, data, budget=None):
         budget = budget or TimeBudget(None)
-        if fold_of is None:
-            fold_of = FoldPlan.make(y, SCHEDULE.folds, self.task, self.seed, groups).fold_of
-        self.n_base_ = len(predictions)
+        if data.fold_of is None:
+            data = replace(data, fold_of=FoldPlan.make(data.y, SCHEDULE.folds, self.task, self.seed,
+                                                       data.groups).fold_of)
+        self.n_base_ = data.n_models
         self.layers_: list[list[BaggedModel]] = []
         self.guard_losses_ = None
         if self.guard:
-            guard_budget = budget.fraction(SCHEDULE.stacking_guard_share)
-            self.guard_losses_ = self._guard(predictions, y, features, fold_of, guard_budget, sample_weight, groups)
+            self.guard_losses_ = self._guard(data, budget.fraction(SCHEDULE.stacking_guard_share))
         if self.guard_losses_ is None or self.guard_losses_[0] < self.guard_losses_[1]:
-            columns = self.fit_layers(predictions, y, features, fold_of, budget, sample_weight, groups)
+            columns = self.fit_layers(data, budget)
         else:
-            columns = predictions
-        self.top_ = self._top().fit(columns, y, sample_weight=sample_weight)
+            columns = data.predictions
+        self.top_ = self._top().fit(data.with_predictions(columns))
         self.oof_ = self.top_.predict(columns)
         return self
 
@@ -88,23 +89,22 @@ class StackingEnsemble(EnsembleStrategy):
         """Whether the fitted ensemble uses next-layer models (False: the guard turned stacking off)."""
         return bool(self.layers_) and (self.top_.used_models >= self.n_base_).any()
 
-    def fit_layers(self, predictions: np.ndarray, y: np.ndarray, features: EncodedTable | None,
-                   fold_of: np.ndarray, budget: TimeBudget, sample_weight: np.ndarray | None = None,
-                   groups: np.ndarray | None = None) -> np.ndarray:
-        """Trains layers 2.. on the folds (weighted, early-stopping on whole groups, as the base
-        models did); returns every layer's OOF predictions, stacked along models."""
+    def fit_layers(self, data: EnsembleData, budget: TimeBudget) -> np.ndarray:
+        """Trains layers 2.. on ``data``'s folds (weighted, early-stopping on whole groups, as the
+        base models did); returns every layer's OOF predictions, stacked along models."""
+        predictions, y, fold_of = data.predictions, data.y, data.fold_of
         info = TaskInfo(self.task, predictions.shape[2] if self.task != "regression" else 0)
         plan = FoldPlan(np.unique(fold_of, return_inverse=True)[1].astype(np.int32), len(np.unique(fold_of)))
         columns, inputs = predictions, predictions
         self.layers_ = []
         for _ in range(self.layers - 1):
-            table = _stacked_table(features, inputs)
+            table = _stacked_table(data.features, inputs)
             fitted, oof = [], []
             for i, name in enumerate(self.models):
                 model = BaggedModel(LAYER_MODELS[name], info, seed=self.seed, n_threads=self.n_threads)
                 share = budget.share(len(self.models) - i)
                 try:
-                    oof.append(model.fit(TrainingData(table, y, sample_weight, groups), plan, share))
+                    oof.append(model.fit(TrainingData(table, y, data.sample_weight, data.groups), plan, share))
                     fitted.append(model)
                 except Exception as exc:  # a failing next-layer model is skipped like a base model
                     log.warning("Stacking: %s skipped: %s: %s", name, type(exc).__name__, exc)
@@ -172,13 +172,12 @@ class StackingEnsemble(EnsembleStrategy):
         its predictions."""
         if cls.name not in search.shared:
             stack = cls(search.metric, search.task, search.seed, guard=False, n_threads=search.n_threads)
-            rows, guard_rows, features, store = search.study_rows, search.guard_rows, search.store.features, search.store
-            study_columns = stack.fit_layers(search.oof[:, rows], search.y[rows], _take(features, rows),
-                                             store.fold_of[rows], search.study_budget.sub(search.stacking_seconds),
-                                             _rows_of(store.sample_weight, rows), _rows_of(store.groups, rows))
-            columns = np.zeros((len(study_columns), len(search.y), search.oof.shape[2]), dtype=np.float32)
+            data, rows, guard_rows = search.data, search.study_rows, search.guard_rows
+            study_columns = stack.fit_layers(data.take(rows), search.study_budget.sub(search.stacking_seconds))
+            columns = np.zeros((len(study_columns), len(data), data.predictions.shape[2]), dtype=np.float32)
             columns[:, rows] = study_columns
-            columns[:, guard_rows] = stack.transform(search.oof[:, guard_rows], _take(features, guard_rows))
+            guard = data.take(guard_rows)
+            columns[:, guard_rows] = stack.transform(guard.predictions, guard.features)
             search.shared[cls.name] = columns
         return search.shared[cls.name]
 
@@ -189,20 +188,18 @@ class StackingEnsemble(EnsembleStrategy):
     def _top(self) -> GreedyEnsemble:
         return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)
 
-    def _guard(self, predictions, y, features, fold_of, budget, sample_weight, groups) -> tuple[float, float]:
+    def _guard(self, data: EnsembleData, budget: TimeBudget) -> tuple[float, float]:
         """(stacked, plain GES) losses on the last fold, both fitted without it."""
-        held = fold_of == fold_of.max()
-        rest = ~held
+        held_out = data.fold_of == data.fold_of.max()
+        rest, held = data.take(np.flatnonzero(~held_out)), data.take(np.flatnonzero(held_out))
         stack = StackingEnsemble(self.metric, self.task, self.seed, self.models, self.layers, guard=False,
                                  n_iterations=self.n_iterations, n_threads=self.n_threads)
-        stack.fit(predictions[:, rest], y[rest], _take(features, rest), fold_of=fold_of[rest], budget=budget,
-                  sample_weight=_rows_of(sample_weight, rest), groups=_rows_of(groups, rest))
-        plain = self._top().fit(predictions[:, rest], y[rest], sample_weight=_rows_of(sample_weight, rest))
-        weight = _rows_of(sample_weight, held)
-        stacked_loss = self.metric.loss(y[held], stack.predict(predictions[:, held], _take(features, held)), weight)
-        plain_loss = self.metric.loss(y[held], plain.predict(predictions[:, held]), weight)
+        stack.fit(rest, budget)
+        plain = self._top().fit(rest)
+        stacked_loss = self.metric.loss(held.y, stack.predict(held.predictions, held.features), held.sample_weight)
+        plain_loss = self.metric.loss(held.y, plain.predict(held.predictions), held.sample_weight)
         log.info("Stacking guard: stacked %.5f vs GES %.5f on %d held-out rows.", stacked_loss, plain_loss,
-                 held.sum())
+                 held_out.sum())
         return stacked_loss, plain_loss
 
 
@@ -216,9 +213,4 @@ def _stacked_table(features: EncodedTable | None, predictions: np.ndarray) -> En
                         features.numeric_names + names, features.categorical_names, features.cardinalities)
 
 
-def _take(features: EncodedTable | None, rows: np.ndarray) -> EncodedTable | None:
-    return None if features is None else features.take(rows)
 
-
-def _rows_of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-    return None if values is None else values[rows]

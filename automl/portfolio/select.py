@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ensemble.data import EnsembleData
 from ..ensemble.base import counts_to_weights
 from ..ensemble.greedy import GreedyEnsemble, best_step, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
@@ -101,7 +102,7 @@ class DatasetResults:
         if scorer == "single":
             chosen = members[int(np.argmin(self._oof_losses[members]))]
             return self.normalized_error(self._test_losses[chosen])
-        ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(self.oof[members], self.y)
+        ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(EnsembleData(self.oof[members], self.y))
         return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
 
     def cross_fitted(self, seed: int = 0) -> list["DatasetResults"]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl.ensemble.data import EnsembleData
 from ..protocol import RESULTS, markdown_table
 from . import ensemble_stores
 
@@ -57,8 +58,8 @@ def evaluate(folder: Path) -> list[dict]:
         else:
             kwargs = {"n_threads": threads} if name == "stacking" else {}
             strategy = STRATEGIES[name](metric, store.task, seed=0, **kwargs).fit(
-                oof, store.y, store.features, fold_of=store.fold_of, records=store.records,
-                budget=TimeBudget(STRATEGY_SECONDS))
+                EnsembleData.from_store(store).with_predictions(oof) if oof is not store.oof
+                else EnsembleData.from_store(store), TimeBudget(STRATEGY_SECONDS))
             if name == "stacking":
                 extra = {"chosen": "stacking" if strategy.active_ else "ges (guard)"}
         fit_seconds = time.perf_counter() - start

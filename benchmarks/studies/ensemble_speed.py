@@ -21,6 +21,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from automl.ensemble.data import EnsembleData
 from ..protocol import RESULTS, markdown_table
 
 from automl.budget import TimeBudget
@@ -73,7 +74,7 @@ def main() -> None:
     true_class = np.ascontiguousarray(predictions[:, np.arange(N_ROWS), y])
     for metric_name in ("log_loss", "roc_auc"):
         metric = get_metric(metric_name, "multiclass")
-        ges = timed(lambda: GreedyEnsemble(metric, "multiclass", n_iterations=STEPS).fit(predictions, y))
+        ges = timed(lambda: GreedyEnsemble(metric, "multiclass", n_iterations=STEPS).fit(EnsembleData(predictions, y)))
         bound = read_bound(true_class if metric_name == "log_loss" else predictions)
         rows.append({"metric": metric_name, "what": f"GES {STEPS} steps", "seconds": ges,
                      "lower_bound_seconds": bound, "ratio_to_bound": ges / bound})
@@ -84,7 +85,7 @@ def main() -> None:
                          f"extrapolated from {sample})", "seconds": plain, "lower_bound_seconds": bound,
                          "ratio_to_bound": plain / bound})
         qdo = QualityDiversityEnsemble(metric, "multiclass")
-        seconds = timed(lambda: qdo.fit(predictions, y))
+        seconds = timed(lambda: qdo.fit(EnsembleData(predictions, y)))
         rows.append({"metric": metric_name, "what": f"QDO-ES {qdo.n_evaluations_} evaluations", "seconds": seconds})
         store = _store(predictions, y, metric_name)
         result = {}
