@@ -20,6 +20,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
+from .compat import is_scorer
+from .failures import raise_if_strict
 from .ensemble.data import EnsembleData
 from .budget import TimeBudget
 from .data.encoder import TabularEncoder
@@ -299,6 +301,7 @@ class _AutoMLBase(BaseEstimator):
                 bag.save(self.run_dir_ / MODELS_DIR / name)
                 self.refitted_.append(name)
             except Exception as exc:  # a member that cannot be refitted predicts with its fold copies
+                raise_if_strict(exc)
                 bag.full_ = None
                 log.info("Refit of %s skipped: %s: %s", name, type(exc).__name__, exc)
         self.refit_seconds_ = time.perf_counter() - start
@@ -339,7 +342,7 @@ class _AutoMLBase(BaseEstimator):
             fail("ensemble", f"'auto' or one of {sorted(STRATEGIES)}")
         if self.n_folds is not None and not (integer(self.n_folds) and self.n_folds >= 2):
             fail("n_folds", "an integer of at least 2, or None to choose from the data")
-        if self.metric is not None and not (is_metric_name(self.metric) or hasattr(self.metric, "_score_func")):
+        if self.metric is not None and not (is_metric_name(self.metric) or is_scorer(self.metric)):
             fail("metric", f"None, a scikit-learn scorer (make_scorer), 'pinball:Q' or one of {metric_names()}")
         if self.device not in DEVICES:
             fail("device", f"one of {list(DEVICES)}")

@@ -21,6 +21,8 @@ from typing import Callable
 import numpy as np
 from sklearn import metrics as skm
 
+from .compat import is_scorer, scorer_parts
+
 EPS = 1e-15
 
 
@@ -153,8 +155,8 @@ def get_metric(metric, task: str) -> Metric:
         return METRICS[DEFAULT_METRIC[task]]
     if isinstance(metric, str):
         built = _named(metric)
-    elif callable(metric) and hasattr(metric, "_score_func"):
-        built = _from_scorer(metric, getattr(metric._score_func, "__name__", "custom_metric"), custom=True)
+    elif is_scorer(metric):
+        built = _from_scorer(metric, getattr(scorer_parts(metric)[0], "__name__", "custom_metric"), custom=True)
     else:
         raise ValueError(f"metric must be None, a metric name or a scikit-learn scorer (make_scorer); got {metric!r}.")
     if task not in built.tasks:
@@ -204,14 +206,8 @@ def _strip(name: str) -> str:
 
 def _from_scorer(scorer, name: str, custom: bool = False) -> Metric:
     """A Metric from a scikit-learn scorer: its score function, sign, response method and keyword
-    arguments (attributes of scikit-learn's ``_Scorer`` since 1.4)."""
-    try:
-        func, sign, kwargs = scorer._score_func, scorer._sign, dict(scorer._kwargs)
-        response = scorer._response_method
-    except AttributeError as exc:
-        raise ValueError(f"metric: {scorer!r} is not a scorer this scikit-learn version can read ({exc}); "
-                         "make it with sklearn.metrics.make_scorer.") from None
-    responses = (response,) if isinstance(response, str) else tuple(response)
+    arguments (``compat.scorer_parts``)."""
+    func, sign, kwargs, responses = scorer_parts(scorer)
     reads_labels = "predict" in responses
     module = getattr(func, "__module__", "") or ""
     tasks = _REG if module.endswith("_regression") else _CLS if module.endswith(("_classification", "_ranking")) \

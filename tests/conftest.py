@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+# A programming error inside a model, a search trial or a refit fails the test instead of being
+# skipped with a log line (automl.failures).
+os.environ["AUTOML_STRICT"] = "1"
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 DEV_SUITE = SHARED / "datasets" / "dev"

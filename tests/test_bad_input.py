@@ -133,3 +133,21 @@ def test_each_bad_parameter_is_refused_at_fit_by_name_before_any_work(name, valu
     with pytest.raises(ValueError, match=f"^{name} must be .*; got {re.escape(repr(value))}"):
         AutoMLClassifier(**{**FAST, name: value}).fit(X, y)
     assert time.monotonic() - start < 2
+
+
+def test_strict_mode_raises_a_programming_error_that_a_fit_would_skip(monkeypatch):
+    """Outside strict mode a model raising TypeError is skipped like any failing model; in strict
+    mode (the suite's setting) the error reaches the caller."""
+    from automl.failures import StrictModeError
+    from automl.models.sklearn_models import LinearModel
+
+    def broken(self, *args, **kwargs):
+        raise TypeError("a bug in new code")
+
+    monkeypatch.setattr(LinearModel, "fit", broken)
+    X, y = _frame()
+    with pytest.raises(StrictModeError, match="a bug in new code"):
+        AutoMLClassifier(**{**FAST, "models": ["lightgbm", "linear"]}).fit(X, y)
+    monkeypatch.setenv("AUTOML_STRICT", "0")
+    model = AutoMLClassifier(**{**FAST, "models": ["lightgbm", "linear"]}).fit(X, y)
+    assert {r.family for r in model.records_} == {"lightgbm"}

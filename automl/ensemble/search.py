@@ -37,6 +37,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from ..failures import raise_if_strict
 from ..budget import TimeBudget
 from ..metrics import Metric
 from ..schedule import SCHEDULE, SEARCH_TRIALS as DEFAULT_N_TRIALS, Schedule
@@ -181,6 +182,7 @@ class Search:
             entry["state"] = "pruned"
             raise
         except Exception as exc:  # a failing strategy is logged and skipped, like a failing model
+            raise_if_strict(exc)
             entry["state"] = f"failed: {type(exc).__name__}: {exc}"
             log.warning("Ensemble search: trial %d (%s) failed: %s", trial.number, name, exc)
             raise

@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..failures import raise_if_strict
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
 from ..data.training import TrainingData
@@ -107,6 +108,7 @@ class StackingEnsemble(EnsembleStrategy):
                     oof.append(model.fit(TrainingData(table, y, data.sample_weight, data.groups), plan, share))
                     fitted.append(model)
                 except Exception as exc:  # a failing next-layer model is skipped like a base model
+                    raise_if_strict(exc)
                     log.warning("Stacking: %s skipped: %s: %s", name, type(exc).__name__, exc)
             if not fitted:
                 break

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..compat import sklearn_tree
+
 # Rows x trees descended at once by the numpy descent: bounds its index arrays to ~16 MB.
 CELLS_PER_CHUNK = 2_000_000
 # Up to this many rows the numpy descent of all trees at once beats a compiled ``Tree.apply`` call
@@ -72,23 +74,13 @@ class ForestArrays:
         """scikit-learn ``Tree`` objects with these nodes (built once), or None where its private
         layout differs from the one this was written for."""
         if self._trees is None:
-            try:
-                from sklearn.tree._tree import NODE_DTYPE, Tree
-
-                trees, start = [], 0
-                for count, depth in zip(self.node_counts, self.depths):
-                    part = slice(start, start + count)
-                    nodes = np.zeros(count, dtype=NODE_DTYPE)
-                    nodes["left_child"], nodes["right_child"] = self.left[part], self.right[part]
-                    nodes["feature"], nodes["threshold"] = self.feature[part], self.threshold[part]
-                    tree = Tree(self.n_features, np.array([1], dtype=np.intp), 1)
-                    tree.__setstate__({"max_depth": int(depth), "node_count": int(count), "nodes": nodes,
-                                       "values": np.zeros((count, 1, 1))})
-                    trees.append(tree)
-                    start += count
-                self._trees = trees
-            except Exception:  # noqa: BLE001 - any change there means: use the numpy descent
-                self._trees = []
+            trees, start = [], 0
+            for count, depth in zip(self.node_counts, self.depths):
+                part = slice(start, start + count)
+                trees.append(sklearn_tree(self.n_features, depth, self.left[part], self.right[part],
+                                          self.feature[part], self.threshold[part]))
+                start += count
+            self._trees = [] if any(tree is None for tree in trees) else trees
         return self._trees or None
 
     def _descend(self, matrix: np.ndarray, offsets: np.ndarray):

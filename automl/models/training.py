@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 
+from ..failures import raise_if_strict
 from ..budget import TimeBudget
 from ..data.training import TrainingData
 from ..metrics import Metric
@@ -100,6 +101,7 @@ def _fit_one(config, data, plan, info, metric, budget, store, seed, n_threads, d
                  extra={"progress": _progress(step, config, metric, store)})
         return None
     except Exception as exc:  # a failing model never kills the fit
+        raise_if_strict(exc)
         log.warning("%s %s failed and was skipped: %s: %s", progress, config.name, type(exc).__name__, exc,
                     extra={"progress": _progress(step, config, metric, store)})
         return None
