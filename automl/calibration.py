@@ -98,7 +98,8 @@ def tune_calibration(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample
                                        ).apply(proba[held])
     p = win_probability(metric, y, honest, proba, task=task, seed=seed, sample_weight=sample_weight)
     calibration = fit_calibration(y, proba, sample_weight) if p > 0.5 else NONE
-    report = {"raw_score": metric.score(y, proba, sample_weight), "calibrated_score": metric.score(y, honest, sample_weight),
+    report = {"raw_score": metric.score(y, proba, sample_weight),
+              "calibrated_score": metric.score(y, honest, sample_weight),
               "raw_ece": expected_calibration_error(y, proba, sample_weight),
               "calibrated_ece": expected_calibration_error(y, honest, sample_weight), "win_probability": p,
               "calibration": calibration.describe()}

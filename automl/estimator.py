@@ -440,7 +440,7 @@ class _AutoMLBase(BaseEstimator):
         n_outputs = 1 if self.task_ == "regression" else len(self.classes_)
         predictions = np.zeros((len(self.records_), len(frame), n_outputs), dtype=np.float32)
         for j in self.ensemble_.used_models:
-            predictions[j] = self._bag(self.records_[j].name).predict(features)
+            predictions[j] = self._bag(self.records_[j].name).predict(features, self._n_threads())
         return self.ensemble_.predict(predictions, features)
 
     def _bag(self, name: str) -> BaggedModel:

@@ -30,7 +30,8 @@ def test_population_strategies_beat_the_single_best_and_repeat(name):
     metric = get_metric("log_loss", "multiclass")
     records = [ModelRecord(f"m{j}", ["lightgbm", "catboost"][j % 2], {"depth": j % 3}, 1.0, 0.1, 0.0)
                for j in range(6)]
-    fitted = [get_strategy(name)(metric, "multiclass", seed=3).fit(EnsembleData(predictions, y, records=records)) for _ in range(2)]
+    fitted = [get_strategy(name)(metric, "multiclass", seed=3).fit(EnsembleData(predictions, y, records=records))
+              for _ in range(2)]
     np.testing.assert_array_equal(fitted[0].weights_, fitted[1].weights_)
     assert fitted[0].weights_.sum() == pytest.approx(1.0)
     best_single = min(metric.loss(y, p) for p in predictions)
@@ -95,7 +96,8 @@ def test_des_regression_weights_by_local_error():
     good_left = np.where(x < 0, y, y + 2)  # exact on the left, off by 2 on the right
     good_right = np.where(x < 0, y - 2, y)
     predictions = np.stack([good_left, good_right])[:, :, None].astype(np.float32)
-    des = DynamicSelection(get_metric("rmse", "regression"), "regression", k=5).fit(EnsembleData(predictions, y, _table(x)))
+    des = DynamicSelection(get_metric("rmse", "regression"), "regression", k=5).fit(
+        EnsembleData(predictions, y, _table(x)))
     assert get_metric("rmse", "regression").score(y, des.predict_oof(predictions)) < 0.3
 
 

@@ -12,7 +12,8 @@ class SingleBest(WeightedEnsemble):
     complexity = 0
 
     def fit(self, data, budget=None):
-        losses = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight).of_each_model()  # all at once
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)
+        losses = loss.of_each_model()  # fast paths, all models at once
         self.weights_ = np.zeros(data.n_models)
         self.weights_[int(np.argmin(losses))] = 1.0
         return self

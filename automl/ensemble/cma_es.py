@@ -31,7 +31,7 @@ class CmaEsEnsemble(WeightedEnsemble):
         self.sigma = sigma
 
     def fit(self, data, budget=None):
-        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)
         n_models = data.n_models
         single = loss.of_each_model()
         start = np.zeros(n_models)

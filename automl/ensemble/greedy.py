@@ -36,7 +36,7 @@ class GreedyEnsemble(WeightedEnsemble):
         self.sorted_init = sorted_init
 
     def fit(self, data, budget=None):
-        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)
         single = loss.of_each_model()
         counts = np.zeros(data.n_models)
         running = loss.empty_sum()

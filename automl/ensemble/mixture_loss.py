@@ -2,7 +2,7 @@
 
 Every selection strategy (GES, QO/QDO-ES, CMA-ES) scores thousands of candidate mixtures of the
 same predictions, so this class keeps only the columns the metric reads and scores candidates
-in chunks that stay in cache, on all cores (numpy releases the GIL):
+in chunks that stay in cache, on ``n_threads`` threads (numpy releases the GIL):
 
 - log loss reads each model's true-class column (a tenth of a 10-class store) and takes
   float32 logarithms, the dominant cost;
@@ -17,9 +17,7 @@ in chunks that stay in cache, on all cores (numpy releases the GIL):
 """
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import numpy as np
 from scipy.stats import rankdata
@@ -37,8 +35,9 @@ class MixtureLoss:
     """Scores mixtures of ``predictions`` [n_models, n_rows, n_outputs] against ``y``."""
 
     def __init__(self, metric: Metric, predictions: np.ndarray, y: np.ndarray,
-                 sample_weight: np.ndarray | None = None):
+                 sample_weight: np.ndarray | None = None, n_threads: int = 1):
         self.metric = metric
+        self.n_threads = n_threads
         self.y = np.asarray(y)
         self.weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         n_models, n_rows, n_outputs = predictions.shape
@@ -89,9 +88,10 @@ class MixtureLoss:
         per_item = max(1, self.columns[0].size)
         size = max(1, CHUNK_ELEMENTS // per_item)
         chunks = [slice(a, min(a + size, n_items)) for a in range(0, n_items, size)]
-        if len(chunks) == 1:
-            return fn(chunks[0])
-        return np.concatenate(list(_pool().map(fn, chunks)))
+        if len(chunks) == 1 or self.n_threads == 1:
+            return np.concatenate([fn(chunk) for chunk in chunks])
+        with ThreadPoolExecutor(min(self.n_threads, len(chunks))) as pool:
+            return np.concatenate(list(pool.map(fn, chunks)))
 
     def _loss(self, sums: np.ndarray, scale: float) -> np.ndarray:
         """Losses of the mixtures sums / scale, sums [b, n_rows, k] (overwritten)."""
@@ -133,7 +133,3 @@ def _auc(scores: np.ndarray, scale: float, positive: np.ndarray, weight: np.ndar
     below = np.cumsum(neg, axis=1) - neg
     return (pos * (below + 0.5 * neg)).sum(axis=1) / (n_pos * n_neg)
 
-
-@lru_cache(maxsize=1)
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1)

@@ -33,7 +33,7 @@ class QualityOptimizationEnsemble(WeightedEnsemble):
 
     def fit(self, data, budget=None):
         rng = np.random.default_rng(self.seed)
-        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight)
+        loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)
         n_models = data.n_models
         archive = self._archive(data.predictions, data.y, data.records)
         population = _initial_population(n_models, rng)

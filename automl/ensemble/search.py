@@ -87,21 +87,23 @@ def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, 
                     ) -> SearchResult:
     """Runs the study on ``store`` within ``budget`` and returns the winner fitted on all rows."""
     if len(store.y) < MIN_SEARCH_ROWS:
-        return _plain_ges(store, metric, seed, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search")
+        return _plain_ges(store, metric, seed, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search", n_threads)
     return Search(store, metric, seed, n_threads, schedule).run(budget, n_trials)
 
 
-def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str) -> SearchResult:
+def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str,
+               n_threads: int = 1) -> SearchResult:
     """GES 50 on every model and row: the fallback when the search cannot decide."""
     log.info("Ensemble search: %s; using GES.", reason)
-    strategy = GreedyEnsemble(metric, store.task, seed).fit(EnsembleData.from_store(store))
+    strategy = GreedyEnsemble(metric, store.task, seed, n_threads=n_threads).fit(EnsembleData.from_store(store))
     report = pd.DataFrame([{"strategy": "ges", "chosen": True, "reason": reason}])
     return SearchResult(strategy, report, trace)
 
 
 class Search:
     """One study on a store. Strategies' search hooks (``EnsembleStrategy.suggest``,
-    ``trial_inputs``) read what they need from it (``base.TrialContext``): ``metric``, ``task``, ``seed``, ``n_threads``,
+    ``trial_inputs``) read what they need from it (``base.TrialContext``): ``metric``, ``task``, ``seed``,
+    ``n_threads``,
     ``store``, ``oof``, ``y``, ``study_rows`` / ``guard_rows``, ``study_budget``, ``schedule``,
     ``suggest_pool`` and ``shared`` (work a strategy's trials share, by strategy name)."""
 
@@ -118,7 +120,7 @@ class Search:
         inner = fold_ids(y_study, INNER_FOLDS, self.task, seed, self._of(self.groups, self.study_rows))
         self.folds = [(self.study_rows[inner != k], self.study_rows[inner == k]) for k in range(inner.max() + 1)]
         self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study,
-                                         self._of(self.weight, self.study_rows)).of_each_model()
+                                         self._of(self.weight, self.study_rows), n_threads).of_each_model()
         self.shared: dict[str, object] = {}
         self.study_budget, self.stacking_seconds = TimeBudget(None), None  # set by run
         # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
@@ -218,7 +220,8 @@ class Search:
         for entry in sorted(done, key=lambda e: (e["cv_loss"], e["trial"])):
             best_of.setdefault(entry["strategy"], entry)
         if "ges" not in best_of:  # time ran out before GES finished: nothing to compare with
-            return _plain_ges(self.store, self.metric, self.seed, self.trace, "no GES trial finished in time")
+            return _plain_ges(self.store, self.metric, self.seed, self.trace, "no GES trial finished in time",
+                              self.n_threads)
         honest, rows = {}, {}
         for name, entry in best_of.items():
             guarded, seconds_per_1k, n_used = self._guard_predictions(entry, budget)

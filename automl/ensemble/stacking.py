@@ -188,7 +188,8 @@ class StackingEnsemble(EnsembleStrategy):
         return self._top()
 
     def _top(self) -> GreedyEnsemble:
-        return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations)
+        return GreedyEnsemble(self.metric, self.task, self.seed, n_iterations=self.n_iterations,
+                              n_threads=self.n_threads)
 
     def _guard(self, data: EnsembleData, budget: TimeBudget) -> tuple[float, float]:
         """(stacked, plain GES) losses on the last fold, both fitted without it."""

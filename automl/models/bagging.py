@@ -226,8 +226,9 @@ class BaggedModel:
         path = Path(folder) / f"{BAG}.json"
         return json.loads(path.read_text())["config"] if path.exists() else None
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
-        """The refitted copy's predictions, or the mean of the fold copies'.
+    def predict(self, X: EncodedTable, n_threads: int | None = None) -> np.ndarray:
+        """The refitted copy's predictions, or the mean of the fold copies', on ``n_threads``
+        threads (None: those the bag trained with; a loaded bag is given this machine's).
 
         Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
         copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
@@ -236,7 +237,7 @@ class BaggedModel:
         order, so the result does not depend on which thread finished first.
         """
         copies = self.models_ if self.full_ is None else [self.full_]
-        workers, threads = thread_plan(self.n_threads, len(X) * X.n_features, True, len(copies))
+        workers, threads = thread_plan(n_threads or self.n_threads, len(X) * X.n_features, True, len(copies))
         for model in copies:  # a setting, not fitted state: the threads its next call may use
             model.n_threads = threads  # (no threadpool_limits here: it reads /proc/self/maps, 3 ms a call)
         if workers == 1 or len(X) * X.n_features < MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE:

@@ -43,7 +43,8 @@ class CatBoostModel(BoostedModel):
             **params, iterations=max_rounds, loss_function=loss, random_seed=self.seed,
             thread_count=self.n_threads, use_best_model=validated, allow_writing_files=False, verbose=False,
         )
-        self.model_.fit(self._pool(X, y, sample_weight), eval_set=self._pool(X_val, y_val, val_weight) if validated else None,
+        self.model_.fit(self._pool(X, y, sample_weight),
+                        eval_set=self._pool(X_val, y_val, val_weight) if validated else None,
                         callbacks=[_RoundCallback(self.rounds_, loss)])
         return self
 

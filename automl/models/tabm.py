@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import copy
 import io
+import threading
 import time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -194,11 +196,14 @@ class TabMModel(Model):
         return {**(OPTIONS if device == "cuda" else CPU_OPTIONS), **options}
 
     def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
-        budget = budget or TimeBudget(None)
+        options = self._options(self.options, self.device)
+        self.threads_ = min(self.n_threads, options["max_threads"] or self.n_threads)
+        with torch_threads(self.threads_):
+            return self._fit(X, y, X_val, y_val, budget or TimeBudget(None), sample_weight, val_weight)
+
+    def _fit(self, X, y, X_val, y_val, budget: TimeBudget, sample_weight, val_weight) -> "TabMModel":
         params, options = self._params(self.params, self.device), self._options(self.options, self.device)
         torch.manual_seed(self.seed)
-        self.threads_ = min(self.n_threads, options["max_threads"] or self.n_threads)
-        torch.set_num_threads(self.threads_)
         device = torch.device(self.device)
         if options["max_train_rows"] is not None and len(y) > options["max_train_rows"]:
             rows = sample_rows(len(y), options["max_train_rows"], self.seed)
@@ -209,7 +214,8 @@ class TabMModel(Model):
         if not self.info.is_classification:  # the network learns a standardized target
             self.y_mean_, self.y_std_ = float(np.mean(y)), float(np.std(y)) or 1.0
         train = self._tensors(X, y, sample_weight, device)
-        val = None if X_val is None else self._tensors(X_val, y_val, val_weight, device)  # None: a refit of fixed epochs
+        # None: a refit of fixed epochs
+        val = None if X_val is None else self._tensors(X_val, y_val, val_weight, device)
         self.bins_ = self._bins(params, train[0])
         module = self._make_module(params).to(device)
         optimizer = torch.optim.AdamW(_parameter_groups(module, params["weight_decay"]), lr=params["lr"])
@@ -274,12 +280,12 @@ class TabMModel(Model):
         return {**params, "max_epochs": epochs}
 
     def predict(self, X: EncodedTable) -> np.ndarray:
-        torch.set_num_threads(min(self.threads_, self.n_threads))
         x_num, x_cat = self.inputs_.transform(X)
         device = self._predict_device()
-        self.module_.to(device)
-        inputs = tuple(None if a is None else torch.as_tensor(a, device=device) for a in (x_num, x_cat))
-        mean = self._average(self._forward_all(self.module_, inputs)).cpu().numpy()
+        with torch_threads(min(self.threads_, self.n_threads)):
+            self.module_.to(device)
+            inputs = tuple(None if a is None else torch.as_tensor(a, device=device) for a in (x_num, x_cat))
+            mean = self._average(self._forward_all(self.module_, inputs)).cpu().numpy()
         return self._as_output(mean if self.info.is_classification else mean * self.y_std_ + self.y_mean_)
 
     # ------------------------------------------------------------------ training
@@ -436,6 +442,24 @@ def _parameter_groups(module: TabM, weight_decay: float) -> list[dict]:
     free_ids = {id(p) for p in free}
     decayed = [p for p in module.parameters() if id(p) not in free_ids]
     return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
+
+
+# torch's thread count and random generator are process-wide: one TabM call uses them at a time.
+_TORCH_STATE = threading.Lock()
+
+
+@contextmanager
+def torch_threads(n_threads: int):
+    """torch's intra-op thread count set to ``n_threads`` for one fit or prediction, then put back.
+    Calls from several threads (fold copies predicting side by side) take turns, so none runs on
+    another's setting, and nothing is left changed for the rest of the process."""
+    with _TORCH_STATE:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
 
 def _weighted_mean(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:

@@ -102,7 +102,8 @@ class DatasetResults:
         if scorer == "single":
             chosen = members[int(np.argmin(self._oof_losses[members]))]
             return self.normalized_error(self._test_losses[chosen])
-        ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(EnsembleData(self.oof[members], self.y))
+        ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS).fit(
+            EnsembleData(self.oof[members], self.y))
         return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
 
     def cross_fitted(self, seed: int = 0) -> list["DatasetResults"]:

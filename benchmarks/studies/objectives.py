@@ -25,7 +25,8 @@ Rows are appended as each fit finishes; a rerun skips what is in --out.
     python -m benchmarks.studies.objectives groups --time-limit 60 --out benchmarks/results/groups.csv
     python -m benchmarks.studies.objectives metrics --time-limit 60 --out benchmarks/results/metrics.csv
     python -m benchmarks.studies.objectives calibration --time-limit 60 --out benchmarks/results/calibration.csv
-    python -m benchmarks.studies.objectives weights --time-limit 30 --datasets churn --out benchmarks/results/weights.csv
+    python -m benchmarks.studies.objectives weights --time-limit 30 --datasets churn \
+        --out benchmarks/results/weights.csv
 """
 from __future__ import annotations
 
