@@ -30,7 +30,12 @@ from .data.prepare import PreparedTable, prepare
 from .data.target import LabelCodec
 from .data.training import TrainingData
 from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
-from .decision import ARGMAX, DecisionRule, tune_decision
+from .conformal import ClassificationConformal, RegressionConformal, check_coverage
+from .data.encoder import EncodedTable
+from .data.frame import check_sample_weight
+from .evaluation import evaluate_predictions
+from .importance import permutation_importance
+from .decision import ARGMAX, DecisionRule, labels_as_predictions, tune_decision
 from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
 from .metrics import SURROGATE, Metric, get_metric, is_metric_name, metric_names
@@ -48,6 +53,12 @@ from .models.training import train_portfolio
 from .folds import FoldPlan
 
 log = logging.getLogger("automl")
+
+# Coverage of the intervals and sets that ``evaluate`` reports.
+EVALUATED_COVERAGE = 0.9
+# Seconds per (row x feature x model) of the difficulty model of regression intervals (one per
+# fold, plus one on all rows); measured below (benchmarks/results/intervals.md).
+CONFORMAL_SECONDS_PER_CELL = 1e-7
 
 PARAMETERS_DOC = """
     Parameters
@@ -198,6 +209,7 @@ class _AutoMLBase(BaseEstimator):
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{seconds:.0f}s" if budget.limited else "no time limit")
             trials = self._fit_ensemble(self.ensemble, budget.sub(seconds), n_trials)
+            self._fit_conformal(budget)
             self._refit_members(prepared.data, budget)
             self._finish(budget, trials, configs)
         return self
@@ -319,7 +331,9 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError("fit_ensemble needs the run (every model's stored OOF predictions), and this model was "
                              "saved without it; save(path, include_run=True), or `automl fit` without --no-run, "
                              "keeps it.")
-        self._fit_ensemble(ensemble, TimeBudget(time_limit))  # a step of its own, after the fit
+        budget = TimeBudget(time_limit)  # a step of its own, after the fit
+        self._fit_ensemble(ensemble, budget)
+        self._fit_conformal(budget)
         return self
 
     def _check_params(self) -> None:
@@ -431,17 +445,122 @@ class _AutoMLBase(BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _predict_raw(self, X) -> np.ndarray:
+        return self._combine(self._encode(X))
+
+    def _encode(self, X) -> EncodedTable:
+        """New rows, checked against the fit's columns and encoded as the training rows were."""
         self._check_fitted()
         frame = align_columns(as_frame(X), self.feature_names_in_.tolist(),
                               array_input=not isinstance(X, pd.DataFrame), owner=type(self).__name__)
         if len(frame) == 0:
             raise ValueError("X has no rows to predict.")
-        features = self.encoder_.transform(frame)
+        return self.encoder_.transform(frame)
+
+    def _combine(self, features: EncodedTable, fold_of: np.ndarray | None = None, fold_copies: bool = False
+                 ) -> np.ndarray:
+        """The ensemble's raw output for encoded rows: each member bag's prediction (``fold_copies``:
+        the mean of its fold copies even where it was refitted), or (``fold_of``: training rows and
+        their folds) each row's by the fold copy that never saw it."""
         n_outputs = 1 if self.task_ == "regression" else len(self.classes_)
-        predictions = np.zeros((len(self.records_), len(frame), n_outputs), dtype=np.float32)
+        predictions = np.zeros((len(self.records_), len(features), n_outputs), dtype=np.float32)
         for j in self.ensemble_.used_models:
-            predictions[j] = self._bag(self.records_[j].name).predict(features, self._n_threads())
+            bag = self._bag(self.records_[j].name)
+            predictions[j] = bag.predict(features, self._n_threads(), fold_copies) if fold_of is None else \
+                bag.predict_out_of_fold(features, fold_of, int(self.store_.fold_of.max()) + 1)
         return self.ensemble_.predict(predictions, features)
+
+    def _scored(self, raw: np.ndarray) -> np.ndarray:
+        """What the fit's metric scores of raw ensemble output: values; calibrated probabilities;
+        or, for a metric that reads labels, the labels ``predict`` gives (as one-hot rows)."""
+        if self.task_ == "regression":
+            return raw
+        proba = self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        if self.scorer_.reads_labels:
+            return labels_as_predictions(self.decision_rule_.labels(proba), len(self.classes_))
+        return proba
+
+    # ------------------------------------------------------------- insight
+    def feature_importance(self, X=None, y=None, n_repeats: int = 5, time_limit: float | None = None,
+                           sample_weight=None) -> pd.DataFrame:
+        """Permutation importance of each input column: the drop of the fit's metric when it is shuffled.
+
+        Without ``X``: on the training rows, each predicted by the fold copies that never saw it
+        (honest, no held-out data needed; needs the run). With ``X`` and ``y``: on those rows.
+        At most 5,000 rows (a seeded sample); repeats stop when ``time_limit`` seconds are spent.
+        Returns a DataFrame indexed by column: ``importance`` (mean drop; higher matters more),
+        ``stddev``, ``p_value`` (one-sided t-test of a drop > 0) and ``n`` (repeats done).
+        """
+        self._check_fitted()
+        if X is None:
+            if y is not None:
+                raise ValueError("feature_importance: y without X; pass both, or neither for the training rows.")
+            if getattr(self, "store_", None) is None:
+                raise ValueError("feature_importance without X needs the run (the fold copies and the rows they "
+                                 "never saw); this model was saved without it: pass X and y.")
+            store = self.store_
+            table, target, weight, groups = store.features, store.y, store.sample_weight, store.groups
+
+            def predict(rows_table, rows):
+                return self._scored(self._combine(rows_table, store.fold_of[rows]))
+        else:
+            if y is None:
+                raise ValueError("feature_importance: X without y; pass the true values of X's rows.")
+            table, target = self._encode(X), self._encode_target(y, len(X))
+            weight = None if sample_weight is None else check_sample_weight(sample_weight)
+            groups = None
+
+            def predict(rows_table, rows):
+                return self._scored(self._combine(rows_table))
+        return permutation_importance(predict, table, target, self.scorer_, self.encoder_.column_sources(),
+                                      n_repeats=n_repeats, sample_weight=weight, groups=groups,
+                                      budget=TimeBudget(time_limit), seed=self.random_state)
+
+    def evaluate(self, X, y, sample_weight=None) -> dict:
+        """The task's usual metrics on ``X``'s rows, by the names ``metric=`` accepts: binary ROC AUC,
+        log loss, accuracy, balanced accuracy, F1, average precision, MCC; multiclass log loss,
+        accuracy, balanced accuracy, macro F1; regression RMSE, MAE, R² and MAPE (when no target
+        is 0); plus the empirical coverage and mean width (regression) or set size (classification)
+        of 90% conformal intervals / sets. Label metrics score ``predict``'s labels."""
+        features = self._encode(X)
+        target = self._encode_target(y, len(X))
+        weight = None if sample_weight is None else check_sample_weight(sample_weight)
+        raw = self._combine(features)
+        if self.task_ == "regression":
+            interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE)
+            return evaluate_predictions("regression", target, raw[:, 0], sample_weight=weight, interval=interval)
+        proba = self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        sets = self.conformal_.sets(self._uncertain_proba(features), EVALUATED_COVERAGE)
+        return evaluate_predictions(self.task_, target, proba, labels=self.decision_rule_.labels(proba),
+                                    sample_weight=weight, sets=sets)
+
+    # ------------------------------------------------------------- uncertainty
+    def _fit_conformal(self, budget: TimeBudget) -> None:
+        """Conformal scores from the chosen ensemble's honest OOF predictions (``automl.conformal``);
+        the difficulty model of regression intervals is skipped (intervals of one width) when the
+        time left cannot pay for it."""
+        store = self.store_
+        honest = self.ensemble_.predict_oof(store.oof, store.features)
+        if self.task_ == "regression":
+            cells = len(store.y) * store.features.n_features * (store.fold_of.max() + 2)
+            adaptive = not budget.limited or budget.remaining() > SCHEDULE.save_seconds + \
+                CONFORMAL_SECONDS_PER_CELL * cells
+            self.conformal_ = RegressionConformal().fit(store.features, store.y, honest[:, 0], store.fold_of,
+                                                        store.groups, self._n_threads(), self.random_state,
+                                                        adaptive=adaptive)
+        else:
+            proba = self.calibration_.apply(honest / honest.sum(axis=1, keepdims=True))
+            self.conformal_ = ClassificationConformal().fit(store.y, proba, store.groups)
+
+    def _encode_target(self, y, n_rows: int) -> np.ndarray:
+        values = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
+        if len(values) != n_rows:
+            raise ValueError(f"X has {n_rows} rows but y has {len(values)}.")
+        if self.task_ == "regression":
+            return values.to_numpy(dtype=np.float64)
+        unknown = sorted(set(values.tolist()) - set(self.classes_.tolist()), key=str)
+        if unknown:
+            raise ValueError(f"y has labels the fit never saw: {unknown[:5]}; the classes are {list(self.classes_)}.")
+        return self.label_codec_.encode(values)
 
     def _bag(self, name: str) -> BaggedModel:
         """A trained model; one not in memory (after ``load``) is read from the folder when first used."""
@@ -520,6 +639,7 @@ class _AutoMLBase(BaseEstimator):
             "metric_greater_is_better": self.scorer_.greater_is_better,
             "decision_rule": self.decision_rule_.get_state(), "decision_report": self.decision_report_,
             "calibration": self.calibration_.get_state(), "calibration_report": self.calibration_report_,
+            "conformal": self.conformal_.get_state(),
         }
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
@@ -541,6 +661,8 @@ class _AutoMLBase(BaseEstimator):
         self.decision_report_ = state.get("decision_report", {})
         self.calibration_ = Calibration.from_state(state.get("calibration", NO_CALIBRATION.get_state()))
         self.calibration_report_ = state.get("calibration_report", {})
+        conformal = RegressionConformal if self.task_ == "regression" else ClassificationConformal
+        self.conformal_ = conformal.from_state(state["conformal"]) if "conformal" in state else None
         self.ensemble_ = strategy_from_state(state["ensemble"], self.scorer_, self.task_)
         self.records_ = [ModelRecord(**r) for r in state["records"]]
         self.ensemble_report_ = pd.DataFrame(state["report"])
@@ -552,6 +674,12 @@ class _AutoMLBase(BaseEstimator):
     def _check_fitted(self) -> None:
         if not hasattr(self, "ensemble_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit first.")
+
+    def _check_uncertainty(self) -> None:
+        self._check_fitted()
+        if self.conformal_ is None:
+            raise ValueError("This model folder was saved before intervals and sets existed; fit again, or "
+                             "fit_ensemble() when it has its run.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -569,6 +697,21 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         proba = self._predict_raw(X).astype(np.float64)
         return self.calibration_.apply(proba / proba.sum(axis=1, keepdims=True))
 
+    def predict_set(self, X, coverage: float = 0.9) -> np.ndarray:
+        """Boolean (rows, classes): for each row the smallest set of most probable classes that holds
+        the true class with probability ``coverage`` (adaptive prediction sets, calibrated on the
+        ensemble's honest OOF probabilities); columns follow ``classes_``."""
+        coverage = check_coverage(coverage)
+        self._check_uncertainty()
+        return self.conformal_.sets(self._uncertain_proba(self._encode(X)), coverage)
+
+    def _uncertain_proba(self, features: EncodedTable) -> np.ndarray:
+        """Probabilities as the conformal scores were calibrated on them: from the fold copies (a
+        refitted member, trained on every row, is more confident than the copies whose OOF
+        predictions calibrated the sets: 0.85 coverage of 0.9 on a synthetic table)."""
+        raw = self._combine(features, fold_copies=True).astype(np.float64)
+        return self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+
     def predict(self, X) -> np.ndarray:
         """Labels by ``decision_rule_`` (the most probable class unless one was tuned for the metric)."""
         proba = self.predict_proba(X)
@@ -582,6 +725,28 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
     def predict(self, X) -> np.ndarray:
         return self._predict_raw(X)[:, 0].astype(np.float64)
+
+    def predict_interval(self, X, coverage: float = 0.9) -> np.ndarray:
+        """(rows, 2): lower and upper bounds that hold the true value with probability ``coverage``
+        (locally adaptive conformal intervals, calibrated on the ensemble's honest OOF residuals:
+        wider where the rows are harder)."""
+        coverage = check_coverage(coverage)
+        self._check_uncertainty()
+        features = self._encode(X)
+        return self.conformal_.interval(self._uncertain_value(features), features, coverage)
+
+    def _uncertain_value(self, features: EncodedTable) -> np.ndarray:
+        """The center of intervals: the fold copies' mean, which the residuals were measured around
+        (a refitted member is not what the OOF residuals describe)."""
+        return self._combine(features, fold_copies=True)[:, 0].astype(np.float64)
+
+    def predict_quantiles(self, X, quantiles=(0.1, 0.5, 0.9)) -> np.ndarray:
+        """(rows, len(quantiles)): the predicted quantiles of each row's value, from the same scaled
+        OOF residuals as ``predict_interval``."""
+        levels = [check_coverage(q) for q in np.atleast_1d(quantiles)]
+        self._check_uncertainty()
+        features = self._encode(X)
+        return self.conformal_.quantiles(self._uncertain_value(features), features, levels)
 
 
 def load(path) -> _AutoMLBase:

@@ -85,6 +85,18 @@ class TabularEncoder:
     def input_columns(self) -> list[str]:
         return list(self.schema_.kinds)
 
+    def column_sources(self) -> dict[str, tuple[list[int], list[int]]]:
+        """Each used input column -> (its numeric columns, its categorical columns) in the encoded
+        table: a number or a category is one column, a date its parts. Permuting those together
+        is permuting the input column (``transform`` encodes row by row)."""
+        sources = {name: ([], []) for name in self.input_columns}
+        numeric = self.schema_.columns(NUMERIC) + [name for name, keep in self.date_parts_.items() for _ in keep]
+        for j, name in enumerate(numeric):
+            sources[name][0].append(j)
+        for j, name in enumerate(self.levels_):
+            sources[name][1].append(j)
+        return {name: columns for name, columns in sources.items() if columns[0] or columns[1]}
+
     def transform(self, frame: pd.DataFrame) -> EncodedTable:
         numeric, numeric_names = [], []
         for name in self.schema_.columns(NUMERIC):

@@ -226,9 +226,21 @@ class BaggedModel:
         path = Path(folder) / f"{BAG}.json"
         return json.loads(path.read_text())["config"] if path.exists() else None
 
-    def predict(self, X: EncodedTable, n_threads: int | None = None) -> np.ndarray:
-        """The refitted copy's predictions, or the mean of the fold copies', on ``n_threads``
-        threads (None: those the bag trained with; a loaded bag is given this machine's).
+    def predict_out_of_fold(self, X: EncodedTable, fold_of: np.ndarray, n_folds: int) -> np.ndarray:
+        """Rows of the training table, each predicted by the fold copy that never saw it (fold k of
+        the shared ``n_folds``-fold plan went to copy k x copies // n_folds, ``FoldPlan.grouped``):
+        what ``fit`` stored as OOF predictions, now for changed rows (a permuted column)."""
+        copy_of = np.asarray(fold_of) * len(self.models_) // n_folds
+        out = np.zeros((len(X), self.info.n_outputs), dtype=np.float32)
+        for c in np.unique(copy_of):
+            rows = np.flatnonzero(copy_of == c)
+            out[rows] = self.models_[c].predict(X.take(rows))
+        return out
+
+    def predict(self, X: EncodedTable, n_threads: int | None = None, fold_copies: bool = False) -> np.ndarray:
+        """The refitted copy's predictions, or (none, or ``fold_copies``) the mean of the fold
+        copies', on ``n_threads`` threads (None: those the bag trained with; a loaded bag is given
+        this machine's).
 
         Threads follow ``thread_plan``, as in training: few rows are predicted on one thread per
         copy, copies side by side (a single row on two spinning OpenMP threads took 12 ms in
@@ -236,7 +248,7 @@ class BaggedModel:
         copy after another; many rows on every thread, a copy at a time. The sum runs in copy
         order, so the result does not depend on which thread finished first.
         """
-        copies = self.models_ if self.full_ is None else [self.full_]
+        copies = self.models_ if self.full_ is None or fold_copies else [self.full_]
         workers, threads = thread_plan(n_threads or self.n_threads, len(X) * X.n_features, True, len(copies))
         for model in copies:  # a setting, not fitted state: the threads its next call may use
             model.n_threads = threads  # (no threadpool_limits here: it reads /proc/self/maps, 3 ms a call)
