@@ -102,10 +102,28 @@ class BoostedModel(Model):
             return False
         return rounds.done >= MIN_ROUNDS and rounds.patience.best_loss < self.prior_loss_
 
+    @property
+    def best_rounds(self) -> int:
+        """Rounds up to the best one: this fit's, or (a loaded copy) those saved with it."""
+        if hasattr(self, "rounds_"):
+            return self.rounds_.best_iteration + 1
+        if getattr(self, "saved_best_rounds_", None) is None:
+            raise ValueError("this model was saved before its round count was kept; it cannot be refitted")
+        return self.saved_best_rounds_
+
+    def get_state(self) -> dict:
+        return {**super().get_state(), "best_rounds": self.best_rounds}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "BoostedModel":
+        model = super().from_state(state)
+        model.saved_best_rounds_ = state.get("best_rounds")  # absent in folders saved before it was kept
+        return model
+
     @classmethod
     def full_params(cls, params: dict, copies: list, scale: float) -> dict:
         """The copies' mean best round count, scaled by the rows: trained without validation rows."""
-        rounds = np.mean([copy.rounds_.best_iteration + 1 for copy in copies]) * scale
+        rounds = np.mean([copy.best_rounds for copy in copies]) * scale
         return {**params, "max_rounds": max(1, int(round(rounds)))}
 
     @classmethod

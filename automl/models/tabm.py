@@ -405,6 +405,7 @@ class TabMModel(Model):
     def fitted_state(self) -> dict:
         """Weights as arrays (no torch.load on reading), with what rebuilds the network around them."""
         state = {"inputs": self.inputs_.get_state(), "bins": self.bins_, "threads": self.threads_,
+                 "best_epoch": getattr(self, "best_epoch_", None),
                  "weights": {name: tensor.detach().cpu().numpy() for name, tensor in self.module_.state_dict().items()}}
         if not self.info.is_classification:
             state["target"] = [self.y_mean_, self.y_std_]
@@ -413,6 +414,8 @@ class TabMModel(Model):
     def restore(self, fitted: dict) -> None:
         self.inputs_ = TabMInputs.from_state(fitted["inputs"])
         self.bins_, self.threads_ = fitted["bins"], fitted["threads"]
+        if fitted.get("best_epoch") is not None:  # folders saved before it was kept have none: no refit
+            self.best_epoch_ = fitted["best_epoch"]
         if "target" in fitted:
             self.y_mean_, self.y_std_ = fitted["target"]
         module = self._make_module(self._params(self.params, self.device))
