@@ -524,7 +524,7 @@ class _AutoMLBase(BaseEstimator):
         features = self._encode(X)
         target = self._encode_target(y, len(X))
         weight = None if sample_weight is None else check_sample_weight(sample_weight)
-        raw = self._combine(features)
+        raw = self._combine(features).astype(np.float64)
         if self.task_ == "regression":
             interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE)
             return evaluate_predictions("regression", target, raw[:, 0], sample_weight=weight, interval=interval)
@@ -534,6 +534,14 @@ class _AutoMLBase(BaseEstimator):
                                     sample_weight=weight, sets=sets)
 
     # ------------------------------------------------------------- uncertainty
+    def predict_interval(self, X, coverage: float = 0.9) -> np.ndarray:
+        raise ValueError(f"predict_interval applies to regression; this {type(self).__name__} predicts classes: "
+                         "predict_set gives sets of classes that hold the true one with a chosen probability.")
+
+    def predict_set(self, X, coverage: float = 0.9) -> np.ndarray:
+        raise ValueError(f"predict_set applies to classification; this {type(self).__name__} predicts values: "
+                         "predict_interval gives intervals that hold the true value with a chosen probability.")
+
     def _fit_conformal(self, budget: TimeBudget) -> None:
         """Conformal scores from the chosen ensemble's honest OOF predictions (``automl.conformal``);
         the difficulty model of regression intervals is skipped (intervals of one width) when the

@@ -4,9 +4,16 @@ For each input column and repeat, the column's rows are permuted (within groups 
 have groups, so a group's values stay its own) and the rows predicted again; the importance is the
 loss with the column permuted minus the loss without, so a column the ensemble relies on has a
 large positive importance, and one it ignores about zero. A column the encoder expanded (a date's
-parts) is permuted as the one input column it came from. The p-value is that of a one-sided t-test
-of a mean drop > 0 over the repeats (as AutoGluon reports it). Repeats run column by column within
-each pass, so when the time limit ends a pass, every column has the same number of repeats.
+parts) is permuted as the one input column it came from.
+
+The p-value asks whether the drop is above zero beyond the rows' sampling noise. Each repeat scores
+a bootstrap resample of the rows (and a new permutation), so the spread of the repeats estimates
+the standard error of the drop itself: p is the one-sided t tail (n - 1 degrees of freedom) of
+mean / stddev. AutoGluon's t-test divides by stddev / sqrt(n), as if the repeats were independent
+estimates of the mean; over permutations of one fixed set of rows that called 3 of 17 pure-noise
+columns significant at p < 0.01 on a synthetic table, and over bootstrap repeats it grows more
+confident with every repeat. Repeats run column by column within each pass, so when the time limit
+ends a pass, every column has the same number.
 """
 from __future__ import annotations
 
@@ -39,18 +46,21 @@ def permutation_importance(predict, table: EncodedTable, y: np.ndarray, metric: 
     table, y = table.take(rows), y[rows]
     weight = None if sample_weight is None else sample_weight[rows]
     blocks = _blocks(None if groups is None else groups[rows], len(rows))
-    baseline = metric.loss(y, predict(table, rows), weight)
+    baseline = predict(table, rows)
     drops: dict[str, list[float]] = {name: [] for name in sources}
     for _ in range(n_repeats):
         if budget.expired():
             break
+        sample = rng.choice(len(rows), len(rows), replace=True)
+        w = None if weight is None else weight[sample]
+        base_loss = metric.loss(y[sample], baseline[sample], w)
         for name, (numeric, categorical) in sources.items():
             order = _permutation(blocks, len(rows), rng)
             permuted = EncodedTable(table.numeric.copy(), table.categorical.copy(), table.numeric_names,
                                     table.categorical_names, table.cardinalities)
             permuted.numeric[:, numeric] = table.numeric[order][:, numeric]
             permuted.categorical[:, categorical] = table.categorical[order][:, categorical]
-            drops[name].append(metric.loss(y, predict(permuted, rows), weight) - baseline)
+            drops[name].append(metric.loss(y[sample], predict(permuted, rows)[sample], w) - base_loss)
     return pd.DataFrame([_summary(name, d) for name, d in drops.items()]).set_index("column").sort_values(
         "importance", ascending=False)
 
@@ -79,5 +89,5 @@ def _summary(name: str, drops: list[float]) -> dict:
     elif std == 0:
         p = 0.0 if mean > 0 else 1.0
     else:
-        p = float(stats.t.sf(mean / (std / np.sqrt(n)), df=n - 1))
+        p = float(stats.t.sf(mean / std, df=n - 1))
     return {"column": name, "importance": mean, "stddev": std, "p_value": p, "n": n}

@@ -90,20 +90,60 @@ def predict(args: argparse.Namespace) -> None:
     if id_column:
         _require_columns(frame, [id_column], args.test)
     target = columns.get("target") or DEFAULT_TARGET_NAME
-    # Id and target columns are set aside, unless the model was trained on them as features.
-    set_aside = {id_column, columns.get("id_column"), columns.get("weight_column"), columns.get("group_column"),
-                 target} - set(estimator.feature_names_in_)
-    features = frame.drop(columns=[c for c in frame.columns if c in set_aside])
+    features = _features(estimator, columns, frame, id_column)
+    regression = estimator.task_ == "regression"
+    if args.proba and regression:
+        raise UsageError("--proba needs a classification model; this one is a regression model.")
+    if args.interval is not None and not regression:
+        raise UsageError("--interval needs a regression model; for a classifier, --set gives prediction sets.")
+    if args.set is not None and regression:
+        raise UsageError("--set needs a classification model; for a regression model, --interval.")
     if args.proba:
-        if estimator.task_ == "regression":
-            raise UsageError("--proba needs a classification model; this one is a regression model.")
         result = pd.DataFrame(estimator.predict_proba(features), columns=[str(c) for c in estimator.classes_])
     else:
         result = pd.DataFrame({target: estimator.predict(features)})
+    if args.interval is not None:
+        bounds = estimator.predict_interval(features, args.interval)
+        result[f"{target}_lower"], result[f"{target}_upper"] = bounds[:, 0], bounds[:, 1]
+    if args.set is not None:  # the classes each row's set holds, separated by "|"
+        sets = estimator.predict_set(features, args.set)
+        result[f"{target}_set"] = ["|".join(str(c) for c in estimator.classes_[row]) for row in sets]
     if id_column:
         result.insert(0, id_column, frame[id_column].to_numpy())
     result.to_csv(args.out, index=False)
     print(f"Wrote {len(result)} predictions to {args.out}.", file=sys.stderr)
+
+
+def importance(args: argparse.Namespace) -> None:
+    estimator, columns = _load_model(args.model_dir)
+    if args.data is None:
+        table = estimator.feature_importance(n_repeats=args.repeats, time_limit=args.time_limit)
+    else:
+        frame = read_table(args.data)
+        target = columns.get("target") or DEFAULT_TARGET_NAME
+        _require_columns(frame, [target], args.data)
+        table = estimator.feature_importance(_features(estimator, columns, frame), frame[target],
+                                             n_repeats=args.repeats, time_limit=args.time_limit)
+    print(table.to_string(float_format=lambda v: f"{v:.5g}"))
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    estimator, columns = _load_model(args.model_dir)
+    frame = read_table(args.test)
+    target = columns.get("target") or DEFAULT_TARGET_NAME
+    _require_columns(frame, [target], args.test)
+    weight = frame[columns["weight_column"]] if columns.get("weight_column") in frame.columns else None
+    results = estimator.evaluate(_features(estimator, columns, frame), frame[target], sample_weight=weight)
+    width = max(len(name) for name in results)
+    print("\n".join(f"{name:<{width}}  {value:.5f}" for name, value in results.items()))
+
+
+def _features(estimator, columns: dict, frame: pd.DataFrame, id_column: str | None = None) -> pd.DataFrame:
+    """``frame`` without the id, target, weight and group columns, unless the model was trained on
+    them as features."""
+    set_aside = {id_column, columns.get("id_column"), columns.get("weight_column"), columns.get("group_column"),
+                 columns.get("target") or DEFAULT_TARGET_NAME} - set(estimator.feature_names_in_)
+    return frame.drop(columns=[c for c in frame.columns if c in set_aside])
 
 
 def leaderboard(args: argparse.Namespace) -> None:
@@ -262,6 +302,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--id-column", metavar="COL",
                      help="column copied into the output (default: the one given at fit)")
     sub.add_argument("--proba", action="store_true", help="one probability column per class")
+    sub.add_argument("--interval", type=float, metavar="C",
+                     help="regression: add TARGET_lower / TARGET_upper, an interval holding the value with "
+                          "probability C (e.g. 0.9)")
+    sub.add_argument("--set", type=float, metavar="C",
+                     help="classification: add TARGET_set, the classes (joined by |) that hold the true one "
+                          "with probability C (e.g. 0.9)")
+
+    sub = command("importance", "Show how much each input column matters (permutation importance).",
+                  "automl importance automl-model --data test.csv", importance)
+    sub.add_argument("model_dir", metavar="DIR")
+    sub.add_argument("--data", metavar="CSV", help="rows with the target column to measure on (default: the "
+                                                   "training rows, each predicted by fold copies that never saw it)")
+    sub.add_argument("--repeats", type=int, default=5, metavar="N", help="permutations per column (default: 5)")
+    sub.add_argument("--time-limit", type=float, default=None, metavar="S", help="stop repeating after S seconds")
+
+    sub = command("evaluate", "Score a saved model on a table with the target: the task's usual metrics.",
+                  "automl evaluate automl-model test.csv", evaluate)
+    sub.add_argument("model_dir", metavar="DIR")
+    sub.add_argument("test", help="table with the target column: .csv, .csv.gz, .tsv or .parquet")
 
     sub = command("leaderboard", "Show every trained model's OOF score, times and ensemble weight.",
                   "automl leaderboard automl-model", leaderboard)
