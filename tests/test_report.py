@@ -46,10 +46,15 @@ def test_classification_report_shows_the_fit(classifier):
         assert strategy in page
     # The confusion matrix counts every training row once (its cells are the only bare numbers
     # drawn centred in the heatmap).
-    heatmap = page[page.index("Confusion matrix"):page.index("<h2>Features")]
+    start = page.index("Confusion matrix")
+    heatmap = page[start:page.index("<h2>", start)]
     counts = [int(v) for v in re.findall(r'text-anchor="middle" fill="[^"]+">(\d+)</text>', heatmap)]
     assert len(counts) == 4 and sum(counts) == len(classifier.store_.y)
     assert "datetime" in page and "identifier" not in page
+    assert "Reliability of the probabilities" in page and "Which columns matter" in page
+    strategies = page[page.index("Strategies tried"):page.index("<h2>", page.index("Strategies tried"))]
+    numbers = re.findall(r"\d+\.\d+", strategies)  # floats rounded to 4 significant digits, in settings too
+    assert numbers and all(len(n.replace(".", "").strip("0")) <= 4 for n in numbers)
 
 
 def test_report_is_self_contained(classifier, tmp_path):
@@ -64,9 +69,14 @@ def test_regression_report_plots_predicted_against_actual(regression_data, monke
     model = AutoMLRegressor(**FAST).fit(X, y)
     monkeypatch.setattr("automl.shell.report.MAX_POINTS", 50)
     page = render_report(model)
-    chart = page[page.index("Predicted against actual"):page.index("<h2>Features")]
+    start = page.index("Predicted against actual")
+    chart = page[start:page.index("<h2>", start)]
     assert "(50 of 300 rows, sampled)" in chart and chart.count("<circle") == 50
     assert "Confusion matrix" not in page
+    residuals = page[page.index("Residuals and the 90% interval"):page.index("<h2>Which columns")]
+    assert residuals.count("<circle") == 50
+    importance = page[page.index("Which columns matter"):page.index("<h2>Features")]
+    assert all(column in importance for column in ("a", "b", "kind"))
 
 
 def test_ticks_are_round_numbers_inside_the_range():

@@ -2,8 +2,10 @@
 
 What it shows comes from the fitted estimator and its prediction store only (no refitting, no
 prediction on new data): the leaderboard, the ensemble's members and weights, the strategies
-tried, each model's OOF score against its fit time, and how the ensemble's OOF predictions
-compare with the truth (a confusion matrix, or predicted against actual).
+tried, each model's OOF score against its fit time, how the ensemble's OOF predictions compare
+with the truth (a confusion matrix and a reliability diagram, or predicted against actual and the
+residuals against the 90% conformal interval), and which columns matter (permutation importance
+of the training rows through the fold copies that never saw them, within ``IMPORTANCE_SECONDS``).
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from . import plots
 
 # Regression scatter plots show at most this many rows (a seeded sample), to keep the page light.
 MAX_POINTS = 2000
+# Seconds the report spends on permutation importance (3 repeats; fewer if time runs out).
+IMPORTANCE_SECONDS = 30.0
+RELIABILITY_BINS = 10
 
 STYLE = """
 body { font-family: system-ui, sans-serif; color: #212529; margin: 2rem auto; max-width: 1180px; padding: 0 1rem; }
@@ -25,7 +30,8 @@ h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { font-size: 1.2rem; margin-t
 .summary dt { color: #868e96; } .summary dd { margin: 0; }
 table { border-collapse: collapse; font-size: .85rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e9ecef; vertical-align: top; }
-.num { text-align: right; white-space: nowrap; } .text { text-align: left; min-width: 5rem; }
+.num { text-align: right; white-space: nowrap; }
+.text { text-align: left; min-width: 5rem; max-width: 26rem; overflow-wrap: anywhere; }
 .scroll { overflow-x: auto; }
 .dot { display: inline-block; width: .7rem; height: .7rem; border-radius: 50%; margin: 0 .3rem 0 .8rem; }
 tr.member td { background: #fff4e6; font-weight: 600; }
@@ -51,6 +57,8 @@ def render_report(estimator, title: str = "automl report", target: str | None = 
         "<h2>Ensemble</h2>" + _ensemble(estimator),
         "<h2>Models: OOF score against fit time</h2>" + _score_vs_time(estimator, board),
         _fit_quality(estimator),
+        _uncertainty(estimator),
+        "<h2>Which columns matter</h2>" + _importance(estimator),
         "<h2>Features</h2>" + _features(estimator),
     ]
     body = "\n".join(sections)
@@ -163,6 +171,50 @@ def _fit_quality(est) -> str:
             f'<p class="note">Accuracy {accuracy:.4f}; shading is the share of each true class.</p>')
 
 
+def _uncertainty(est) -> str:
+    """Classification: the reliability diagram of the OOF probabilities (top label). Regression:
+    the OOF residuals, those outside their 90% conformal interval highlighted."""
+    if est.store_ is None or getattr(est, "conformal_", None) is None:
+        return ""
+    store = est.store_
+    honest = est.ensemble_.predict_oof(store.oof, store.features).astype(np.float64)
+    if est.task_ == "regression":
+        rows = np.random.default_rng(0).permutation(len(store.y))[:MAX_POINTS]
+        predicted = honest[rows, 0]
+        residual = store.y[rows] - predicted
+        half = np.diff(est.conformal_.interval(predicted, store.features.take(rows), 0.9), axis=1)[:, 0] / 2
+        outside = np.abs(residual) > half
+        points = [plots.Point(float(p), float(r), f"predicted {p:.4g}, residual {r:.4g}, interval ±{h:.4g}",
+                              highlight=bool(o)) for p, r, h, o in zip(predicted, residual, half, outside)]
+        chart = plots.scatter(points, "predicted (out of fold)", "actual − predicted")
+        return (f"<h2>Residuals and the 90% interval</h2>{chart}<p class=\"note\">Highlighted: rows outside "
+                f"their 90% conformal interval ({outside.mean():.1%} of those shown; the interval is wider where "
+                "the difficulty model expects larger errors).</p>")
+    proba = est.calibration_.apply(honest / honest.sum(axis=1, keepdims=True))
+    confidence, correct = proba.max(axis=1), proba.argmax(axis=1) == store.y
+    which = np.minimum((confidence * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
+    points = [plots.Point(float(confidence[which == b].mean()), float(correct[which == b].mean()),
+                          f"{int((which == b).sum()):,} rows: confidence {confidence[which == b].mean():.3f}, "
+                          f"accuracy {correct[which == b].mean():.3f}", highlight=True)
+              for b in range(RELIABILITY_BINS) if (which == b).any()]
+    chart = plots.scatter(points, "predicted probability of the top class (out of fold)", "share right",
+                          diagonal=True)
+    return (f"<h2>Reliability of the probabilities</h2>{chart}<p class=\"note\">One point per bin of "
+            "confidence; on the diagonal, a probability of p is right a share p of the time.</p>")
+
+
+def _importance(est) -> str:
+    if est.store_ is None:
+        return '<p class="note">Not shown: this model was saved without its run (the fold copies\' rows).</p>'
+    table = est.feature_importance(n_repeats=3, time_limit=IMPORTANCE_SECONDS)
+    shown = table.head(20)
+    chart = plots.bars([str(c) for c in shown.index], [max(float(v), 0.0) for v in shown["importance"]],
+                       f"drop of OOF {est.metric_} when the column is shuffled")
+    return chart + _table(table.reset_index()) + (
+        '<p class="note">Permutation importance on the training rows, each predicted by the fold copies '
+        "that never saw it; p-value: one-sided, from bootstrap repeats.</p>")
+
+
 def _features(est) -> str:
     schema = est.encoder_.schema_
     rows = [(name, kind, "") for name, kind in schema.kinds.items()]
@@ -183,6 +235,15 @@ def _table(frame: pd.DataFrame, highlight: np.ndarray | None = None) -> str:
 
 
 def _format(value) -> str:
+    return escape(str(_rounded(value)))
+
+
+def _rounded(value):
+    """Floats to 4 significant digits, inside dicts and lists too (a strategy's settings)."""
     if isinstance(value, (float, np.floating)):
-        return f"{value:.5g}"
-    return escape(str(value))
+        return float(f"{value:.4g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_rounded(v) for v in value)
+    return value
