@@ -31,7 +31,8 @@ h1 { font-size: 1.6rem; margin-bottom: .3rem; } h2 { font-size: 1.2rem; margin-t
 table { border-collapse: collapse; font-size: .85rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e9ecef; vertical-align: top; }
 .num { text-align: right; white-space: nowrap; }
-.text { text-align: left; min-width: 5rem; max-width: 26rem; overflow-wrap: anywhere; }
+.text { text-align: left; min-width: 5rem; max-width: 26rem; overflow-wrap: break-word; }
+svg { max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; }
 .dot { display: inline-block; width: .7rem; height: .7rem; border-radius: 50%; margin: 0 .3rem 0 .8rem; }
 tr.member td { background: #fff4e6; font-weight: 600; }
@@ -113,9 +114,22 @@ def _ensemble(est) -> str:
     return chart + _strategies(est)
 
 
+# The strategies table's columns, as headers short enough for the table to fit a 1,300 px page; the
+# chosen strategy's reason, a sentence, goes below it.
+STRATEGY_COLUMNS = {"strategy": "strategy", "params": "settings", "pool_size": "pool", "cv_score": "cross-fitted",
+                    "guard_score": "guard", "honest_score": "honest", "models_used": "models",
+                    "predict_seconds_per_1k": "predict s / 1k rows", "win_probability": "win prob.",
+                    "evidence_needed": "needed"}
+
+
 def _strategies(est) -> str:
     """The strategies tried (with ``ensemble="auto"``: one row per strategy the search tried)."""
-    return "<h3>Strategies tried</h3>" + _table(est.ensemble_report())
+    report = est.ensemble_report()
+    shown = report[[c for c in STRATEGY_COLUMNS if c in report.columns]].rename(columns=STRATEGY_COLUMNS)
+    chosen = report[report["chosen"]]
+    reason = "" if chosen.empty else f"Chosen: {chosen['final'].iloc[0]} ({chosen['reason'].iloc[0]})."
+    return (f"<h3>Strategies tried</h3>{_table(shown, highlight=report['chosen'].to_numpy())}"
+            f'<p class="note">{escape(reason)}</p>')
 
 
 def _score_vs_time(est, board: pd.DataFrame) -> str:
