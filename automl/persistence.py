@@ -9,7 +9,8 @@ the libraries' own loaders only. Each component rebuilds itself from its state
 (``from_state``) and knows which classes its children are, so a folder names no import path
 and can make nothing but those classes.
 
-A model folder (``save_folder`` / ``load_folder``)::
+A model folder (``AutoMLClassifier.save`` / ``automl.load``, on ``write_state`` / ``read_state`` and
+the manifest here)::
 
     manifest.json       format version, the versions it was saved with, sha256 of every file
     estimator.json/npz  parameters, encoder, label codec, ensemble, per-model records
