@@ -14,7 +14,8 @@ from automl.budget import TimeBudget
 from automl.ensemble.pool import select_pool
 from automl.metrics import get_metric
 from automl.ensemble.greedy import GreedyEnsemble
-from automl.ensemble.search import DEFAULT_TRIALS, LIGHTEN_TOLERANCE, Search, search_ensemble
+from automl.ensemble.lighten import LIGHTEN_TOLERANCE, Lightener
+from automl.ensemble.search import DEFAULT_TRIALS, Search, Trial, search_ensemble
 from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
 from automl.folds import FoldPlan
@@ -34,7 +35,7 @@ def _prediction_store(n_models=5, n_rows=300) -> PredictionStore:
 def test_search_runs_defaults_first_and_reports_one_winner(tmp_path):
     store = _prediction_store()
     result = search_ensemble(store, get_metric("roc_auc", "binary"), TimeBudget(60), n_trials=12)
-    first = [(e["strategy"], e["params"].get("n_iterations")) for e in result.trace[:3]]
+    first = [(e.strategy, e.params.get("n_iterations")) for e in result.trace[:3]]
     assert first == [("best", None), ("ges", 25), ("ges", 50)]
     assert result.report["chosen"].sum() == 1 and result.report["guard_score"].notna().all()
     winner = result.report[result.report["chosen"]].iloc[0]
@@ -54,7 +55,7 @@ def test_search_is_reproducible_and_stays_within_its_budget():
     assert time.monotonic() - start < 2 * 4.0 + 4.0  # each: 4 s plus the final refit of a cheap winner
     short = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
     again = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
-    assert [e["strategy"] for e in short.trace] == [e["strategy"] for e in again.trace]
+    assert [e.strategy for e in short.trace] == [e.strategy for e in again.trace]
     pd.testing.assert_frame_equal(short.report.drop(columns="predict_seconds_per_1k"),
                                   again.report.drop(columns="predict_seconds_per_1k"))
     assert all(len(r.trace) >= 1 for r in runs)
@@ -88,11 +89,13 @@ def test_a_stacking_winner_is_refitted_on_the_members_ges_picks_when_that_costs_
         store.add(ModelRecord(f"m{j}", "lightgbm", {}, 1.0, 0.1 if j < 2 else 10.0, 0.0), np.column_stack([1 - p, p]))
     metric = get_metric("roc_auc", "binary")
     search = Search(store, metric, 0, 1, SCHEDULE)
-    entry = {"strategy": "stacking", "params": {"guard": False}, "pool": None}
+    entry = Trial(0, "stacking", {"guard": False}, None)
     full = search._final(entry, TimeBudget(60))
     assert len(full.used_models) == 6
-    assert search._lighten(full, entry, TimeBudget(60), fit_seconds=100) is full  # no time for another fit
-    lighter = search._lighten(full, entry, TimeBudget(60), fit_seconds=1)
+    lightener = Lightener(lambda name, params, pool: search._make(name, params, pool).fit(search.data, None),
+                          search._oof_loss, np.array([r.predict_seconds_per_1k for r in store.records]), TimeBudget(60))
+    assert lightener.lighten(full, "stacking", {"guard": False}, None, fit_seconds=100)[0] is full  # no time
+    lighter, _ = lightener.lighten(full, "stacking", {"guard": False}, None, fit_seconds=1)
     assert set(lighter.used_models) <= {0, 1}
     honest = metric.score(y, lighter.predict_oof(store.oof, store.features))
     assert honest >= metric.score(y, full.predict_oof(store.oof, store.features)) * (1 - LIGHTEN_TOLERANCE)
@@ -175,8 +178,8 @@ def test_a_registered_strategy_is_searched_with_the_settings_it_suggests(monkeyp
 
     monkeypatch.setitem(STRATEGIES, "short", Short)
     result = search_ensemble(_prediction_store(), get_metric("roc_auc", "binary"), TimeBudget(None), n_trials=40)
-    tried = [e for e in result.trace if e["strategy"] == "short"]
-    assert tried and all(1 <= e["params"]["n_iterations"] <= 3 and len(e["pool"]) <= 2 for e in tried)
+    tried = [e for e in result.trace if e.strategy == "short"]
+    assert tried and all(1 <= e.params["n_iterations"] <= 3 and len(e.pool) <= 2 for e in tried)
 
 
 def test_strategies_too_costly_for_the_store_are_left_out():
@@ -189,3 +192,24 @@ def test_strategies_too_costly_for_the_store_are_left_out():
     from automl.ensemble.stacking import StackingEnsemble
     assert DynamicSelection.too_costly(10, 60_000, 2) and not DynamicSelection.too_costly(10, 40_000, 2)
     assert StackingEnsemble.too_costly(200, 60_000, 2) and not StackingEnsemble.too_costly(20, 60_000, 2)
+
+
+def test_a_registered_strategy_declaring_the_second_step_challenges_the_single_best_model(monkeypatch):
+    """The decision chain is built from declared steps, not names: a new strategy at step 1 competes
+    with GES there, and the stronger of the two challenges the single best model."""
+    from automl.ensemble import STRATEGIES
+    from automl.ensemble.greedy import GreedyEnsemble
+
+    class Rival(GreedyEnsemble):
+        name, complexity, chain_step = "rival", 7, 1
+
+    monkeypatch.setitem(STRATEGIES, "rival", Rival)
+    search = Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, SCHEDULE)
+    y = search.y
+    noisy = np.random.default_rng(0).uniform(size=len(y))
+    as_proba = lambda p: np.column_stack([1 - p, p]).astype(np.float32)  # noqa: E731
+    honest = {"best": as_proba(0.5 * noisy + 0.25 * y), "ges": as_proba(0.5 * noisy + 0.3 * y),
+              "rival": as_proba(0.3 * noisy + 0.6 * y)}
+    rows = {name: {} for name in honest}
+    winner, reason = search._chain(honest, rows)
+    assert winner == "rival" and "rival beat best" in reason and rows["ges"] == {}

@@ -61,9 +61,13 @@ class EnsembleStrategy(ABC):
     # The fitted attributes ``predict`` reads: with the constructor's parameters, a strategy's
     # saved state (``get_state``), as JSON values and arrays.
     fitted_attributes: ClassVar[tuple[str, ...]] = ()
-    # The search lists strategies from the simplest up (the order of its categorical choice); the
-    # two simplest are the first steps of its decision chain (single best, then GES).
+    # The search lists strategies from the simplest up (the order of its categorical choice).
     complexity: ClassVar[int]
+    # The search's decision chain: it starts from the strongest strategy of the lowest step (the
+    # single best model); at each later step, the strongest strategy of that step challenges the
+    # winner so far (GES at step 1; every other strategy at step 2, the default).
+    chain_step: ClassVar[int] = 2
+    chain_description: ClassVar[str] = ""  # how the decision names this strategy when it starts the chain
     # Whether ``trial_inputs`` are columns derived from every model (stacking's next layer): a
     # trial's stand-in then reads all of them, whatever its own ``used_models``.
     trials_read_every_model: ClassVar[bool] = False

@@ -10,6 +10,8 @@ from .mixture_loss import MixtureLoss
 class SingleBest(WeightedEnsemble):
     name = "best"
     complexity = 0
+    chain_step = 0
+    chain_description = "the single best model"
 
     def fit(self, data, budget=None):
         loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)

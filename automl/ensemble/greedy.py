@@ -26,6 +26,8 @@ class GreedyEnsemble(WeightedEnsemble):
     # model whenever it is the better one more often than not.
     evidence_needed = 0.5
     complexity = 1
+    chain_step = 1
+    chain_description = "GES"
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, n_iterations: int = 50, sorted_init: int = 0,
                  n_threads: int = 1):

@@ -14,10 +14,11 @@ every score weighted when they have weights):
    on the share of resamples it declares (``evidence_needed``), and strategies that learn from
    rows need more when the rows (or the minority class) are few. The winner is then refitted
    on all OOF rows, and made lighter: members that cost prediction time and add less than
-   ``LIGHTEN_TOLERANCE`` of its OOF score are left out (``Search._lighten``).
+   ``LIGHTEN_TOLERANCE`` of its OOF score are left out (``ensemble.lighten``).
 
-The search knows no strategy by name beyond the chain's first two steps: it iterates the
-registry (``automl.ensemble.STRATEGIES``) in order of ``complexity``, leaves out those whose
+The search knows no strategy by name (beyond the enqueued defaults and GES as the fallback): the
+decision chain's steps come from each strategy's ``chain_step``; it iterates the registry
+(``automl.ensemble.STRATEGIES``) in order of ``complexity``, leaves out those whose
 ``too_costly`` says one trial would take minutes, and lets each ``suggest`` its own settings and
 model pool. A strategy whose trials share expensive work computes it once in ``trial_inputs``
 (stacking trains its next layer once, on the study rows) and fits a cheap stand-in per trial
@@ -31,7 +32,7 @@ import logging
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import optuna
@@ -48,6 +49,7 @@ from .base import EnsembleStrategy
 from .data import EnsembleData
 from .evidence import effective_rows, win_probability
 from .greedy import GreedyEnsemble
+from .lighten import LIGHTEN_TOLERANCE, Lightener
 from .mixture_loss import MixtureLoss
 from .pool import Pooled, select_pool
 
@@ -61,23 +63,37 @@ MIN_SEARCH_ROWS = 100
 # ~450 positives, stacking looked 0.03 AUC better than the best model cross-fitted and was worse
 # on test.
 FEW_ROWS, FEW_ROWS_EVIDENCE = 1000, 0.99
-# The winner leaves out members that cost prediction time when its OOF score without them is
-# within this share of the full one's (``Search._lighten``): half the 0.2% (relative) of test
-# metric that issue 12 allows a faster ensemble to lose.
-LIGHTEN_TOLERANCE = 0.001
 POOL_TOP_K = (0, 5, 10, 20)
 DEFAULT_TRIALS = ({"strategy": "best"}, {"strategy": "ges", "ges_iterations": 25},
                   {"strategy": "ges", "ges_iterations": 50})
 
 
 @dataclass
+class Trial:
+    """One trial of the study: a strategy, its settings and model pool, and how it did."""
+
+    number: int
+    strategy: str
+    params: dict
+    pool: list[int] | None  # stored models it may use (None: all)
+    fold_losses: list[float] = field(default_factory=list)
+    state: str = "running"  # then "complete", "pruned" or "failed"
+    error: str = ""  # why it failed
+    seconds: float = 0.0
+    cv_loss: float = math.nan  # mean of the fold losses, when complete
+
+    def pool_indices(self) -> np.ndarray | None:
+        return None if self.pool is None else np.array(self.pool)
+
+
+@dataclass
 class SearchResult:
     strategy: EnsembleStrategy  # fitted on all OOF rows
     report: pd.DataFrame  # one row per strategy tried
-    trace: list[dict] = field(default_factory=list)  # one entry per trial
+    trace: list[Trial] = field(default_factory=list)  # one per trial
 
     def save_trace(self, path) -> None:
-        payload = {"trials": self.trace, "report": self.report.to_dict(orient="records")}
+        payload = {"trials": [asdict(trial) for trial in self.trace], "report": self.report.to_dict(orient="records")}
         with open(path, "w") as f:
             json.dump(payload, f, indent=1, default=str)
 
@@ -128,7 +144,7 @@ class Search:
         self.cross_fitted: dict[str, tuple[float, np.ndarray]] = {}
         ranked = sorted(STRATEGIES.items(), key=lambda item: item[1].complexity)
         self.strategies = {name: cls for name, cls in ranked if not cls.too_costly(*self.oof.shape)}
-        self.trace: list[dict] = []
+        self.trace: list[Trial] = []
 
     def suggest_pool(self, trial: optuna.Trial, top_k: tuple[int, ...] = POOL_TOP_K) -> np.ndarray:
         """A pool of the best models (by their study-row loss): at most a suggested number of
@@ -163,8 +179,7 @@ class Search:
         start = time.perf_counter()
         name = trial.suggest_categorical("strategy", list(self.strategies))
         params, pool = self.strategies[name].suggest(trial, self)
-        entry = {"trial": trial.number, "strategy": name, "params": params,
-                 "pool": None if pool is None else pool.tolist(), "fold_losses": [], "state": "complete"}
+        entry = Trial(trial.number, name, params, None if pool is None else pool.tolist())
         self.trace.append(entry)
         cross_fitted = np.zeros(self.oof.shape[1:], dtype=np.float32)
         try:
@@ -176,24 +191,24 @@ class Search:
                 held_data = self._inputs(name, held)
                 cross_fitted[held] = strategy.predict(held_data.predictions, held_data.features)
                 loss = self.metric.loss(held_data.y, cross_fitted[held], held_data.sample_weight)
-                entry["fold_losses"].append(loss)
+                entry.fold_losses.append(loss)
                 trial.report(loss, step)
                 if trial.number >= len(DEFAULT_TRIALS) and trial.should_prune():  # defaults always finish
                     raise optuna.TrialPruned()
         except optuna.TrialPruned:
-            entry["state"] = "pruned"
+            entry.state = "pruned"
             raise
         except Exception as exc:  # a failing strategy is logged and skipped, like a failing model
             raise_if_strict(exc)
-            entry["state"] = f"failed: {type(exc).__name__}: {exc}"
+            entry.state, entry.error = "failed", f"{type(exc).__name__}: {exc}"
             log.warning("Ensemble search: trial %d (%s) failed: %s", trial.number, name, exc)
             raise
         finally:
-            entry["seconds"] = time.perf_counter() - start
-        entry["cv_loss"] = float(np.mean(entry["fold_losses"]))
-        if entry["cv_loss"] < self.cross_fitted.get(name, (np.inf,))[0]:
-            self.cross_fitted[name] = (entry["cv_loss"], cross_fitted)
-        return entry["cv_loss"]
+            entry.seconds = time.perf_counter() - start
+        entry.state, entry.cv_loss = "complete", float(np.mean(entry.fold_losses))
+        if entry.cv_loss < self.cross_fitted.get(name, (np.inf,))[0]:
+            self.cross_fitted[name] = (entry.cv_loss, cross_fitted)
+        return entry.cv_loss
 
     # ------------------------------------------------------------------ fitting pieces
     def _make(self, name: str, params: dict, pool: np.ndarray | None) -> EnsembleStrategy:
@@ -215,21 +230,23 @@ class Search:
 
     # ------------------------------------------------------------------ the decision
     def _choose(self, budget: TimeBudget) -> SearchResult:
-        done = [e for e in self.trace if e["state"] == "complete"]
-        best_of = {}
-        for entry in sorted(done, key=lambda e: (e["cv_loss"], e["trial"])):
-            best_of.setdefault(entry["strategy"], entry)
-        if "ges" not in best_of:  # time ran out before GES finished: nothing to compare with
-            return _plain_ges(self.store, self.metric, self.seed, self.trace, "no GES trial finished in time",
-                              self.n_threads)
+        done = [e for e in self.trace if e.state == "complete"]
+        best_of: dict[str, Trial] = {}
+        for entry in sorted(done, key=lambda e: (e.cv_loss, e.number)):
+            best_of.setdefault(entry.strategy, entry)
+        second_step = sorted({cls.chain_step for cls in self.strategies.values()})[1:2]
+        if not any(self.strategies[name].chain_step in second_step for name in best_of):
+            # time ran out before the chain's second step (GES) finished: nothing to compare with
+            return _plain_ges(self.store, self.metric, self.seed, self.trace,
+                              "no trial of the decision chain's second step finished in time", self.n_threads)
         honest, rows = {}, {}
         for name, entry in best_of.items():
             guarded, seconds_per_1k, n_used = self._guard_predictions(entry, budget)
             honest[name] = self.cross_fitted[name][1].copy()
             honest[name][self.guard_rows] = guarded
-            rows[name] = {"strategy": name, "trial": entry["trial"], "params": entry["params"],
-                          "pool_size": len(entry["pool"] or self.oof),
-                          "cv_score": self.metric.to_score(entry["cv_loss"]),
+            rows[name] = {"strategy": name, "trial": entry.number, "params": entry.params,
+                          "pool_size": len(entry.pool or self.oof),
+                          "cv_score": self.metric.to_score(entry.cv_loss),
                           "guard_score": self.metric.score(self.y[self.guard_rows], guarded,
                                                            self._of(self.weight, self.guard_rows)),
                           "honest_score": self.metric.score(self.y, honest[name], self.weight), "models_used": n_used,
@@ -240,21 +257,34 @@ class Search:
         report["chosen"] = report["strategy"] == winner
         report["reason"] = np.where(report["chosen"], reason, "")
         start = time.perf_counter()
-        strategy = self._final(best_of[winner], budget)
-        strategy = self._lighten(strategy, best_of[winner], budget, time.perf_counter() - start)
+        chosen = best_of[winner]
+        strategy = self._final(chosen, budget)
+        costs = np.array([r.predict_seconds_per_1k for r in self.store.records])
+        lightener = Lightener(lambda name, params, pool: self._make(name, params, pool).fit(self.data, budget.sub(None)),
+                              self._oof_loss, costs, budget)
+        strategy, dropped = lightener.lighten(strategy, chosen.strategy, chosen.params, chosen.pool_indices(),
+                                              time.perf_counter() - start)
+        if dropped:
+            log.info("Ensemble: %s left out, costing prediction time for less than %.1f%% of the OOF score.",
+                     ", ".join(self.store.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
         log.info("Ensemble search: %d trials, chose %s (%s).", len(self.trace), winner, reason)
         report = report.sort_values("honest_score", ascending=self.metric.sort_ascending(), ignore_index=True)
         return SearchResult(strategy, report, self.trace)
 
     def _chain(self, honest: dict[str, np.ndarray], rows: dict[str, dict]) -> tuple[str, str]:
-        """Single best -> GES -> the strongest other strategy, each step taken only when the
-        challenger wins on enough paired bootstrap resamples of the honest predictions."""
-        incumbent = "best" if "best" in honest else "ges"
-        others = [name for name in honest if name not in ("best", "ges")]
-        challengers = (["ges"] if incumbent == "best" else []) + \
-            ([min(others, key=lambda name: self.metric.loss(self.y, honest[name], self.weight))] if others else [])
-        reason = "the single best model" if incumbent == "best" else "GES"
-        for challenger in challengers:
+        """The strongest strategy of the first ``chain_step`` (the single best model), then at each
+        later step the strongest of that step's strategies (GES; then every other), each taking
+        over only when it wins on enough paired bootstrap resamples of the honest predictions."""
+        steps: dict[int, list[str]] = {}
+        for name in honest:
+            steps.setdefault(self.strategies[name].chain_step, []).append(name)
+
+        def strongest(names: list[str]) -> str:
+            return min(names, key=lambda name: self.metric.loss(self.y, honest[name], self.weight))
+
+        incumbent = strongest(steps[min(steps)])
+        reason = STRATEGIES[incumbent].chain_description
+        for challenger in [strongest(steps[step]) for step in sorted(steps)[1:]]:
             p = win_probability(self.metric, self.y, honest[challenger], honest[incumbent], task=self.task,
                                 seed=self.seed, sample_weight=self.weight)
             needed = self._evidence_needed(challenger)
@@ -272,11 +302,11 @@ class Search:
             return max(strategy.evidence_needed, FEW_ROWS_EVIDENCE)
         return strategy.evidence_needed
 
-    def _guard_predictions(self, entry: dict, budget: TimeBudget) -> tuple[np.ndarray, float, int]:
+    def _guard_predictions(self, entry: Trial, budget: TimeBudget) -> tuple[np.ndarray, float, int]:
         """(guard-slice predictions, seconds per 1,000 rows at predict time, models used) of a
         trial refitted on the study rows."""
-        name = entry["strategy"]
-        strategy = self._make(name, entry["params"], _pool(entry)).for_trial().fit(
+        name = entry.strategy
+        strategy = self._make(name, entry.params, entry.pool_indices()).for_trial().fit(
             self._inputs(name, self.study_rows), budget.sub(None))
         guard = self._inputs(name, self.guard_rows)
         start = time.perf_counter()
@@ -286,71 +316,11 @@ class Search:
         model_seconds = sum(self.store.records[j].predict_seconds_per_1k for j in used)
         return guarded, model_seconds + combine * 1000 / len(self.guard_rows), len(used)
 
-    def _final(self, entry: dict, budget: TimeBudget) -> EnsembleStrategy:
+    def _final(self, entry: Trial, budget: TimeBudget) -> EnsembleStrategy:
         """The winner refitted on all OOF rows."""
-        strategy = self._make(entry["strategy"], entry["params"], _pool(entry))
+        strategy = self._make(entry.strategy, entry.params, entry.pool_indices())
         return strategy.fit(self.data, budget.sub(None))
-
-    def _lighten(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget, fit_seconds: float
-                 ) -> EnsembleStrategy:
-        """The winner without the members that cost prediction time and add nothing, judged by its
-        OOF score (cross-fitted for strategies that learn from rows), which must stay within
-        ``LIGHTEN_TOLERANCE`` of the full winner's:
-        - a weighted winner leaves out one member at a time, costliest to predict first, and is
-          refitted on the rest of its pool (a cheaper model may take the member's place);
-        - a winner that reads every member on every row (stacking, DES) is refitted once, on the
-          members of GES on its pool made lighter so, when the time left pays for another fit like
-          the winner's (``fit_seconds``): a refit per member would cost a stacking fit each."""
-        if strategy.model_weights() is not None:
-            strategy, dropped = self._leave_out_costly(strategy, entry, budget)
-        else:
-            ges_entry = {"strategy": "ges", "params": {}, "pool": entry["pool"]}
-            ges, _ = self._leave_out_costly(self._final(ges_entry, budget), ges_entry, budget)
-            dropped = np.setdiff1d(self._pool_of(entry), ges.used_models).tolist()
-            lighter = self._without(entry, dropped, self._oof_loss(strategy), budget) \
-                if dropped and budget.remaining() > fit_seconds else None
-            strategy, dropped = (lighter, dropped) if lighter is not None else (strategy, [])
-        if dropped:
-            log.info("Ensemble: %s left out, costing prediction time for less than %.1f%% of the OOF score.",
-                     ", ".join(self.store.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
-        return strategy
-
-    def _leave_out_costly(self, strategy: EnsembleStrategy, entry: dict, budget: TimeBudget
-                          ) -> tuple[EnsembleStrategy, list[int]]:
-        """A weighted ``strategy`` without each member, costliest to predict first, that it can do without."""
-        cost = {j: r.predict_seconds_per_1k for j, r in enumerate(self.store.records)}
-        full_loss = self._oof_loss(strategy)  # each lighter one is held to the full one, not its predecessor
-        tried: set[int] = set()
-        dropped: list[int] = []
-        while not budget.expired() and len(strategy.used_models) > 1:
-            waiting = [j for j in strategy.used_models if j not in tried]
-            if not waiting:
-                break
-            j = max(waiting, key=cost.get)
-            tried.add(j)
-            lighter = self._without(entry, dropped + [j], full_loss, budget)
-            if lighter is not None:
-                strategy = lighter
-                dropped.append(j)
-        return strategy, dropped
-
-    def _without(self, entry: dict, left_out: list[int], full_loss: float, budget: TimeBudget
-                 ) -> EnsembleStrategy | None:
-        """``entry`` refitted on its pool without ``left_out``, if its OOF loss is within the
-        tolerance of ``full_loss``; else None."""
-        lighter = self._make(entry["strategy"], entry["params"], np.setdiff1d(self._pool_of(entry), left_out)).fit(
-            self.data, budget.sub(None))
-        allowed = LIGHTEN_TOLERANCE * max(abs(full_loss), 1e-12)
-        return lighter if self._oof_loss(lighter) <= full_loss + allowed else None
-
-    def _pool_of(self, entry: dict) -> np.ndarray:
-        """The models ``entry`` may use, as indices (``_pool``'s None: all of them)."""
-        pool = _pool(entry)
-        return np.arange(len(self.oof)) if pool is None else pool
 
     def _oof_loss(self, strategy: EnsembleStrategy) -> float:
         return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features), self.weight)
 
-
-def _pool(entry: dict) -> np.ndarray | None:
-    return None if entry["pool"] is None else np.array(entry["pool"])

@@ -92,7 +92,7 @@ def main() -> None:
         seconds = timed(lambda: result.update(r=search_ensemble(store, metric, TimeBudget(AUTO_SECONDS),
                                                                n_trials=AUTO_TRIALS, n_threads=os.cpu_count())))
         trace = result["r"].trace
-        states = pd.Series([e["state"].split(":")[0] for e in trace]).value_counts().to_dict()
+        states = pd.Series([e.state for e in trace]).value_counts().to_dict()
         rows.append({"metric": metric_name, "what": f"auto study, {len(trace)} trials {states}, chose "
                      f"{result['r'].strategy.name}", "seconds": seconds})
         print(pd.DataFrame(rows).to_string(), flush=True)
