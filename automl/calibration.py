@@ -22,18 +22,19 @@ from scipy.optimize import minimize, minimize_scalar
 from .ensemble.evidence import win_probability
 from .folds import fold_ids
 from .metrics import EPS, METRICS, Metric
+from .persistence import KindAndValues
 
 # Metrics that reward calibrated probabilities (names as ``get_metric`` gives them).
 CALIBRATED_METRICS = frozenset({"log_loss", "brier_score"})
 FOLDS = 5
 ECE_BINS = 15
-KINDS = ("none", "temperature", "platt")
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(KindAndValues):
     """``none``; ``temperature`` (values: T); ``platt`` (values: a, b)."""
 
+    KINDS = ("none", "temperature", "platt")
     kind: str = "none"
     values: tuple[float, ...] = ()
 
@@ -53,14 +54,6 @@ class Calibration:
             return f"Platt a={self.values[0]:.3f}, b={self.values[1]:.3f}"
         return "none"
 
-    def get_state(self) -> dict:
-        return {"kind": self.kind, "values": [float(v) for v in self.values]}
-
-    @classmethod
-    def from_state(cls, state: dict) -> "Calibration":
-        if state.get("kind") not in KINDS:
-            raise ValueError(f"Unknown calibration {state.get('kind')!r}.")
-        return cls(state["kind"], tuple(state["values"]))
 
 
 NONE = Calibration()

@@ -22,6 +22,7 @@ import numpy as np
 from .ensemble.evidence import win_probability
 from .folds import fold_ids
 from .metrics import Metric
+from .persistence import KindAndValues
 
 MAX_CANDIDATES = 256
 FOLDS = 5
@@ -31,15 +32,15 @@ MAX_TUNING_ROWS = 20_000
 CLASS_SCALES = np.geomspace(0.25, 4.0, 9)
 WEIGHT_PASSES = 2
 CUT_OFFSETS = np.linspace(-0.5, 0.5, 11)
-KINDS = ("argmax", "threshold", "class_weights", "cut_points")
 
 
 @dataclass(frozen=True)
-class DecisionRule:
+class DecisionRule(KindAndValues):
     """How labels come from probabilities: ``argmax``; ``threshold`` (values: the positive-class
     probability from which the positive class is said); ``class_weights`` (values: one weight per
     class); ``cut_points`` (values: k - 1 increasing cuts on the expected class index)."""
 
+    KINDS = ("argmax", "threshold", "class_weights", "cut_points")
     kind: str = "argmax"
     values: tuple[float, ...] = ()
 
@@ -62,14 +63,6 @@ class DecisionRule:
             return "cut-points " + ", ".join(f"{v:.3g}" for v in self.values) + " on the expected class"
         return "the most probable class"
 
-    def get_state(self) -> dict:
-        return {"kind": self.kind, "values": [float(v) for v in self.values]}
-
-    @classmethod
-    def from_state(cls, state: dict) -> "DecisionRule":
-        if state.get("kind") not in KINDS:
-            raise ValueError(f"Unknown decision rule {state.get('kind')!r}.")
-        return cls(state["kind"], tuple(state["values"]))
 
 
 ARGMAX = DecisionRule()

@@ -45,6 +45,22 @@ LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost
 NATIVE = {".txt": "lightgbm", ".ubj": "xgboost", ".cbm": "catboost"}
 
 
+class KindAndValues:
+    """The saved state of a small frozen rule that is a ``kind`` (one of the class's ``KINDS``)
+    and a tuple of numbers ``values`` (a decision rule, a calibration map)."""
+
+    KINDS: tuple[str, ...] = ()
+
+    def get_state(self) -> dict:
+        return {"kind": self.kind, "values": [float(v) for v in self.values]}
+
+    @classmethod
+    def from_state(cls, state: dict):
+        if state.get("kind") not in cls.KINDS:
+            raise ValueError(f"Unknown {cls.__name__} kind {state.get('kind')!r}.")
+        return cls(state["kind"], tuple(state["values"]))
+
+
 class ModelFolderError(ValueError):
     """A model folder that cannot be read: damaged, incomplete, or from incompatible versions."""
 
