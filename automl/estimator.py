@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from .compat import is_scorer
+from .context import FitContext, Resources
 from .failures import raise_if_strict
 from .ensemble.data import EnsembleData
 from .budget import TimeBudget
@@ -251,11 +252,11 @@ class _AutoMLBase(BaseEstimator):
                  self.metric_, _surrogate_note(self.scorer_, prepared.task), self.device_)
         train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
                                                                 self.refit is not False))
-        self.models_ = train_portfolio(
-            configs, prepared.data, plan, TaskInfo(prepared.task, prepared.n_classes), self.scorer_, train_budget,
-            self.store_, seed=self.random_state, n_threads=self._n_threads(), device=self.device_,
-            models_dir=self.run_dir_ / MODELS_DIR, done=done, schedule=SCHEDULE,
-            executor=make_executor(self.executor, self.ray_address))
+        context = FitContext(TaskInfo(prepared.task, prepared.n_classes), self.scorer_,
+                             Resources(self._n_threads(), self.device_, make_executor(self.executor, self.ray_address)),
+                             SCHEDULE, self.random_state)
+        self.models_ = train_portfolio(configs, prepared.data, plan, context, train_budget, self.store_,
+                                       models_dir=self.run_dir_ / MODELS_DIR, done=done)
         self.records_ = list(self.store_.records)
         self.training_left_ = train_budget.remaining() if budget.limited else 0.0
 

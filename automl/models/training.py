@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 
-from ..failures import raise_if_strict
 from ..budget import TimeBudget
+from ..context import FitContext
 from ..data.training import TrainingData
-from ..metrics import Metric
-from .bagging import BaggedModel
-from .executor import LOCAL, LocalExecutor, RayExecutor
-from .base import ModelConfig, ModelTimeout, TaskInfo
-from .registry import get_family
-from ..schedule import SCHEDULE, Schedule
-from ..store import ModelRecord, PredictionStore
+from ..failures import raise_if_strict
 from ..folds import FoldPlan
+from ..metrics import Metric
+from ..store import ModelRecord, PredictionStore
+from .bagging import BaggedModel
+from .base import ModelConfig, ModelTimeout
+from .executor import LOCAL
+from .registry import get_family
 
 log = logging.getLogger("automl")
 
@@ -27,11 +28,9 @@ log = logging.getLogger("automl")
 FALLBACK = ModelConfig("linear_fallback", "linear", {})
 
 
-def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPlan,
-                    info: TaskInfo, metric: Metric, budget: TimeBudget, store: PredictionStore, *,
-                    seed: int, n_threads: int, device: str, models_dir: Path | None = None,
-                    done: dict[str, BaggedModel] | None = None, schedule: Schedule = SCHEDULE,
-                    executor: LocalExecutor | RayExecutor = LOCAL) -> dict[str, BaggedModel]:
+def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPlan, context: FitContext,
+                    budget: TimeBudget, store: PredictionStore, *, models_dir: Path | None = None,
+                    done: dict[str, BaggedModel] | None = None) -> dict[str, BaggedModel]:
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models.
 
     Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
@@ -39,6 +38,7 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
     (finished by an earlier run, already in the store) are not trained again. Every OOF score is
     weighted by the rows' ``sample_weight``.
     """
+    metric, schedule = context.metric, context.schedule
     models: dict[str, BaggedModel] = dict(done or {})
     configs = [c for c in configs if c.name not in models]
     unweighted = sorted({c.family for c in configs if not get_family(c.family).uses_weights})
@@ -63,17 +63,16 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
             continue
         started = time.perf_counter()
-        model = _fit_one(config, data, plan, info, metric, model_budget, store, seed, n_threads, device, models_dir,
-                         progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget,
-                         schedule=schedule, executor=executor)
+        model = _fit_one(config, data, plan, context, model_budget, store, models_dir,
+                         progress=f"[{i + 1}/{len(configs)}]", step=(i + 1, len(configs)), time_left=budget)
         if model is not None:
             models[config.name] = model
             family_seconds[config.family] = time.perf_counter() - started
     if not models:
         log.warning("No configuration finished in time; training the fast fallback model.")
-        model = _fit_one(FALLBACK, data, plan, info, metric, TimeBudget(None), store, seed, n_threads, device,
-                         models_dir, progress="[fallback]", step=(len(configs), len(configs)), time_left=budget,
-                         schedule=schedule, executor=LOCAL)
+        local = replace(context, resources=replace(context.resources, executor=LOCAL))
+        model = _fit_one(FALLBACK, data, plan, local, TimeBudget(None), store, models_dir, progress="[fallback]",
+                         step=(len(configs), len(configs)), time_left=budget)
         if model is None:
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
@@ -86,14 +85,14 @@ def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
     return configs if first is None else [first] + [c for c in configs if c is not first]
 
 
-def _fit_one(config, data, plan, info, metric, budget, store, seed, n_threads, device, models_dir, progress, step,
-             time_left, schedule, executor):
+def _fit_one(config, data, plan, context, budget, store, models_dir, progress, step, time_left):
     start = time.perf_counter()
-    model = BaggedModel(config, info, seed=seed, n_threads=n_threads, device=device)
+    metric, resources, device = context.metric, context.resources, context.resources.device
+    model = BaggedModel(config, context.info, seed=context.seed, n_threads=resources.threads, device=device)
     # Families without a GPU mode run on the CPU whatever was asked; the log says which one ran.
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
-        oof = model.fit(data, plan, budget, schedule, executor)
+        oof = model.fit(data, plan, budget, context.schedule, resources.executor)
         if models_dir is not None:
             model.save(models_dir / config.name)
     except ModelTimeout as exc:
