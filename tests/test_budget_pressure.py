@@ -156,3 +156,13 @@ def test_the_search_switches_strategy_only_on_evidence():
     honest["stacking"] = clear_edge
     winner, reason = search._chain(honest, rows)
     assert winner == "stacking" and rows["stacking"]["win_probability"] > 0.99
+
+
+@pytest.mark.parametrize("limit, remaining, training_left, refit, expected", [
+    (None, float("inf"), 0.0, 0.0, (120.0, 50)),      # no limit: the search's own cap
+    (100.0, 30.0, 1.0, 0.0, (25.0, 50)),              # training used its share: at most 25% of the limit
+    (100.0, 12.0, 1.0, 4.0, (7.0, 50)),               # what is left, less saving (1 s) and the refit (4 s)
+    (100.0, 40.0, 20.0, 50.0, (29.0, 200)),           # training ended early: all that is left, more trials,
+])                                                    # less saving and the refit capped at its 10% share
+def test_the_search_gets_its_seconds_from_the_facts_after_training(limit, remaining, training_left, refit, expected):
+    assert SCHEDULE.search_seconds(limit, remaining, training_left, refit) == pytest.approx(expected)
