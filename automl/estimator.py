@@ -293,19 +293,12 @@ class _AutoMLBase(BaseEstimator):
         start = time.perf_counter()
         members = [self.records_[j] for j in self.ensemble_.used_models]
         cost = {r.name: self._bag(r.name).refit_cost(len(data)) for r in members}
-        names = [r.name for r in members]
-        if self.refit == "auto":
-            left, names, planned = budget.remaining() - SCHEDULE.save_seconds, [], 0.0
-            for r in sorted(members, key=lambda r: -r.predict_seconds_per_1k / max(cost[r.name], 1e-9)):
-                if planned + cost[r.name] <= left:
-                    names.append(r.name)
-                    planned += cost[r.name]
-            skipped = [r.name for r in members if r.name not in names]
-            if skipped:
-                log.info("Refit skipped for %d of %d members (%s: ~%.0fs, %.0fs left); their fold copies predict.",
-                         len(skipped), len(members), ", ".join(skipped), sum(cost[n] for n in skipped),
-                         max(left, 0.0))
-        names.sort(key=lambda name: cost[name])  # the costliest last, with whatever the others left
+        names, skipped = SCHEDULE.refit_order(cost, {r.name: r.predict_seconds_per_1k for r in members},
+                                              budget.remaining() if self.refit == "auto" else None)
+        if skipped:
+            log.info("Refit skipped for %d of %d members (%s: ~%.0fs, %.0fs left); their fold copies predict.",
+                     len(skipped), len(members), ", ".join(skipped), sum(cost[n] for n in skipped),
+                     budget.remaining())
         for i, name in enumerate(names):
             share = budget.leaving(SCHEDULE.save_seconds).share(len(names) - i)
             bag = self._bag(name)
@@ -315,7 +308,7 @@ class _AutoMLBase(BaseEstimator):
                 self.refitted_.append(name)
             except Exception as exc:  # a member that cannot be refitted predicts with its fold copies
                 raise_if_strict(exc)
-                bag.full_ = None
+                bag.discard_refit()
                 log.info("Refit of %s skipped: %s: %s", name, type(exc).__name__, exc)
         self.refit_seconds_ = time.perf_counter() - start
         log.info("Refitted %d of %d members on all rows in %.1fs (%.0fs estimated).", len(self.refitted_), len(members),

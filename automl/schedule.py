@@ -96,6 +96,22 @@ class Schedule:
             return max(0.0, remaining - kept_back), self.leftover_trials
         return max(0.0, min(remaining - kept_back, self.search_max_share * time_limit)), SEARCH_TRIALS
 
+    def refit_order(self, costs: dict[str, float], savings: dict[str, float], remaining: float | None
+                    ) -> tuple[list[str], list[str]]:
+        """(members to refit, cheapest first so the costliest gets what the others leave; members
+        skipped). ``remaining`` None: every member (``refit=True``); else the members whose summed
+        refit ``costs`` fit in ``remaining`` less saving, the most prediction seconds saved
+        (``savings``) per refit second first."""
+        if remaining is None:
+            chosen = list(costs)
+        else:
+            left, chosen, planned = remaining - self.save_seconds, [], 0.0
+            for name in sorted(costs, key=lambda n: -savings[n] / max(costs[n], 1e-9)):
+                if planned + costs[name] <= left:
+                    chosen.append(name)
+                    planned += costs[name]
+        return sorted(chosen, key=lambda n: costs[n]), [n for n in costs if n not in chosen]
+
     def training_reserve(self, time_limit: float | None, searched: bool, refit: bool) -> float:
         """Seconds kept back from training for what follows it."""
         if time_limit is None:

@@ -166,3 +166,11 @@ def test_the_search_switches_strategy_only_on_evidence():
 ])                                                    # less saving and the refit capped at its 10% share
 def test_the_search_gets_its_seconds_from_the_facts_after_training(limit, remaining, training_left, refit, expected):
     assert SCHEDULE.search_seconds(limit, remaining, training_left, refit) == pytest.approx(expected)
+
+
+def test_the_refit_plan_pays_for_the_most_prediction_time_saved_per_second_first():
+    costs = {"cheap_slow_predictor": 1.0, "costly": 8.0, "cheap_fast": 2.0}
+    savings = {"cheap_slow_predictor": 5.0, "costly": 4.0, "cheap_fast": 0.1}
+    # 10 s left, 1 s kept for saving: 1 + 8 fit, the one saving least per second waits
+    assert SCHEDULE.refit_order(costs, savings, 10.0) == (["cheap_slow_predictor", "costly"], ["cheap_fast"])
+    assert SCHEDULE.refit_order(costs, savings, None) == (["cheap_slow_predictor", "cheap_fast", "costly"], [])

@@ -188,6 +188,10 @@ class BaggedModel:
             raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
         self.full_ = model
 
+    def discard_refit(self) -> None:
+        """Back to predicting with the fold copies (a refit that could not be saved)."""
+        self.full_ = None
+
     # ------------------------------------------------------------------ saving (automl.persistence)
     def get_state(self) -> dict:
         return {"config": {"name": self.config.name, "family": self.config.family, "params": self.config.params,
