@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import protocol
-from automl.data.encoder import TabularEncoder
-from automl.data.target import LabelCodec
+from automl.data.prepare import prepare
 from automl.models.base import TaskInfo
 from automl.models.registry import get_family
 from automl.folds import FoldPlan, inner_split
@@ -42,12 +41,8 @@ def main() -> None:
         X, y = protocol.load_dataset(suite, entry)
         X_train, _, y_train, _ = protocol.split(X, y, entry["task"], 0)
         task = entry["task"]
-        if task == "regression":
-            target, info = y_train.to_numpy(dtype=float), TaskInfo(task, 0)
-        else:
-            codec = LabelCodec().fit(y_train)
-            target, info = codec.encode(y_train), TaskInfo(task, len(codec.classes_))
-        table = TabularEncoder().fit(X_train).transform(X_train)
+        prepared = prepare(X_train, y_train, regression=task == "regression")
+        table, target, info = prepared.data.X, prepared.data.y, TaskInfo(task, prepared.n_classes)
         train, _ = FoldPlan.make(target, 8, task, seed=0).split(0)
         fit_rows, val_rows = inner_split(target[train], task, seed=0)
         for family in FAMILIES:

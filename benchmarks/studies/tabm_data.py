@@ -12,7 +12,8 @@ import numpy as np
 from .. import protocol
 from ..protocol import resolve_suite
 
-from automl.data.encoder import EncodedTable, TabularEncoder
+from automl.data.encoder import EncodedTable
+from automl.data.prepare import prepare
 from automl.data.target import LabelCodec
 from automl.metrics import get_metric
 from automl.models.base import TaskInfo
@@ -37,12 +38,9 @@ def load_encoded(name: str, suite: str = "dev", seed: int = 0) -> EncodedSplit:
     entry = next(e for e in protocol.read_manifest(suite_dir) if e["name"] == name)
     X, y = protocol.load_dataset(suite_dir, entry)
     X_train, X_test, y_train, y_test = protocol.split(X, y, entry["task"], seed)
-    encoder = TabularEncoder().fit(X_train)
-    if entry["task"] == "regression":
-        info = TaskInfo("regression", 0)
-        y_train, y_test = y_train.to_numpy(dtype=np.float64), y_test.to_numpy(dtype=np.float64)
-    else:
-        labels = LabelCodec().fit(y)  # every class of the full dataset, as the benchmark's metrics use
-        info = TaskInfo(entry["task"], len(labels.classes_))
-        y_train, y_test = labels.encode(y_train), labels.encode(y_test)
-    return EncodedSplit(name, info, encoder.transform(X_train), y_train, encoder.transform(X_test), y_test)
+    regression = entry["task"] == "regression"
+    codec = None if regression else LabelCodec().fit(y)  # every class of the dataset, as the metrics use
+    prepared = prepare(X_train, y_train, regression=regression, codec=codec)
+    target_test = y_test.to_numpy(dtype=np.float64) if regression else codec.encode(y_test)
+    return EncodedSplit(name, TaskInfo(entry["task"], prepared.n_classes), prepared.data.X, prepared.data.y,
+                        prepared.encoder.transform(X_test), target_test)
