@@ -81,6 +81,19 @@ class Schedule:
             return self.costly_folds
         return self.folds
 
+    def model_share(self, position: int, n_left: int, anytime: bool) -> float:
+        """Share of the training time left that the configuration at ``position`` (0: first) may
+        spend, ``n_left`` configurations (itself included) still to train."""
+        if position == 0 and anytime:
+            return self.first_share
+        return max(1.0 / n_left, self.max_share_per_model)
+
+    def hopeless(self, expected: float, available: float) -> bool:
+        """Whether a configuration expected to take ``expected`` seconds (what its family's last
+        model took) should not start with ``available`` seconds: it would end truncated or thrown
+        away, and the time goes to the cheaper configurations after it instead."""
+        return expected > self.abandon_factor * available
+
     def search_seconds(self, time_limit: float | None, remaining: float, training_left: float,
                        refit_reserve: float) -> tuple[float, int]:
         """(seconds, trials) for the ensemble search, from the facts after training: the limit,

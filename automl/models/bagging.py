@@ -89,8 +89,7 @@ class BaggedModel:
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
                 plan = self._adapt(family, data, plan, budget, workers, threads)
-            return self._fit_folds(family, data, plan, budget, pool, workers, threads, schedule.abandon_factor,
-                                   executor)
+            return self._fit_folds(family, data, plan, budget, pool, workers, threads, schedule, executor)
 
     def _adapt(self, family, data: TrainingData, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int
                ) -> FoldPlan:
@@ -112,7 +111,7 @@ class BaggedModel:
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, data, plan, budget, pool, workers, threads, abandon_factor, executor) -> np.ndarray:
+    def _fit_folds(self, family, data, plan, budget, pool, workers, threads, schedule, executor) -> np.ndarray:
         """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
         what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
@@ -125,7 +124,7 @@ class BaggedModel:
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
             needed = float(np.mean(fold_seconds)) * rounds_left if fold_seconds else 0.0
             # An any-time fold cut short by its share keeps its rounds: no need to give up early.
-            if not family.anytime and needed > abandon_factor * budget.remaining():
+            if not family.anytime and schedule.hopeless(needed, budget.remaining()):
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()

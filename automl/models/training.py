@@ -51,13 +51,10 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
         if budget.remaining() < schedule.min_seconds_to_start and models:
             log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
             break
-        share = schedule.first_share if i == 0 and get_family(config.family).anytime \
-            else max(1.0 / (len(configs) - i), schedule.max_share_per_model)
-        model_budget = budget.fraction(share)
-        # A configuration its family's cost says cannot finish would end truncated or thrown away;
-        # the time goes to the cheaper configurations after it instead. Any-time families adapt.
+        anytime = get_family(config.family).anytime
+        model_budget = budget.fraction(schedule.model_share(i, len(configs) - i, anytime))
         expected = family_seconds.get(config.family, 0.0)
-        if not get_family(config.family).anytime and expected > schedule.abandon_factor * model_budget.remaining():
+        if not anytime and schedule.hopeless(expected, model_budget.remaining()):  # any-time families adapt
             log.info("[%d/%d] %s skipped: its family took %.0fs, %.0fs available", i + 1, len(configs),
                      config.name, expected, model_budget.remaining(),
                      extra={"progress": _progress((i + 1, len(configs)), config, metric, store)})
