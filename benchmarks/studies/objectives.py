@@ -1,7 +1,7 @@
 """A real user's table and objective (issue 25): groups, and a decision tuned for a label metric.
 
 ``groups``: per table of ``../shared/datasets/grouped`` (each names its group column), the test
-part is unseen groups (``GroupShuffleSplit``, 25%, seed 0). Three fits: ``id_as_feature`` (what a
+part is unseen groups (``GroupShuffleSplit``, 25%, --seed, default 0). Three fits: ``id_as_feature`` (what a
 user who knows nothing of groups does: the group column stays a feature, folds by row),
 ``no_groups`` (the column left out, folds by row) and ``groups`` (``groups=`` the column, which
 leaves it out of the features). Per fit: the chosen ensemble's OOF score and test score in the
@@ -48,7 +48,7 @@ from ..protocol import DEV, SHARED, append_row, load_dataset, read_manifest, spl
 
 GROUPED = SHARED / "datasets" / "grouped"
 GROUP_COLUMNS = ["dataset", "task", "variant", "metric", "n_folds", "oof", "test", "optimism", "ensemble",
-                 "fit_seconds", "time_limit"]
+                 "fit_seconds", "time_limit", "seed"]
 WEIGHT_COLUMNS = ["dataset", "variant", "test_balanced_accuracy", "test_integer_weighted_accuracy", "fit_seconds",
                   "time_limit"]
 LABEL_METRIC = {"binary": "f1", "multiclass": "balanced_accuracy", "regression": "mae"}
@@ -66,18 +66,18 @@ def _done(out: Path, key) -> set:
         return {key(r) for r in csv.DictReader(f)}
 
 
-def groups_study(time_limit: float, out: Path) -> None:
-    done = _done(out, lambda r: (r["dataset"], r["variant"]))
+def groups_study(time_limit: float, out: Path, seed: int = 0) -> None:
+    done = _done(out, lambda r: (r["dataset"], r["variant"], r.get("seed") or "0"))
     for entry in read_manifest(GROUPED):
         X, y = load_dataset(GROUPED, entry)
         groups = X[entry["group"]].to_numpy()
-        train, test = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=0).split(X, y, groups))
+        train, test = next(GroupShuffleSplit(n_splits=1, test_size=0.25, random_state=seed).split(X, y, groups))
         for variant in ("id_as_feature", "no_groups", "groups"):
-            if (entry["name"], variant) in done:
+            if (entry["name"], variant, str(seed)) in done:
                 continue
             features = X if variant == "id_as_feature" else X.drop(columns=[entry["group"]])
             estimator = AutoMLRegressor if entry["task"] == "regression" else AutoMLClassifier
-            model = estimator(time_limit=time_limit, verbosity=0, random_state=0)
+            model = estimator(time_limit=time_limit, verbosity=0, random_state=seed)
             start = time.perf_counter()
             model.fit(features.iloc[train], y.iloc[train], groups=groups[train] if variant == "groups" else None)
             seconds = time.perf_counter() - start
@@ -94,7 +94,7 @@ def groups_study(time_limit: float, out: Path) -> None:
                              "metric": model.metric_, "n_folds": int(model.store_.fold_of.max()) + 1, "oof": oof,
                              "test": test_score, "optimism": (test_score - oof) / test_score,
                              "ensemble": model.ensemble_.describe(), "fit_seconds": seconds,
-                             "time_limit": time_limit}, GROUP_COLUMNS)
+                             "time_limit": time_limit, "seed": seed}, GROUP_COLUMNS)
             print(entry["name"], variant, f"OOF {oof:.4f} test {test_score:.4f}", flush=True)
 
 
@@ -206,10 +206,11 @@ def main() -> None:
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--datasets", default="", help="comma-separated dev tables (metrics, calibration: default "
                                                    "every one of the task; weights: binary tables, required)")
+    ap.add_argument("--seed", type=int, default=0, help="groups: the split's (and the fits') seed")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     if args.study == "groups":
-        groups_study(args.time_limit, args.out)
+        groups_study(args.time_limit, args.out, args.seed)
     elif args.study == "metrics":
         metric_study(args.time_limit, args.out, args.datasets)
     elif args.study == "calibration":
