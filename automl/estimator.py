@@ -519,11 +519,13 @@ class _AutoMLBase(BaseEstimator):
         target = self._encode_target(y, len(X))
         weight = None if sample_weight is None else check_sample_weight(sample_weight)
         raw = self._combine(features).astype(np.float64)
+        uncertain = self.conformal_ is not None  # None: a folder saved before intervals and sets existed
         if self.task_ == "regression":
-            interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE)
+            interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE) \
+                if uncertain else None
             return evaluate_predictions("regression", target, raw[:, 0], sample_weight=weight, interval=interval)
         proba = self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
-        sets = self.conformal_.sets(self._uncertain_proba(features), EVALUATED_COVERAGE)
+        sets = self.conformal_.sets(self._uncertain_proba(features), EVALUATED_COVERAGE) if uncertain else None
         return evaluate_predictions(self.task_, target, proba, labels=self.decision_rule_.labels(proba),
                                     sample_weight=weight, sets=sets)
 
