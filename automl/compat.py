@@ -2,7 +2,8 @@
 clear error: a new release that changes one breaks one function here, not the package.
 
 - ``scorer_parts``: what a scikit-learn scorer computes (``_Scorer``'s ``_score_func``, ``_sign``,
-  ``_kwargs`` and ``_response_method``, stable since scikit-learn 1.4); without them a clear error.
+  ``_kwargs`` and ``_response_method``, stable since scikit-learn 1.4; before it, the scorer's
+  class said what it reads); without them a clear error.
 - ``sklearn_tree``: a compiled scikit-learn ``Tree`` rebuilt from node arrays (its private
   ``NODE_DTYPE`` and ``__setstate__``), which finds leaves fast; None where the layout differs,
   and the caller uses its numpy descent.
@@ -17,12 +18,17 @@ def is_scorer(value) -> bool:
     return callable(value) and hasattr(value, "_score_func")
 
 
+# scikit-learn before 1.4 said what a scorer reads by its class instead of ``_response_method``.
+LEGACY_RESPONSES = {"_ProbaScorer": "predict_proba", "_ThresholdScorer": ("decision_function", "predict_proba"),
+                    "_PredictScorer": "predict"}
+
+
 def scorer_parts(scorer) -> tuple:
     """(score function, sign, keyword arguments, response methods as a tuple) of a scorer."""
     try:
-        func, sign, kwargs, response = scorer._score_func, scorer._sign, dict(scorer._kwargs), \
-            scorer._response_method
-    except AttributeError as exc:
+        func, sign, kwargs = scorer._score_func, scorer._sign, dict(scorer._kwargs)
+        response = getattr(scorer, "_response_method", None) or LEGACY_RESPONSES[type(scorer).__name__]
+    except (AttributeError, KeyError) as exc:
         raise ValueError(f"metric: {scorer!r} is not a scorer this scikit-learn version can read ({exc}); "
                          "make it with sklearn.metrics.make_scorer.") from None
     return func, sign, kwargs, (response,) if isinstance(response, str) else tuple(response)

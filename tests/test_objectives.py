@@ -383,3 +383,19 @@ def test_predict_proba_applies_the_calibration_and_the_folder_keeps_it(mixed_cla
     assert not np.allclose(calibrated, raw)
     model.save(tmp_path / "m")
     np.testing.assert_allclose(load(tmp_path / "m").predict_proba(X), calibrated, rtol=1e-6)
+
+
+def test_scorers_of_scikit_learn_before_1_4_are_read_by_their_class():
+    """Before 1.4 a scorer said what it reads by its class (_ProbaScorer, ...), not _response_method."""
+    from automl.compat import scorer_parts
+
+    class _ProbaScorer:  # the shape of scikit-learn 1.3's probability scorers
+        _score_func, _sign, _kwargs = staticmethod(skm.log_loss), -1, {}
+
+        def __call__(self, *args):
+            raise NotImplementedError
+
+    func, sign, kwargs, responses = scorer_parts(_ProbaScorer())
+    assert func is skm.log_loss and sign == -1 and responses == ("predict_proba",)
+    with pytest.raises(ValueError, match="make_scorer"):
+        scorer_parts(object())
