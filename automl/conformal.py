@@ -13,11 +13,12 @@ exchangeable with a new row's, which is what the coverage guarantee needs (CV+ g
 and is near 1 - a in practice). With groups, rows of one group are not exchangeable with each
 other: each row is weighed 1 / its group's size, so every group counts once.
 
-Classification (adaptive prediction sets, Romano et al. 2020, not randomized): a class's score is
-the total probability of the classes at least as probable as it; a row's calibration score is its
-true class's. A set of coverage c holds the classes whose score is at most the calibration scores'
-weighted ceil((n + 1) c)-th smallest (so the true class is in it exactly when its score is), and
-always the most probable class.
+Classification (adaptive prediction sets, Romano et al. 2020): a class's score is the total
+probability of the classes more probable than it plus half its own (APS's randomized score at its
+mean draw, so deterministic; counting all of its own, on a binary table with 82% accuracy every set
+held both classes); a row's calibration score is its true class's. A set of coverage c holds the
+classes whose score is at most the calibration scores' weighted ceil((n + 1) c)-th smallest (so the
+true class is in it exactly when its score is), and always the most probable class.
 """
 from __future__ import annotations
 
@@ -147,9 +148,10 @@ class ClassificationConformal:
 
 
 def class_scores(proba: np.ndarray) -> np.ndarray:
-    """(rows, classes): each class's total probability of the classes at least as probable as it."""
+    """(rows, classes): each class's total probability of the classes at least as probable as it,
+    less half its own."""
     at_least = proba[:, None, :] >= proba[:, :, None]  # [row, class, other]: other ranks at or above class
-    return (at_least * proba[:, None, :]).sum(axis=2)
+    return (at_least * proba[:, None, :]).sum(axis=2) - proba / 2
 
 
 def aps_scores(proba: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -44,8 +44,14 @@ def test_prediction_sets_cover_calibrated_probabilities_at_the_asked_rate():
         sets = conformal.sets(proba[3000:], coverage)
         assert abs(sets[np.arange(3000), y[3000:]].mean() - coverage) < 0.03
         assert sets.any(axis=1).all()
-    # a class's score counts every class at least as probable as it
-    np.testing.assert_allclose(class_scores(np.array([[0.5, 0.3, 0.2]])), [[0.5, 0.8, 1.0]])
+    # a class's score: the classes more probable than it, and half its own
+    np.testing.assert_allclose(class_scores(np.array([[0.5, 0.3, 0.2]])), [[0.25, 0.65, 0.9]])
+    # on a binary table where the top class is right 80% of the time, 90% sets are not all of size 2
+    p_top = rng.uniform(0.55, 1.0, 4000)
+    binary = np.column_stack([p_top, 1 - p_top])
+    truth = np.where(rng.random(4000) < p_top, 0, 1)
+    binary_sets = ClassificationConformal().fit(truth[:2000], binary[:2000]).sets(binary[2000:], 0.9)
+    assert abs(binary_sets[np.arange(2000), truth[2000:]].mean() - 0.9) < 0.03 and binary_sets.sum(1).mean() < 1.9
 
 
 # ---------------------------------------------------------------------------- intervals
