@@ -44,7 +44,7 @@ from automl.calibration import Calibration, expected_calibration_error
 from automl.decision import labels_as_predictions
 from automl.metrics import get_metric
 
-from ..protocol import DEV, SHARED, append_row, load_dataset, read_manifest, split
+from ..protocol import DEV, SHARED, append_row, load_dataset, markdown_table, read_manifest, split
 
 GROUPED = SHARED / "datasets" / "grouped"
 GROUP_COLUMNS = ["dataset", "task", "variant", "metric", "n_folds", "oof", "test", "optimism", "ensemble",
@@ -200,15 +200,69 @@ def weights_study(time_limit: float, out: Path, datasets: str) -> None:
             print(name, variant, flush=True)
 
 
+def report(results: Path) -> str:
+    """``objectives.md``: the tables of every objectives CSV in ``results`` (and AutoGluon's)."""
+    lines = ["# A real user's table and objective (issue 25)", "",
+             "Machine: 2 cores, no GPU; fits at the limit in each table; BENCHMARK.md splits (seed 0) unless said.", ""]
+    groups = _read(results / "groups.csv")
+    if groups is not None:
+        table = groups.groupby(["dataset", "variant"], sort=False).agg(
+            seeds=("seed", "nunique"), oof=("oof", "mean"), test=("test", "mean"), optimism=("optimism", "mean"),
+            optimism_min=("optimism", "min"), optimism_max=("optimism", "max")).reset_index()
+        lines += ["## Groups: unseen groups in the test part (GroupShuffleSplit 25%), 60 s fits", "",
+                  "Loss metric (RMSE; log loss for Chem97); optimism = (test - OOF) / test, positive when the "
+                  "OOF score promised more than unseen groups got; mean over the seeds (min, max).", ""]
+        lines += markdown_table(table.round(4).set_index("dataset"))
+    weights = _read(results / "weights.csv")
+    if weights is not None:
+        lines += ["", "## Weights (churn, 30 s fits, metric accuracy)", ""]
+        lines += markdown_table(weights[["dataset", "variant", "test_balanced_accuracy",
+                                         "test_integer_weighted_accuracy"]].round(4).set_index("dataset"))
+    metrics = _read(results / "metrics.csv")
+    if metrics is not None:
+        peer = _read(results / "metrics_autogluon.csv")
+        ours = metrics[metrics["fit_metric"] == metrics["metric"]].set_index("dataset")
+        rows = []
+        for name, row in ours.iterrows():
+            entry = {"dataset": name, "metric": row["metric"], "automl": row["test"],
+                     "automl, argmax": row.get("test_argmax"), "rule kept": row.get("rule")}
+            if row["task"] == "regression":
+                rmse_fit = metrics[(metrics["dataset"] == name) & (metrics["fit_metric"] == "rmse")]
+                entry["automl, fit for rmse"] = rmse_fit["test"].iloc[0] if len(rmse_fit) else np.nan
+            if peer is not None and name in set(peer["dataset"]):
+                entry["autogluon_best"] = peer.set_index("dataset").loc[name, "test"]
+            rows.append(entry)
+        lines += ["", "## Any metric and tuned decisions, 60 s fits (AutoGluon best_quality at the same limit)", "",
+                  "F1 (binary, higher is better), balanced accuracy (multiclass, higher), MAE (regression, lower). "
+                  "`automl, argmax`: the same fit's probabilities at argmax / 0.5; `fit for rmse`: a fit optimizing "
+                  "RMSE, scored in MAE.", ""]
+        lines += markdown_table(pd.DataFrame(rows).round(4).set_index("dataset"))
+    calibration = _read(results / "calibration.csv")
+    if calibration is not None:
+        lines += ["", "## Calibration on the multiclass dev tables (default fit, log loss), 60 s", ""]
+        lines += markdown_table(calibration[["dataset", "calibration", "test_log_loss_raw", "test_log_loss_calibrated",
+                                             "test_ece_raw", "test_ece_calibrated", "win_probability"]].round(4)
+                                .set_index("dataset"))
+    return "\n".join(lines) + "\n"
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("study", choices=["groups", "metrics", "calibration", "weights"])
+    ap.add_argument("study", choices=["groups", "metrics", "calibration", "weights", "report"])
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--datasets", default="", help="comma-separated dev tables (metrics, calibration: default "
                                                    "every one of the task; weights: binary tables, required)")
     ap.add_argument("--seed", type=int, default=0, help="groups: the split's (and the fits') seed")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    if args.study == "report":  # --out: the markdown file; the CSVs are read beside it
+        args.out.write_text(report(args.out.parent))
+        print(args.out.read_text())
+        return
     if args.study == "groups":
         groups_study(args.time_limit, args.out, args.seed)
     elif args.study == "metrics":
