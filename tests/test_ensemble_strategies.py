@@ -161,3 +161,26 @@ def test_unknown_strategy_and_bad_settings_are_rejected():
         DynamicSelection(get_metric("log_loss", "binary"), "binary", method="knn")
     with pytest.raises(ValueError, match="layers"):
         StackingEnsemble(get_metric("log_loss", "binary"), "binary", layers=4)
+
+
+def test_des_with_groups_never_judges_a_row_by_its_own_groups_rows():
+    """Rows of a group share a label the models cannot see: a competence region inside the group
+    would make DES's OOF predictions look perfect."""
+    from automl.ensemble.dynamic import _outside_group
+
+    rng = np.random.default_rng(0)
+    n, groups = 300, np.repeat(np.arange(30), 10)
+    y = (groups % 2).astype(int)  # the label is the group's
+    x = groups + rng.normal(scale=0.01, size=n)  # neighbours in feature space are the group's rows
+    # each model is right or wrong for a whole group: a group's rows tell which models suit it
+    predictions = np.stack([np.eye(2)[rng.integers(0, 2, 30)[groups]] for _ in range(5)]).astype(np.float32)
+    leaky = DynamicSelection(get_metric("accuracy", "binary"), "binary", k=5).fit(
+        EnsembleData(predictions, y, _table(x)))
+    honest = DynamicSelection(get_metric("accuracy", "binary"), "binary", k=5).fit(
+        EnsembleData(predictions, y, _table(x), groups=groups))
+    assert np.mean(leaky.predict_oof(predictions).argmax(1) == y) > 0.8
+    assert np.mean(honest.predict_oof(predictions).argmax(1) == y) < 0.65
+    nearest = np.array([[0, 1, 2, 3], [1, 0, 3, 2], [2, 0, 3, 1], [3, 2, 1, 0]])  # each row's, itself first
+    assert _outside_group(nearest, np.array([0, 0, 1, 1]), 2).tolist() == [[2, 3], [3, 2], [0, 1], [1, 0]]
+    # a row with one neighbour outside its group in reach gets it twice
+    assert _outside_group(nearest[:, :3], np.array([0, 0, 1, 1]), 2).tolist()[0] == [2, 2]

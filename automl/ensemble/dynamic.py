@@ -8,7 +8,8 @@ Each row gets its own ensemble, chosen by how the models did on its k nearest tr
 - regression weights each model by the inverse of its mean squared error on the neighbours.
 Neighbours are found in the encoded-feature space (standardized numbers, one-hot categories)
 or in the space of the models' OOF predictions. Competence is cross-fitted: when the training
-rows themselves are scored (``predict_oof``), a row is never its own neighbour. Predicting
+rows themselves are scored (``predict_oof``), a row is never its own neighbour, and with groups no
+row of its group is (a group's rows share what makes them hard, as a row shares it with itself). Predicting
 costs every model of the pool on every row plus one k-nearest-neighbour query.
 """
 from __future__ import annotations
@@ -24,6 +25,9 @@ METHODS = ("knora_e", "knora_u")
 SPACES = ("features", "predictions")
 # Neighbours are searched among all rows: above this many, one search trial would take minutes.
 MAX_SEARCH_ROWS = 50_000
+# With groups, each row's neighbour query reaches this many rows past k at most, to find k outside
+# its group; a row whose group is larger keeps the nearest outside ones it found, repeated.
+MAX_GROUP_QUERY = 100
 
 
 class DynamicSelection(EnsembleStrategy):
@@ -57,8 +61,13 @@ class DynamicSelection(EnsembleStrategy):
         else:
             self.competence_ = predictions.argmax(axis=2).T == np.asarray(y)[:, None]  # [n_rows, n_models]
         self.index_ = NearestNeighbors(n_neighbors=self.k_ + 1).fit(points)
-        neighbours = self.index_.kneighbors(points, self.k_ + 1, return_distance=False)
-        self.oof_ = self._combine(predictions, _without_self(neighbours))
+        if data.groups is None:
+            neighbours = _without_self(self.index_.kneighbors(points, self.k_ + 1, return_distance=False))
+        else:
+            reach = min(len(y), self.k_ + 1 + min(int(np.bincount(data.groups).max()), MAX_GROUP_QUERY))
+            neighbours = _outside_group(self.index_.kneighbors(points, reach, return_distance=False),
+                                        np.asarray(data.groups), self.k_)
+        self.oof_ = self._combine(predictions, neighbours)
         return self
 
     @classmethod
@@ -127,6 +136,20 @@ class DynamicSelection(EnsembleStrategy):
             weights[deepest < 0] = 0.0
         weights[weights.sum(axis=1) == 0] = 1.0  # no model is competent here: all vote
         return weights
+
+
+def _outside_group(neighbours: np.ndarray, groups: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` nearest neighbours outside its own group (the nearest outside one repeated
+    where fewer were reached; a row with none outside keeps its nearest others, itself excluded)."""
+    outside = groups[neighbours] != groups[:, None]
+    order = np.argsort(~outside, axis=1, kind="stable")[:, :k]  # positions of outside neighbours first
+    kept = np.take_along_axis(neighbours, order, axis=1)
+    found = np.take_along_axis(outside, order, axis=1)
+    kept = np.where(found, kept, kept[:, :1])  # too few outside: the nearest outside one again
+    none = ~found[:, 0]
+    if none.any():
+        kept[none] = _without_self(neighbours)[none][:, :k]
+    return kept
 
 
 def _without_self(neighbours: np.ndarray) -> np.ndarray:
