@@ -66,6 +66,10 @@ def test_intervals_cover_new_rows_and_widen_where_the_noise_does(regressor, tmp_
     assert (np.diff(quantiles, axis=1) >= 0).all() and 0.85 <= np.mean((quantiles[:, 0] <= y) & (y <= quantiles[:, 2]))
     regressor.save(tmp_path / "m")
     np.testing.assert_array_equal(load(tmp_path / "m").predict_interval(X, coverage=0.9), interval)
+    with pytest.raises(ValueError, match="b"):  # the fit's columns, named
+        regressor.predict_interval(X.drop(columns="b"))
+    with pytest.raises(ValueError, match="predict_set applies to classification"):
+        regressor.predict_set(X)
 
 
 def test_evaluate_equals_scikit_learn_on_the_same_predictions(regressor):
