@@ -12,7 +12,7 @@ import tempfile
 import time
 import weakref
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -797,11 +797,18 @@ def _saved_metric(name: str, task: str, custom: bool, greater_is_better: bool) -
     score again, and says so when asked to."""
     if not custom:
         return get_metric(name, task)
+    return Metric(name, greater_is_better, (task,), _UnsavedScorer(name), custom=True)
 
-    def unavailable(y, pred, weight):
-        raise ValueError(f"This model was fitted with a custom scorer ({name!r}), which a model folder does not "
-                         "store (it would be code); fit again with the scorer to re-run the ensemble step.")
-    return Metric(name, greater_is_better, (task,), unavailable, custom=True)
+
+@dataclass(frozen=True)
+class _UnsavedScorer:
+    """Stands for a user's scorer that a model folder could not keep: says so when asked to score."""
+
+    name: str
+
+    def __call__(self, y, pred, weight):
+        raise ValueError(f"This model was fitted with a custom scorer ({self.name!r}), which a model folder does "
+                         "not store (it would be code); fit again with the scorer to re-run the ensemble step.")
 
 
 def _temporary_run(estimator: _AutoMLBase) -> Path:

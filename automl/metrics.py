@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -120,9 +121,11 @@ def _rmsle(y, p, w):
 
 
 def _pinball(quantile: float):
-    def score(y, p, w):
-        return skm.mean_pinball_loss(y, p[:, 0], alpha=quantile, sample_weight=w)
-    return score
+    return partial(_pinball_loss, quantile=quantile)  # a partial, not a closure: estimators stay picklable
+
+
+def _pinball_loss(y, p, w, quantile: float):
+    return skm.mean_pinball_loss(y, p[:, 0], alpha=quantile, sample_weight=w)
 
 
 _CLS = ("binary", "multiclass")
@@ -214,21 +217,31 @@ def _from_scorer(scorer, name: str, custom: bool = False) -> Metric:
         else _CLS + _REG
     if reads_labels and module.endswith("_ranking"):
         tasks = _CLS
-    takes_labels = "labels" in inspect.signature(func).parameters
+    score = _ScorerScore(func, kwargs, reads_labels, "labels" in inspect.signature(func).parameters)
+    return Metric(name, sign > 0, tasks, score, reads_labels=reads_labels and tasks == _CLS, custom=custom)
 
-    def score(y, p, w):
+
+@dataclass(frozen=True)
+class _ScorerScore:
+    """A scorer's function applied to predictions in the project's convention (an object, not a
+    closure, so that an estimator holding its metric pickles)."""
+
+    func: Callable
+    kwargs: dict
+    reads_labels: bool
+    takes_labels: bool
+
+    def __call__(self, y, p, w):
         extra = {} if w is None else {"sample_weight": w}
         if p.shape[1] == 1:  # regression
             response_values = p[:, 0]
-        elif reads_labels:
+        elif self.reads_labels:
             response_values = np.argmax(p, axis=1)
         else:
             response_values = p[:, 1] if p.shape[1] == 2 else _normalize(p)
-            if takes_labels and p.shape[1] > 2 and "labels" not in kwargs:
+            if self.takes_labels and p.shape[1] > 2 and "labels" not in self.kwargs:
                 extra["labels"] = np.arange(p.shape[1])
-        return func(y, response_values, **kwargs, **extra)
-
-    return Metric(name, sign > 0, tasks, score, reads_labels=reads_labels and tasks == _CLS, custom=custom)
+        return self.func(y, response_values, **self.kwargs, **extra)
 
 
 def _check_applies(metric: Metric, task: str) -> None:

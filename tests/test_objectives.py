@@ -1,5 +1,6 @@
 """A real user's table and objective: sample weights, groups, any metric, a tuned decision."""
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -312,6 +313,8 @@ def test_predict_applies_the_tuned_threshold_and_keeps_it_in_the_folder(tmp_path
     assert skm.f1_score(y, model.predict(X)) > skm.f1_score(y, proba.argmax(axis=1))
     model.save(tmp_path / "m")
     assert load(tmp_path / "m").decision_threshold_ == model.decision_threshold_
+    copy = pickle.loads(pickle.dumps(model))  # joblib and multiprocessing users pickle estimators
+    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
     model.set_decision_threshold(None)
     np.testing.assert_array_equal(model.predict(X), proba.argmax(axis=1))
     with pytest.raises(ValueError, match="probability"):
