@@ -26,7 +26,9 @@ from .persistence import KindAndValues
 
 MAX_CANDIDATES = 256
 FOLDS = 5
-MAX_TUNING_ROWS = 20_000
+# Rows a rule is tuned on at most (a seeded sample): every candidate rule is scored from confusion
+# matrices (``automl.confusion``), and 26 classes (letter) then tune in about a second.
+MAX_TUNING_ROWS = 5_000
 # Per-class weights are searched on this grid of scales (relative to the current weight), two
 # passes over the classes: enough for a 26-class table to tune in seconds.
 CLASS_SCALES = np.geomspace(0.25, 4.0, 9)
@@ -110,14 +112,11 @@ def _tuner(metric: Metric, n_classes: int):
     return best_class_weights
 
 
-def _score(metric: Metric, y, labels, n_classes: int, weight) -> float:
-    return metric.loss(y, labels_as_predictions(labels, n_classes), weight)
-
-
 def best_threshold(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np.ndarray | None) -> DecisionRule:
     """The candidate threshold with the best metric on these rows (the nearest to 0.5 among ties)."""
     candidates = np.union1d(np.unique(np.quantile(proba[:, 1], np.linspace(0, 1, MAX_CANDIDATES))), [0.5])
-    losses = np.array([_score(metric, y, (proba[:, 1] >= t).astype(np.int64), 2, weight) for t in candidates])
+    labels = (proba[None, :, 1] >= candidates[:, None]).astype(np.int64)
+    losses = metric.losses_of_labels(y, labels, 2, weight)
     ties = np.flatnonzero(losses <= losses.min() + 1e-12)
     return DecisionRule("threshold", (float(candidates[ties[np.argmin(np.abs(candidates[ties] - 0.5))]]),))
 
@@ -127,15 +126,14 @@ def best_class_weights(metric: Metric, y: np.ndarray, proba: np.ndarray, weight:
     ``CLASS_SCALES`` with the others held, ``WEIGHT_PASSES`` times over the classes."""
     n_classes = proba.shape[1]
     weights = np.ones(n_classes)
-    best = _score(metric, y, np.argmax(proba, axis=1), n_classes, weight)
+    best = metric.losses_of_labels(y, np.argmax(proba, axis=1), n_classes, weight)[0]
     for _ in range(WEIGHT_PASSES):
         for c in range(n_classes):
-            for scale in CLASS_SCALES:
-                trial = weights.copy()
-                trial[c] *= scale
-                loss = _score(metric, y, np.argmax(proba * trial, axis=1), n_classes, weight)
-                if loss < best - 1e-12:
-                    best, weights = loss, trial
+            trials = np.repeat(weights[None, :], len(CLASS_SCALES), axis=0)
+            trials[:, c] *= CLASS_SCALES
+            losses = metric.losses_of_labels(y, np.argmax(proba[None] * trials[:, None, :], axis=2), n_classes, weight)
+            if losses.min() < best - 1e-12:
+                best, weights = float(losses.min()), trials[int(np.argmin(losses))]
     return DecisionRule("class_weights", tuple(float(w) for w in weights / weights.max()))
 
 
@@ -143,19 +141,18 @@ def best_cut_points(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np
     """Cut-points on the expected class index, each moved by the best of ``CUT_OFFSETS`` with the
     others held (kept increasing), two passes; they start half-way between the classes."""
     n_classes = proba.shape[1]
+    expected = proba @ np.arange(n_classes, dtype=np.float64)
     cuts = np.arange(n_classes - 1) + 0.5
-    rule = DecisionRule("cut_points", tuple(cuts))
-    best = _score(metric, y, rule.labels(proba), n_classes, weight)
+    best = metric.losses_of_labels(y, np.searchsorted(cuts, expected, side="right"), n_classes, weight)[0]
     for _ in range(WEIGHT_PASSES):
         for c in range(n_classes - 1):
-            for offset in CUT_OFFSETS:
-                trial = cuts.copy()
-                trial[c] = c + 0.5 + offset
-                if np.any(np.diff(trial) <= 0):
-                    continue
-                loss = _score(metric, y, DecisionRule("cut_points", tuple(trial)).labels(proba), n_classes, weight)
-                if loss < best - 1e-12:
-                    best, cuts = loss, trial
+            trials = np.repeat(cuts[None, :], len(CUT_OFFSETS), axis=0)
+            trials[:, c] = c + 0.5 + CUT_OFFSETS
+            trials = trials[(np.diff(trials, axis=1) > 0).all(axis=1)]  # cut-points stay increasing
+            labels = np.stack([np.searchsorted(t, expected, side="right") for t in trials])
+            losses = metric.losses_of_labels(y, labels, n_classes, weight)
+            if losses.min() < best - 1e-12:
+                best, cuts = float(losses.min()), trials[int(np.argmin(losses))]
     return DecisionRule("cut_points", tuple(float(c) for c in cuts))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from sklearn import metrics as skm
 
 from .compat import is_scorer, scorer_parts
+from .confusion import confusion_matrices, confusion_metric
 
 EPS = 1e-15
 
@@ -38,6 +39,9 @@ class Metric:
     reads_labels: bool = False
     # A user's own scorer object: saved by name only, so a loaded model cannot score with it.
     custom: bool = False
+    # For a metric that reads labels: the same metric from confusion matrices [b, k, k], many
+    # candidates at once (``automl.confusion``); None: scored one candidate at a time.
+    confusion: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
 
     def score(self, y: np.ndarray, pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
         """The metric in its natural direction. ``y``: class indices or values; ``pred``: (n, c)."""
@@ -50,6 +54,17 @@ class Metric:
 
     def to_loss(self, score: float) -> float:
         return -score if self.greater_is_better else score
+
+    def losses_of_labels(self, y: np.ndarray, labels: np.ndarray, n_classes: int,
+                         sample_weight: np.ndarray | None = None) -> np.ndarray:
+        """The loss of each row of ``labels`` [b, n] (class indices) as predictions of ``y``."""
+        labels = np.atleast_2d(labels)
+        if self.confusion is not None:
+            scores = self.confusion(confusion_matrices(y, labels, n_classes, sample_weight))
+        else:
+            eye = np.eye(n_classes, dtype=np.float32)
+            scores = np.array([self.score(y, eye[row], sample_weight) for row in labels])
+        return -scores if self.greater_is_better else scores
 
     def to_score(self, loss: float) -> float:
         """The inverse of ``to_loss``."""
@@ -135,9 +150,12 @@ METRICS: dict[str, Metric] = {
     for m in [
         Metric("roc_auc", True, _CLS, _roc_auc),
         Metric("log_loss", False, _CLS, _log_loss),
-        Metric("accuracy", True, _CLS, _accuracy, reads_labels=True),
-        Metric("balanced_accuracy", True, _CLS, _balanced_accuracy, reads_labels=True),
-        Metric("qwk", True, _CLS, _qwk, reads_labels=True),
+        Metric("accuracy", True, _CLS, _accuracy, reads_labels=True,
+               confusion=confusion_metric("accuracy_score", {})),
+        Metric("balanced_accuracy", True, _CLS, _balanced_accuracy, reads_labels=True,
+               confusion=confusion_metric("balanced_accuracy_score", {})),
+        Metric("qwk", True, _CLS, _qwk, reads_labels=True,
+               confusion=confusion_metric("cohen_kappa_score", {"weights": "quadratic"})),
         Metric("rmse", False, _REG, _rmse),
         Metric("mae", False, _REG, _mae),
         Metric("r2", True, _REG, _r2),
@@ -218,7 +236,9 @@ def _from_scorer(scorer, name: str, custom: bool = False) -> Metric:
     if reads_labels and module.endswith("_ranking"):
         tasks = _CLS
     score = _ScorerScore(func, kwargs, reads_labels, "labels" in inspect.signature(func).parameters)
-    return Metric(name, sign > 0, tasks, score, reads_labels=reads_labels and tasks == _CLS, custom=custom)
+    labels = reads_labels and tasks == _CLS
+    confusion = confusion_metric(getattr(func, "__name__", ""), kwargs) if labels else None
+    return Metric(name, sign > 0, tasks, score, reads_labels=labels, custom=custom, confusion=confusion)
 
 
 @dataclass(frozen=True)

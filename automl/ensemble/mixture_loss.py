@@ -9,6 +9,9 @@ in chunks that stay in cache, on ``n_threads`` threads (numpy releases the GIL):
 - RMSE reads the single regression column;
 - with sample weights, each row's term is weighted (ROC AUC then always counts weighted pairs in
   the histogram);
+- a metric that reads labels and has a confusion form (accuracy, F1, balanced accuracy, MCC, QWK:
+  ``automl.confusion``) takes each candidate's argmax and scores all of a chunk's confusion matrices
+  at once;
 - ROC AUC reads the positive-class column (binary) or every class (one-vs-rest, macro mean);
   up to EXACT_AUC_ROWS rows it ranks exactly, above that it counts pairs in a 2^16-bin
   histogram of the probabilities (a positive and a negative in one bin count half, so the
@@ -41,7 +44,8 @@ class MixtureLoss:
         self.y = np.asarray(y)
         self.weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         n_models, n_rows, n_outputs = predictions.shape
-        self.kind = metric.name if metric.name in ("log_loss", "rmse", "roc_auc") else "generic"
+        self.kind = metric.name if metric.name in ("log_loss", "rmse", "roc_auc") else \
+            "labels" if metric.reads_labels and metric.confusion is not None else "generic"
         if self.kind == "log_loss":  # clipped once here, so a mixture is never 0 and needs no clip per step
             columns = np.maximum(predictions[:, np.arange(n_rows), self.y.astype(int)], EPS)[:, :, None]
         elif self.kind == "rmse":
@@ -105,6 +109,8 @@ class MixtureLoss:
             aucs = [_auc(sums[:, :, c], scale, pos, self.weight) for c, pos in enumerate(self.positive)
                     if 0 < pos.sum() < len(pos)]
             return -np.mean(aucs, axis=0)
+        if self.kind == "labels":
+            return self.metric.losses_of_labels(self.y, sums.argmax(axis=2), sums.shape[2], self.weight)
         return np.array([self.metric.loss(self.y, s / scale, self.weight) for s in sums])
 
     def _mean(self, values: np.ndarray) -> np.ndarray:
