@@ -8,6 +8,10 @@ so a test or a study can change one number without touching the code that applie
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .budget import TimeBudget
 
 # Trials of the ``auto`` search when training used its share of the time.
 SEARCH_TRIALS = 50
@@ -108,6 +112,12 @@ class Schedule:
         if training_left > self.reserve_share * time_limit:
             return max(0.0, remaining - kept_back), self.leftover_trials
         return max(0.0, min(remaining - kept_back, self.search_max_share * time_limit)), SEARCH_TRIALS
+
+    def study_budget(self, search: "TimeBudget") -> tuple["TimeBudget", float]:
+        """The ``auto`` search's study budget (the rest of ``search`` is for the guard comparison
+        and the final refit) and the seconds stacking's next layer may take of it."""
+        study = search.fraction(1 - self.search_final_share)
+        return study, study.remaining() * self.stacking_share
 
     def refit_order(self, costs: dict[str, float], savings: dict[str, float], remaining: float | None
                     ) -> tuple[list[str], list[str]]:

@@ -157,8 +157,8 @@ class Search:
 
     # ------------------------------------------------------------------ the study
     def run(self, budget: TimeBudget, n_trials: int) -> SearchResult:
-        study_budget = self.study_budget = budget.fraction(1 - self.schedule.search_final_share)
-        self.stacking_seconds = study_budget.remaining() * self.schedule.stacking_share
+        study_budget, self.stacking_seconds = self.schedule.study_budget(budget)
+        self.study_budget = study_budget
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         try:
