@@ -80,7 +80,8 @@ class RegressionConformal:
                                                n_threads, seed)
                 difficulty[held] = model.predict(features.take(np.flatnonzero(held)))[:, 0]
             self.difficulty_ = self._difficulty_model(features, np.abs(residuals), n_threads, seed)
-        scores = residuals / np.maximum(difficulty, self.floor_)
+        # Without a difficulty model every row's scale is 1: the floor is for predicted scales only.
+        scores = residuals / (np.maximum(difficulty, self.floor_) if adaptive else difficulty)
         weights = group_weights(groups, len(y))
         order = np.argsort(scores, kind="stable")
         keep = order if len(order) <= MAX_SCORES else order[np.linspace(0, len(order) - 1, MAX_SCORES).astype(int)]

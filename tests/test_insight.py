@@ -55,6 +55,19 @@ def test_prediction_sets_cover_calibrated_probabilities_at_the_asked_rate():
 
 
 # ---------------------------------------------------------------------------- intervals
+def test_intervals_of_one_width_cover_too():
+    """Without the difficulty model (a fit short of time) the interval is y_hat +- a quantile of |residual|."""
+    from automl.conformal import RegressionConformal
+    from automl.data.encoder import EncodedTable
+
+    rng = np.random.default_rng(0)
+    residuals = rng.normal(scale=1000.0, size=2000)  # large residuals: no floor may rescale them
+    table = EncodedTable(np.zeros((2000, 1), np.float32), np.zeros((2000, 0), np.int32), ["a"], [], [])
+    flat = RegressionConformal().fit(table, residuals, np.zeros(2000), np.arange(2000) % 4, adaptive=False)
+    interval = flat.interval(np.zeros(2000), table, 0.9)
+    assert np.allclose(interval[:, 1], np.quantile(np.abs(residuals), 0.9), rtol=0.02)
+
+
 def test_intervals_cover_new_rows_and_widen_where_the_noise_does(regressor, tmp_path):
     X, y = _heteroscedastic(4000, seed=1)
     interval = regressor.predict_interval(X, coverage=0.9)
