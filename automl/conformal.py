@@ -60,6 +60,14 @@ def group_weights(groups: np.ndarray | None, n_rows: int) -> np.ndarray:
     return 1.0 / counts[inverse.ravel()]
 
 
+def kept_scores(scores: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, weights) sorted, at most ``MAX_SCORES`` of them (evenly spaced in the sorted order)."""
+    order = np.argsort(scores, kind="stable")
+    if len(order) > MAX_SCORES:
+        order = order[np.linspace(0, len(order) - 1, MAX_SCORES).astype(int)]
+    return scores[order], weights[order]
+
+
 class RegressionConformal:
     """Scaled residual scores and the difficulty model that scales them."""
 
@@ -82,10 +90,7 @@ class RegressionConformal:
             self.difficulty_ = self._difficulty_model(features, np.abs(residuals), n_threads, seed)
         # Without a difficulty model every row's scale is 1: the floor is for predicted scales only.
         scores = residuals / (np.maximum(difficulty, self.floor_) if adaptive else difficulty)
-        weights = group_weights(groups, len(y))
-        order = np.argsort(scores, kind="stable")
-        keep = order if len(order) <= MAX_SCORES else order[np.linspace(0, len(order) - 1, MAX_SCORES).astype(int)]
-        self.scores_, self.weights_ = scores[keep], weights[keep]
+        self.scores_, self.weights_ = kept_scores(scores, group_weights(groups, len(y)))
         return self
 
     @staticmethod
@@ -124,10 +129,7 @@ class ClassificationConformal:
 
     def fit(self, y: np.ndarray, proba: np.ndarray, groups: np.ndarray | None = None) -> "ClassificationConformal":
         scores = aps_scores(proba, y)
-        weights = group_weights(groups, len(y))
-        order = np.argsort(scores, kind="stable")
-        keep = order if len(order) <= MAX_SCORES else order[np.linspace(0, len(order) - 1, MAX_SCORES).astype(int)]
-        self.scores_, self.weights_ = scores[keep], weights[keep]
+        self.scores_, self.weights_ = kept_scores(scores, group_weights(groups, len(y)))
         return self
 
     def sets(self, proba: np.ndarray, coverage: float) -> np.ndarray:

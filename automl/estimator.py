@@ -464,12 +464,17 @@ class _AutoMLBase(BaseEstimator):
                 bag.predict_out_of_fold(features, fold_of, int(self.store_.fold_of.max()) + 1)
         return self.ensemble_.predict(predictions, features)
 
+    def _probabilities(self, raw: np.ndarray) -> np.ndarray:
+        """Class probabilities from the ensemble's raw output: normalized, then calibrated."""
+        raw = np.asarray(raw, dtype=np.float64)
+        return self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+
     def _scored(self, raw: np.ndarray) -> np.ndarray:
         """What the fit's metric scores of raw ensemble output: values; calibrated probabilities;
         or, for a metric that reads labels, the labels ``predict`` gives (as one-hot rows)."""
         if self.task_ == "regression":
             return raw
-        proba = self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        proba = self._probabilities(raw)
         if self.scorer_.reads_labels:
             return labels_as_predictions(self.decision_rule_.labels(proba), len(self.classes_))
         return proba
@@ -525,7 +530,7 @@ class _AutoMLBase(BaseEstimator):
             interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE) \
                 if uncertain else None
             return evaluate_predictions("regression", target, raw[:, 0], sample_weight=weight, interval=interval)
-        proba = self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        proba = self._probabilities(raw)
         sets = self.conformal_.sets(self._uncertain_proba(features), EVALUATED_COVERAGE) if uncertain else None
         return evaluate_predictions(self.task_, target, proba, labels=self.decision_rule_.labels(proba),
                                     sample_weight=weight, sets=sets)
@@ -553,8 +558,7 @@ class _AutoMLBase(BaseEstimator):
                                                         store.groups, self._n_threads(), self.random_state,
                                                         adaptive=adaptive)
         else:
-            proba = self.calibration_.apply(honest / honest.sum(axis=1, keepdims=True))
-            self.conformal_ = ClassificationConformal().fit(store.y, proba, store.groups)
+            self.conformal_ = ClassificationConformal().fit(store.y, self._probabilities(honest), store.groups)
 
     def _encode_target(self, y, n_rows: int) -> np.ndarray:
         values = pd.Series(np.asarray(y).ravel() if not isinstance(y, pd.Series) else y.to_numpy())
@@ -699,8 +703,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 """ + PARAMETERS_DOC
 
     def predict_proba(self, X) -> np.ndarray:
-        proba = self._predict_raw(X).astype(np.float64)
-        return self.calibration_.apply(proba / proba.sum(axis=1, keepdims=True))
+        return self._probabilities(self._predict_raw(X))
 
     def predict_set(self, X, coverage: float = 0.9) -> np.ndarray:
         """Boolean (rows, classes): for each row the smallest set of most probable classes that holds
@@ -714,8 +717,7 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
         """Probabilities as the conformal scores were calibrated on them: from the fold copies (a
         refitted member, trained on every row, is more confident than the copies whose OOF
         predictions calibrated the sets: 0.85 coverage of 0.9 on a synthetic table)."""
-        raw = self._combine(features, fold_copies=True).astype(np.float64)
-        return self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        return self._probabilities(self._combine(features, fold_copies=True))
 
     def predict(self, X) -> np.ndarray:
         """Labels by ``decision_rule_`` (the most probable class unless one was tuned for the metric)."""

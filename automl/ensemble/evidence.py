@@ -30,12 +30,12 @@ def win_probability(metric: Metric, y: np.ndarray, candidate: np.ndarray, incumb
     if len(rows) > MAX_ROWS:
         rows = np.sort(rng.choice(rows, MAX_ROWS, replace=False))
     y, candidate, incumbent = y[rows], candidate[rows], incumbent[rows]
-    weight = np.ones(len(rows)) if sample_weight is None else np.asarray(sample_weight)[rows]
+    weight = None if sample_weight is None else np.asarray(sample_weight)[rows]
     groups = [np.flatnonzero(y == c) for c in np.unique(y)] if task != "regression" else [np.arange(len(y))]
     wins = 0.0
     for _ in range(n_resamples):
         sample = np.concatenate([rng.choice(g, len(g), replace=True) for g in groups])
-        w = None if sample_weight is None else weight[sample]
+        w = None if weight is None else weight[sample]
         difference = metric.loss(y[sample], candidate[sample], w) - metric.loss(y[sample], incumbent[sample], w)
         wins += 1.0 if difference < 0 else 0.5 if difference == 0 else 0.0
     return wins / n_resamples

@@ -204,7 +204,7 @@ def _uncertainty(est) -> str:
         return (f"<h2>Residuals and the 90% interval</h2>{chart}<p class=\"note\">Highlighted: rows outside "
                 f"their 90% conformal interval ({outside.mean():.1%} of those shown; the interval is wider where "
                 "the difficulty model expects larger errors).</p>")
-    proba = est.calibration_.apply(honest / honest.sum(axis=1, keepdims=True))
+    proba = est._probabilities(honest)
     confidence, correct = proba.max(axis=1), proba.argmax(axis=1) == store.y
     which = np.minimum((confidence * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
     points = [plots.Point(float(confidence[which == b].mean()), float(correct[which == b].mean()),
