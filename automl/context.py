@@ -29,3 +29,9 @@ class FitContext:
     resources: Resources
     schedule: Schedule = SCHEDULE
     seed: int = 0
+
+    @classmethod
+    def of(cls, metric: Metric, task: str, n_classes: int = 0, *, threads: int = 1, seed: int = 0) -> "FitContext":
+        """A context for work outside a fit (a search on stored predictions, a study): CPU, local
+        folds, the default schedule."""
+        return cls(TaskInfo(task, n_classes), metric, Resources(threads), SCHEDULE, seed)

@@ -31,6 +31,8 @@ from .data.prepare import PreparedTable, prepare
 from .data.target import LabelCodec
 from .data.training import TrainingData
 from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
+from .cascade import Cascade, choose_cascade
+from .distill import distill as distill_student
 from .conformal import ClassificationConformal, RegressionConformal, check_coverage
 from .data.encoder import EncodedTable
 from .data.frame import check_sample_weight
@@ -41,7 +43,7 @@ from .device import DEVICES, resolve_device
 from .ensemble import STRATEGIES, get_strategy, strategy_from_state
 from .metrics import SURROGATE, Metric, get_metric, is_metric_name, metric_names
 from .models.bagging import BaggedModel
-from .models.base import TaskInfo
+from .models.base import ModelConfig, TaskInfo
 from .models.registry import FAMILIES
 from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
 from .portfolio import load_portfolio
@@ -49,18 +51,22 @@ from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved
 from .ensemble.search import search_ensemble
 from .schedule import SCHEDULE, SEARCH_TRIALS
 from .store import ModelRecord, PredictionStore
-from .models.executor import EXECUTORS, make_executor
+from .models.executor import EXECUTORS, LOCAL, LocalExecutor, RayExecutor, make_executor
 from .models.training import train_portfolio
 from .folds import FoldPlan
 
 log = logging.getLogger("automl")
 
+# What ``predict`` may run: the ensemble, the distilled student, the early-exit cascade.
+PREDICTORS = ("ensemble", "distilled", "cascade")
+# Students ``distill`` trains, by family (any family that learns from weights could be one).
+STUDENTS = ("lightgbm", "tabm", "catboost", "xgboost")
+# Rows of the training table the student's predict time is measured on.
+TIMED_ROWS = 1000
+# First models the cascade tries: the cheapest to predict of the members and the student.
+CASCADE_STAGES = 4
 # Coverage of the intervals and sets that ``evaluate`` reports.
 EVALUATED_COVERAGE = 0.9
-# Seconds per (row x feature x model) of the difficulty model of regression intervals (one per
-# fold, plus one on all rows): 2.2-3.1e-7 on 40,000 rows x 10-30 features, 5 folds, 2 threads of a
-# busy 2-core machine (1.0e-6 on 5,000 rows, where ~0.25 s of set-up dominates).
-CONFORMAL_SECONDS_PER_CELL = 3e-7
 
 PARAMETERS_DOC = """
     Parameters
@@ -117,6 +123,11 @@ PARAMETERS_DOC = """
         left, else keeps the fold copies and says so; ``True`` refits each member in the time
         left; ``False`` keeps the fold copies. On the dev suite at 120 s: predictions 2.5x faster
         at the median, the test metric unchanged at the median (benchmarks/results/refit_after.md).
+    predictor : {"ensemble", "distilled", "cascade"}, default="ensemble"
+        What ``predict`` and ``predict_proba`` run (settable after fit with ``set_params``): the
+        ensemble; the student ``distill()`` trained to imitate it (one model); or (classification)
+        the early-exit cascade ``cascade_``, whose first model answers the rows it is sure of and
+        the ensemble the rest. Intervals, sets and importance always describe the ensemble.
 
     Attributes
     ----------
@@ -146,6 +157,13 @@ PARAMETERS_DOC = """
         Cross-fitted OOF metric and expected calibration error before and after, and the evidence.
     refit_seconds_ : float
         Wall seconds the refit took (0 when there was none).
+    student_ : dict or None
+        The distilled student (``distill``): its name, family, honest OOF score, fit and predict
+        seconds; None before ``distill``.
+    cascade_ : automl.cascade.Cascade or None
+        The early-exit cascade (classification): its first model, threshold, the share of OOF rows
+        that exit early, OOF losses; None when no first model saves time within 0.1% of the
+        ensemble's OOF loss (``predictor="cascade"`` then predicts with the ensemble).
     run_dir_ : Path
         The run folder.
 
@@ -167,7 +185,7 @@ class _AutoMLBase(BaseEstimator):
                  n_folds: int | None = None, metric: str | None = None, device: str = "auto",
                  random_state: int = 0, verbosity: int = 1, output_dir: str | None = None,
                  portfolio: str | None = None, n_jobs: int | None = None, refit: bool | str = "auto",
-                 executor: str = "local", ray_address: str | None = None):
+                 executor: str = "local", ray_address: str | None = None, predictor: str = "ensemble"):
         self.time_limit = time_limit
         self.models = models
         self.ensemble = ensemble
@@ -182,6 +200,7 @@ class _AutoMLBase(BaseEstimator):
         self.refit = refit
         self.executor = executor
         self.ray_address = ray_address
+        self.predictor = predictor
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None, sample_weight=None, groups=None, resume: bool = False):
@@ -203,17 +222,21 @@ class _AutoMLBase(BaseEstimator):
         with _logging(self.verbosity):
             prepared = prepare(X, y, regression=self._regression, sample_weight=sample_weight, groups=groups)
             self._set_inputs(prepared)
-            plan = self._fold_plan(prepared, resume)
+            self.device_ = resolve_device(self.device)
+            context = self._context(make_executor(self.executor, self.ray_address))
+            plan = self._fold_plan(prepared, context, resume)
             configs = load_portfolio(self.portfolio, self.models)
-            self._train(prepared, plan, configs, budget, resume)
-            seconds, n_trials = SCHEDULE.search_seconds(self.time_limit, budget.remaining(),
-                                                        self.training_left_, self._refit_reserve())
+            self._train(prepared, plan, configs, context, budget, resume)
+            seconds, n_trials = context.schedule.search_seconds(self.time_limit, budget.remaining(),
+                                                                self.training_left_, self._refit_reserve(context))
             log.info("Ensembling %d models (%s) with %s.", len(self.store_), self.ensemble,
                      f"{seconds:.0f}s" if budget.limited else "no time limit")
-            trials = self._fit_ensemble(self.ensemble, budget.sub(seconds), n_trials)
-            self._fit_conformal(budget)
-            self._refit_members(prepared.data, budget)
-            self._finish(budget, trials, configs)
+            trials = self._fit_ensemble(self.ensemble, context, budget.sub(seconds), n_trials)
+            honest = self._fit_on_honest_predictions(context, budget)
+            self._refit_members(prepared.data, context, budget)
+            self.student_ = None
+            self._fit_cascade(honest)
+            self._finish(budget, trials, configs, context)
         return self
 
     # ------------------------------------------------------------------ the phases of fit
@@ -230,60 +253,65 @@ class _AutoMLBase(BaseEstimator):
         self.n_features_in_ = len(prepared.feature_names)
         self.n_rows_ = len(prepared.data)
 
-    def _fold_plan(self, prepared: PreparedTable, resume: bool) -> FoldPlan:
+    def _context(self, executor: LocalExecutor | RayExecutor = LOCAL) -> FitContext:
+        """What every phase of a fit (or of ``fit_ensemble``) is given: the task, the metric, the
+        resources, the schedule and the seed."""
+        n_classes = 0 if self.task_ == "regression" else len(self.classes_)
+        return FitContext(TaskInfo(self.task_, n_classes), self.scorer_,
+                          Resources(self._n_threads(), getattr(self, "device_", "cpu"), executor),
+                          SCHEDULE, self.random_state)
+
+    def _fold_plan(self, prepared: PreparedTable, context: FitContext, resume: bool) -> FoldPlan:
         """The shared folds; a resumed run keeps its fold count, whatever the new limit would choose."""
         data = prepared.data
         n_folds = self.n_folds or (resume and saved_fold_count(Path(self.output_dir))) or \
-            SCHEDULE.n_folds(len(data), data.X.n_features, self.time_limit, prepared.n_classes)
+            context.schedule.n_folds(len(data), data.X.n_features, self.time_limit, prepared.n_classes)
         plan = FoldPlan.make(data.y, n_folds, prepared.task, seed=self.random_state, groups=data.groups)
         if plan.n_folds < n_folds and data.groups is not None:
             log.info("%d groups: %d folds instead of %d, each holding out whole groups.",
                      len(np.unique(data.groups)), plan.n_folds, n_folds)
         return plan
 
-    def _train(self, prepared: PreparedTable, plan: FoldPlan, configs: list, budget: TimeBudget,
-               resume: bool) -> None:
+    def _train(self, prepared: PreparedTable, plan: FoldPlan, configs: list, context: FitContext,
+               budget: TimeBudget, resume: bool) -> None:
         """Trains the portfolio into the run folder (each model written as it finishes: a killed
         fit loses nothing); sets ``models_``, ``store_``, ``records_`` and ``training_left_``."""
-        self.device_ = resolve_device(self.device)
         self.run_dir_ = Path(self.output_dir) if self.output_dir else _temporary_run(self)
         self.store_, done = open_run(self.run_dir_, prepared.data, plan, prepared.task, self.metric_, configs, resume)
         log.info("Fitting %s on %d rows x %d features, %d folds, %d configurations, metric %s%s, device %s.",
                  prepared.task, len(prepared.data), prepared.data.X.n_features, plan.n_folds, len(configs),
                  self.metric_, _surrogate_note(self.scorer_, prepared.task), self.device_)
-        train_budget = budget.leaving(SCHEDULE.training_reserve(self.time_limit, self.ensemble == "auto",
-                                                                self.refit is not False))
-        context = FitContext(TaskInfo(prepared.task, prepared.n_classes), self.scorer_,
-                             Resources(self._n_threads(), self.device_, make_executor(self.executor, self.ray_address)),
-                             SCHEDULE, self.random_state)
+        train_budget = budget.leaving(context.schedule.training_reserve(self.time_limit, self.ensemble == "auto",
+                                                                        self.refit is not False))
         self.models_ = train_portfolio(configs, prepared.data, plan, context, train_budget, self.store_,
                                        models_dir=self.run_dir_ / MODELS_DIR, done=done)
         self.records_ = list(self.store_.records)
         self.training_left_ = train_budget.remaining() if budget.limited else 0.0
 
-    def _finish(self, budget: TimeBudget, trials: int, configs: list) -> None:
+    def _finish(self, budget: TimeBudget, trials: int, configs: list, context: FitContext) -> None:
         """Saves a named run folder as a model folder, and says how the time was used."""
         self.fit_seconds_ = budget.elapsed()
         if self.output_dir is not None:  # the run folder becomes a model folder, with its run
             self.save(self.run_dir_, include_run=True)
         log.info("Done in %.1fs: %s ensemble of %d models, OOF %s %.5f.", self.fit_seconds_, self.ensemble,
                  len(self.ensemble_.used_models), self.metric_, self.ensemble_score_)
-        if budget.limited and budget.remaining() > SCHEDULE.training_reserve(self.time_limit, False, False):
+        if budget.limited and budget.remaining() > context.schedule.training_reserve(self.time_limit, False, False):
             search = f"the ensemble search ran {trials} trials" if self.ensemble == "auto" \
                 else f"the {self.ensemble} ensemble needed no more time"
             refit = "" if self.refit is False or self.refitted_ else ", and the refit did not fit in what was left"
             log.info("Returned %.0fs before the time limit: %d of %d configurations were trained, %s%s.",
                      budget.remaining(), len(self.models_), len(configs), search, refit)
 
-    def _refit_reserve(self) -> float:
+    def _refit_reserve(self, context: FitContext) -> float:
         """What refitting the best models would cost (the ensemble is not chosen yet): the search
         leaves it (up to the schedule's refit share of the limit)."""
         if self.refit is False or self.time_limit is None:
             return 0.0
-        best = sorted(self.records_, key=lambda r: self.scorer_.to_loss(r.oof_score))[:SCHEDULE.refit_reserve_models]
+        best = sorted(self.records_, key=lambda r: self.scorer_.to_loss(r.oof_score))
+        best = best[:context.schedule.refit_reserve_models]
         return sum(self._bag(r.name).refit_cost(self.n_rows_) for r in best)
 
-    def _refit_members(self, data: TrainingData, budget: TimeBudget) -> None:
+    def _refit_members(self, data: TrainingData, context: FitContext, budget: TimeBudget) -> None:
         """Refits members of the chosen ensemble on all rows (``BaggedModel.refit``) when ``refit``
         asks for it: all of them (``True``), or (``"auto"``) those whose measured cost fits in the
         time left, the most prediction time saved per refit second first; cheap ones run first."""
@@ -294,14 +322,14 @@ class _AutoMLBase(BaseEstimator):
         start = time.perf_counter()
         members = [self.records_[j] for j in self.ensemble_.used_models]
         cost = {r.name: self._bag(r.name).refit_cost(len(data)) for r in members}
-        names, skipped = SCHEDULE.refit_order(cost, {r.name: r.predict_seconds_per_1k for r in members},
+        names, skipped = context.schedule.refit_order(cost, {r.name: r.predict_seconds_per_1k for r in members},
                                               budget.remaining() if self.refit == "auto" else None)
         if skipped:
             log.info("Refit skipped for %d of %d members (%s: ~%.0fs, %.0fs left); their fold copies predict.",
                      len(skipped), len(members), ", ".join(skipped), sum(cost[n] for n in skipped),
                      budget.remaining())
         for i, name in enumerate(names):
-            share = budget.leaving(SCHEDULE.save_seconds).share(len(names) - i)
+            share = budget.leaving(context.schedule.save_seconds).share(len(names) - i)
             bag = self._bag(name)
             try:
                 bag.refit(data, share)
@@ -327,9 +355,97 @@ class _AutoMLBase(BaseEstimator):
                              "saved without it; save(path, include_run=True), or `automl fit` without --no-run, "
                              "keeps it.")
         budget = TimeBudget(time_limit)  # a step of its own, after the fit
-        self._fit_ensemble(ensemble, budget)
-        self._fit_conformal(budget)
+        context = self._context()
+        self._fit_ensemble(ensemble, context, budget)
+        self._fit_cascade(self._fit_on_honest_predictions(context, budget))
         return self
+
+    def distill(self, time_limit: float | None = None, student: str = "lightgbm", augment: bool = False):
+        """Trains one ``student`` model (a family: ``lightgbm``, ``tabm``, ``catboost``,
+        ``xgboost``) to imitate the ensemble, within ``time_limit`` seconds; returns self.
+
+        The student learns the ensemble's predictions of the training rows (soft targets:
+        probabilities or values), bagged on the fit's folds with each copy taught by the members'
+        copies that never saw its fold, so that its own OOF score is honest, then is refitted on
+        every row; ``augment`` adds as many synthetic rows (columns resampled from other rows)
+        labelled by the ensemble (``automl.distill``). Its
+        configuration is the best of its family the fit trained (else the family's defaults).
+        ``set_params(predictor="distilled")`` then predicts with it; the leaderboard shows it
+        beside the ensemble. A student that fails or runs out of time is logged, and the
+        estimator keeps predicting as before. Needs the run (the stored OOF predictions).
+        """
+        self._check_fitted()
+        if student not in STUDENTS:
+            raise ValueError(f"student must be one of {list(STUDENTS)}; got {student!r}.")
+        if getattr(self, "store_", None) is None:
+            raise ValueError("distill needs the run (the ensemble's stored OOF predictions and the training rows); "
+                             "this model was saved without it: save(path, include_run=True) keeps it.")
+        budget, context, store = TimeBudget(time_limit), self._context(), self.store_
+        config = self._student_config(student)
+        data = TrainingData(store.features, store.y, store.sample_weight, store.groups)
+        plan = FoldPlan(store.fold_of, int(store.fold_of.max()) + 1)
+        with _logging(self.verbosity):
+            try:
+                trained = distill_student(config, context, data, plan, self._combine, augment, budget)
+            except Exception as exc:  # the estimator keeps predicting with what it had
+                raise_if_strict(exc)
+                log.warning("Distillation into %s failed (%s: %s); predicting as before.", config.name,
+                            type(exc).__name__, exc)
+                return self
+            trained.bag.save(self.run_dir_ / MODELS_DIR / config.name)
+            self.models_[config.name], self.student_oof_ = trained.bag, trained.oof
+            self.student_ = {
+                "name": config.name, "family": student, "augmented_rows": trained.augmented_rows,
+                "oof_score": self.scorer_.score(store.y, self._scored(trained.oof), store.sample_weight),
+                "fit_seconds": budget.elapsed(), "refit": trained.bag.full_ is not None,
+                "predict_seconds_per_1k": _predict_seconds_per_1k(trained.bag, store.features, self._n_threads())}
+            log.info("Distilled into %s in %.1fs: OOF %s %.5f (ensemble %.5f), %.3f s per 1,000 rows.", config.name,
+                     budget.elapsed(), self.metric_, self.student_["oof_score"], self.ensemble_score_,
+                     self.student_["predict_seconds_per_1k"])
+            self._fit_cascade(self.ensemble_.predict_oof(store.oof, store.features))
+        if (self.run_dir_ / MANIFEST).exists():  # the run folder is a model folder: it now has a student
+            self.save(self.run_dir_, include_run=True)
+        return self
+
+    def _student_config(self, family: str) -> ModelConfig:
+        """The student's configuration: the best of its family the fit trained, else its defaults."""
+        trained = [r for r in self.records_ if r.family == family]
+        name = f"distilled_{family}"
+        if not trained:
+            return ModelConfig(name, family, {})
+        best = min(trained, key=lambda r: self.scorer_.to_loss(r.oof_score))
+        config = self._bag(best.name).config
+        return ModelConfig(name, family, config.params, config.options)
+
+    def _predict_seconds(self, record: ModelRecord) -> float:
+        """A member's seconds per 1,000 rows as it predicts now: its fold copies' measured time, over
+        their count when it was refitted (one model predicts)."""
+        copies = len(self._bag(record.name).models_) if record.name in self.refitted_ else 1
+        return record.predict_seconds_per_1k / copies
+
+    def _fit_cascade(self, honest: np.ndarray) -> None:
+        """The early-exit cascade (``automl.cascade``) on the ensemble's ``honest`` OOF predictions,
+        its first model the cheapest of the members and the student that keeps the OOF loss."""
+        self.cascade_ = None
+        if self.task_ == "regression":
+            return
+        store = self.store_
+        stages = {self.records_[j].name: (store.oof[j], self._predict_seconds(self.records_[j]))
+                  for j in self.ensemble_.used_models}
+        ensemble_seconds = sum(seconds for _, seconds in stages.values())
+        if self.student_ is not None:
+            stages[self.student_["name"]] = (self.student_oof_, self.student_["predict_seconds_per_1k"])
+        cheapest = dict(sorted(stages.items(), key=lambda item: item[1][1])[:CASCADE_STAGES])
+
+        def loss_of(raw: np.ndarray) -> float:
+            return self.scorer_.loss(store.y, self._scored(raw), store.sample_weight)
+
+        self.cascade_ = choose_cascade(loss_of, honest, ensemble_seconds, cheapest)
+        if self.cascade_ is not None:
+            log.info("Cascade: %s answers %.0f%% of OOF rows alone (top probability >= %.3f), OOF %s %.5f against "
+                     "the ensemble's %.5f.", self.cascade_.first, 100 * self.cascade_.exit_share,
+                     self.cascade_.threshold, self.metric_, self.scorer_.to_score(self.cascade_.oof_loss),
+                     self.ensemble_score_)
 
     def _check_params(self) -> None:
         """Every constructor parameter checked before any work, each error naming the parameter."""
@@ -367,6 +483,8 @@ class _AutoMLBase(BaseEstimator):
             fail("executor", f"one of {list(EXECUTORS)}")
         if self.ray_address is not None and not isinstance(self.ray_address, str):
             fail("ray_address", "an address such as 'head-node:6379', or None")
+        if self.predictor not in PREDICTORS:
+            fail("predictor", f"one of {list(PREDICTORS)}")
         for name in ("output_dir", "portfolio"):
             if getattr(self, name) is not None and not isinstance(getattr(self, name), (str, os.PathLike)):
                 fail(name, "a path, or None")
@@ -374,27 +492,32 @@ class _AutoMLBase(BaseEstimator):
     def _n_threads(self) -> int:
         return self.n_jobs or os.cpu_count() or 1
 
-    def _fit_ensemble(self, name: str, budget: TimeBudget, n_trials: int = SEARCH_TRIALS) -> int:
+    def _fit_ensemble(self, name: str, context: FitContext, budget: TimeBudget, n_trials: int = SEARCH_TRIALS) -> int:
         """Fits strategy ``name`` (or runs the ``auto`` search of ``n_trials``) within ``budget`` on
         the store; returns the number of trials run (1 for a named strategy)."""
         metric, store = self.scorer_, self.store_
-        n_threads = self._n_threads()
+        data = EnsembleData.from_store(store)
         if name == "auto":
-            result = search_ensemble(store, metric, budget, seed=self.random_state, n_trials=n_trials,
-                                     n_threads=n_threads)
+            result = search_ensemble(data, context, budget, n_trials)
             self.ensemble_, self.ensemble_report_ = result.strategy, result.report
             result.save_trace(self.run_dir_ / SEARCH_TRACE)
         else:
-            strategy = get_strategy(name)(metric, self.task_, seed=self.random_state, n_threads=n_threads)
-            self.ensemble_ = strategy.fit(EnsembleData.from_store(store), budget)
+            strategy = get_strategy(name)(metric, self.task_, seed=context.seed, n_threads=context.resources.threads)
+            self.ensemble_ = strategy.fit(data, budget)
             self.ensemble_report_ = pd.DataFrame([{"strategy": name, "chosen": True, "reason": "requested"}])
         self.ensemble_name_ = name
+        return len(result.trace) if name == "auto" else 1
+
+    def _fit_on_honest_predictions(self, context: FitContext, budget: TimeBudget) -> np.ndarray:
+        """What the chosen ensemble's honest OOF predictions decide: its score, the decision rule
+        and calibration (classification), the conformal scores of intervals and sets. Returns them."""
+        metric, store = self.scorer_, self.store_
         honest = self.ensemble_.predict_oof(store.oof, store.features)
         self.ensemble_score_ = metric.score(store.y, honest, store.sample_weight)
         self.decision_rule_, self.decision_report_ = ARGMAX, {}
         self.calibration_, self.calibration_report_ = NO_CALIBRATION, {}
         if self.task_ != "regression":
-            rows = {"sample_weight": store.sample_weight, "groups": store.groups, "seed": self.random_state}
+            rows = {"sample_weight": store.sample_weight, "groups": store.groups, "seed": context.seed}
             self.decision_rule_, self.decision_report_ = tune_decision(metric, store.y, honest, **rows)
             self.calibration_, self.calibration_report_ = tune_calibration(metric, store.y, honest, **rows)
         if self.calibration_report_:
@@ -408,7 +531,8 @@ class _AutoMLBase(BaseEstimator):
             log.info("Decision: %s (cross-fitted OOF %s %.5f tuned, %.5f with argmax; the tuned rule won on "
                      "%.0f%% of resamples).", self.decision_rule_.describe(), metric.name, report["tuned_score"],
                      report["argmax_score"], 100 * report["win_probability"])
-        return len(result.trace) if name == "auto" else 1
+        self._fit_conformal(honest, context, budget)
+        return honest
 
     @property
     def decision_threshold_(self) -> float | None:
@@ -440,7 +564,32 @@ class _AutoMLBase(BaseEstimator):
 
     # ------------------------------------------------------------- predict
     def _predict_raw(self, X) -> np.ndarray:
-        return self._combine(self._encode(X))
+        return self._raw(self._encode(X))
+
+    def _raw(self, features: EncodedTable) -> np.ndarray:
+        """The raw output of what ``predictor`` names for encoded rows."""
+        predictor = self.predictor
+        if predictor not in PREDICTORS:
+            raise ValueError(f"predictor must be one of {list(PREDICTORS)}; got {predictor!r}.")
+        if predictor == "distilled":
+            if self.student_ is None:
+                raise ValueError("predictor='distilled' needs a student: call distill() first (or `automl distill`).")
+            return self._bag(self.student_["name"]).predict(features, self._n_threads())
+        if predictor == "cascade":
+            if self.task_ == "regression":
+                raise ValueError("predictor='cascade' needs class probabilities to tell when its first model is "
+                                 "sure; for regression use predictor='distilled'.")
+            if self.cascade_ is not None:
+                return self._cascade_raw(features)
+        return self._combine(features)
+
+    def _cascade_raw(self, features: EncodedTable) -> np.ndarray:
+        """The cascade's first model on every row; the ensemble on the rows it is not sure of."""
+        raw = self._bag(self.cascade_.first).predict(features, self._n_threads())
+        unsure = np.flatnonzero(~self.cascade_.exits(raw))
+        if len(unsure):
+            raw[unsure] = self._combine(features.take(unsure))
+        return raw
 
     def _encode(self, X) -> EncodedTable:
         """New rows, checked against the fit's columns and encoded as the training rows were."""
@@ -454,15 +603,17 @@ class _AutoMLBase(BaseEstimator):
     def _combine(self, features: EncodedTable, fold_of: np.ndarray | None = None, fold_copies: bool = False
                  ) -> np.ndarray:
         """The ensemble's raw output for encoded rows: each member bag's prediction (``fold_copies``:
-        the mean of its fold copies even where it was refitted), or (``fold_of``: training rows and
-        their folds) each row's by the fold copy that never saw it."""
+        the mean of its fold copies even where it was refitted), or (``fold_of``: a fold of the plan
+        per row) each row's by the members' fold copies, and the ensemble, that never saw its fold."""
         n_outputs = 1 if self.task_ == "regression" else len(self.classes_)
         predictions = np.zeros((len(self.records_), len(features), n_outputs), dtype=np.float32)
         for j in self.ensemble_.used_models:
             bag = self._bag(self.records_[j].name)
             predictions[j] = bag.predict(features, self._n_threads(), fold_copies) if fold_of is None else \
                 bag.predict_out_of_fold(features, fold_of, int(self.store_.fold_of.max()) + 1)
-        return self.ensemble_.predict(predictions, features)
+        if fold_of is None:
+            return self.ensemble_.predict(predictions, features)
+        return self.ensemble_.predict_out_of_fold(predictions, features, fold_of)
 
     def _probabilities(self, raw: np.ndarray) -> np.ndarray:
         """Class probabilities from the ensemble's raw output: normalized, then calibrated."""
@@ -524,7 +675,7 @@ class _AutoMLBase(BaseEstimator):
         features = self._encode(X)
         target = self._encode_target(y, len(X))
         weight = None if sample_weight is None else check_sample_weight(sample_weight)
-        raw = self._combine(features).astype(np.float64)
+        raw = self._raw(features).astype(np.float64)
         uncertain = self.conformal_ is not None  # None: a folder saved before intervals and sets existed
         if self.task_ == "regression":
             interval = self.conformal_.interval(self._uncertain_value(features), features, EVALUATED_COVERAGE) \
@@ -544,18 +695,16 @@ class _AutoMLBase(BaseEstimator):
         raise ValueError(f"predict_set applies to classification; this {type(self).__name__} predicts values: "
                          "predict_interval gives intervals that hold the true value with a chosen probability.")
 
-    def _fit_conformal(self, budget: TimeBudget) -> None:
-        """Conformal scores from the chosen ensemble's honest OOF predictions (``automl.conformal``);
+    def _fit_conformal(self, honest: np.ndarray, context: FitContext, budget: TimeBudget) -> None:
+        """Conformal scores from the chosen ensemble's ``honest`` OOF predictions (``automl.conformal``);
         the difficulty model of regression intervals is skipped (intervals of one width) when the
         time left cannot pay for it."""
         store = self.store_
-        honest = self.ensemble_.predict_oof(store.oof, store.features)
         if self.task_ == "regression":
             cells = len(store.y) * store.features.n_features * (store.fold_of.max() + 2)
-            adaptive = not budget.limited or budget.remaining() > SCHEDULE.save_seconds + \
-                CONFORMAL_SECONDS_PER_CELL * cells
+            adaptive = context.schedule.difficulty_model_fits(cells, budget.remaining())
             self.conformal_ = RegressionConformal().fit(store.features, store.y, honest[:, 0], store.fold_of,
-                                                        store.groups, self._n_threads(), self.random_state,
+                                                        store.groups, context.resources.threads, context.seed,
                                                         adaptive=adaptive)
         else:
             self.conformal_ = ClassificationConformal().fit(store.y, self._probabilities(honest), store.groups)
@@ -593,6 +742,17 @@ class _AutoMLBase(BaseEstimator):
             "ensemble_weight": float(weights[j]) if weights is not None else float(j in self.ensemble_.used_models),
             "refit": r.name in self.refitted_,
         } for j, r in enumerate(self.records_)]
+        if self.student_ is not None:  # teacher and student side by side
+            used = [self.records_[j] for j in self.ensemble_.used_models]
+            rows.append({"config": "(ensemble)", "family": "ensemble", "adapted": self.ensemble_.describe(),
+                         f"oof_{self.metric_}": self.ensemble_score_, "fit_seconds": sum(r.fit_seconds for r in used),
+                         "predict_seconds_per_1k": sum(self._predict_seconds(r) for r in used),
+                         "ensemble_weight": np.nan, "refit": False})
+            student = self.student_
+            rows.append({"config": student["name"], "family": student["family"], "adapted": "distilled",
+                         f"oof_{self.metric_}": student["oof_score"], "fit_seconds": student["fit_seconds"],
+                         "predict_seconds_per_1k": student["predict_seconds_per_1k"], "ensemble_weight": np.nan,
+                         "refit": student["refit"]})
         board = pd.DataFrame(rows)
         return board.sort_values(f"oof_{self.metric_}", ascending=self.scorer_.sort_ascending(), ignore_index=True)
 
@@ -613,6 +773,8 @@ class _AutoMLBase(BaseEstimator):
         folder.mkdir(parents=True, exist_ok=True)
         kept = [r.name for r in self.records_] if include_run else \
             [self.records_[j].name for j in self.ensemble_.used_models]
+        if self.student_ is not None:
+            kept.append(self.student_["name"])
         if not same:
             for name in kept:
                 source = self.run_dir_ / MODELS_DIR / name
@@ -648,8 +810,11 @@ class _AutoMLBase(BaseEstimator):
             "metric_greater_is_better": self.scorer_.greater_is_better,
             "decision_rule": self.decision_rule_.get_state(), "decision_report": self.decision_report_,
             "calibration": self.calibration_.get_state(), "calibration_report": self.calibration_report_,
-            "conformal": self.conformal_.get_state(),
+            "conformal": self.conformal_.get_state(), "student": self.student_,
+            "cascade": None if self.cascade_ is None else self.cascade_.get_state(),
         }
+        if self.student_ is not None:
+            state["student_oof"] = self.student_oof_
         if self.task_ != "regression":
             state["label_codec"] = self.label_codec_.get_state()
         return state
@@ -673,6 +838,8 @@ class _AutoMLBase(BaseEstimator):
         conformal = RegressionConformal if self.task_ == "regression" else ClassificationConformal
         self.conformal_ = conformal.from_state(state["conformal"]) if "conformal" in state else None
         self.ensemble_ = strategy_from_state(state["ensemble"], self.scorer_, self.task_)
+        self.student_, self.student_oof_ = state.get("student"), state.get("student_oof")
+        self.cascade_ = Cascade.from_state(state["cascade"]) if state.get("cascade") else None
         self.records_ = [ModelRecord(**r) for r in state["records"]]
         self.ensemble_report_ = pd.DataFrame(state["report"])
         self.refitted_, self.refit_seconds_ = list(state["refitted"]), state["refit_seconds"]
@@ -825,6 +992,15 @@ def _temporary_run(estimator: _AutoMLBase) -> Path:
 def _check_ensemble_name(name: str) -> None:
     if name != "auto":
         get_strategy(name)  # raises a clear error for an unknown name, before any training
+
+
+def _predict_seconds_per_1k(bag: BaggedModel, features: EncodedTable, n_threads: int) -> float:
+    """Seconds ``bag`` takes to predict 1,000 rows, timed on (at most) ``TIMED_ROWS`` of ``features``."""
+    rows = features.take(np.arange(min(TIMED_ROWS, len(features))))
+    bag.predict(rows.take(np.arange(1)), n_threads)  # first call: lazy set-up
+    start = time.perf_counter()
+    bag.predict(rows, n_threads)
+    return (time.perf_counter() - start) * 1000 / len(rows)
 
 
 @contextmanager

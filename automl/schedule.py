@@ -7,6 +7,7 @@ so a test or a study can change one number without touching the code that applie
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,13 @@ class Schedule:
     # factor is abandoned right away, rather than after spending its budget on folds thrown away.
     abandon_factor: float = 1.5
 
+    # ---- any-time (boosting) families (automl.models.bagging): rounds of the pricing probe (the
+    # first round's set-up, data binning, is timed apart), and the share of a copy's time its
+    # rounds are planned to fill: the rest pays for predicting the held-out rows and the variance
+    # of round times.
+    probe_rounds: int = 10
+    round_safety: float = 0.7
+
     # ---- after training (automl.estimator)
     # Share of the limit kept back from training for the ensemble step and saving (plus a fixed
     # margin); the ``auto`` search gets a larger share, and at most search_max_share if training
@@ -63,13 +71,20 @@ class Schedule:
     refit_share: float = 0.10
     refit_reserve_models: int = 5
 
+    # Seconds per (row x feature x model) of the difficulty model of regression intervals (one per
+    # fold, plus one on all rows): 2.2-3.1e-7 on 40,000 rows x 10-30 features, 5 folds, 2 threads of a
+    # busy 2-core machine (1.0e-6 on 5,000 rows, where ~0.25 s of set-up dominates).
+    conformal_seconds_per_cell: float = 3e-7
+
+    # ---- distillation (automl.distill): the student's fold copies take this share of its budget,
+    # its refit on every row (one model to predict with) what they leave.
+    student_copies_share: float = 0.7
+
     # ---- inside the ensemble search (automl.ensemble.search)
     # Share of the search budget kept for the guard comparison and the final refit.
     search_final_share: float = 0.3
     # Share of the study's budget stacking's next-layer models may take.
     stacking_share: float = 0.4
-    # Share of a standalone stacking fit spent on its guard fold (the rest on the full fit).
-    stacking_guard_share: float = 0.5
 
     def n_folds(self, n_rows: int, n_features: int, time_limit: float | None, n_classes: int = 0) -> int:
         """``folds``, fewer when the data is large for the time given.
@@ -98,6 +113,20 @@ class Schedule:
         away, and the time goes to the cheaper configurations after it instead."""
         return expected > self.abandon_factor * available
 
+    def affordable_rounds(self, remaining: float, copies: int, workers: int, setup_seconds: float,
+                          seconds_per_round: float) -> float:
+        """Rounds one copy of an any-time model can pay for when ``copies`` copies, ``workers`` at
+        a time, share ``remaining`` seconds; ``setup_seconds`` and ``seconds_per_round``: one
+        copy's, measured on the probe and scaled to the rows a copy trains on."""
+        seconds = self.round_safety * remaining / math.ceil(copies / workers) - setup_seconds
+        return max(0.0, seconds / seconds_per_round)
+
+    @staticmethod
+    def projected_seconds(finished: list[float], rounds_left: int) -> float:
+        """Seconds ``rounds_left`` more rounds of folds need, at the mean of the ``finished``
+        folds' seconds (0 before any finished)."""
+        return sum(finished) / len(finished) * rounds_left if finished else 0.0
+
     def search_seconds(self, time_limit: float | None, remaining: float, training_left: float,
                        refit_reserve: float) -> tuple[float, int]:
         """(seconds, trials) for the ensemble search, from the facts after training: the limit,
@@ -112,6 +141,19 @@ class Schedule:
         if training_left > self.reserve_share * time_limit:
             return max(0.0, remaining - kept_back), self.leftover_trials
         return max(0.0, min(remaining - kept_back, self.search_max_share * time_limit)), SEARCH_TRIALS
+
+    def difficulty_model_fits(self, cells: int, remaining: float) -> bool:
+        """Whether the difficulty model of regression intervals, ``cells`` rows x features x
+        models to train, fits in the ``remaining`` seconds (less saving)."""
+        return remaining > self.save_seconds + self.conformal_seconds_per_cell * cells
+
+    def student_copies_budget(self, budget: "TimeBudget") -> "TimeBudget":
+        """The share of a distillation's ``budget`` its student's fold copies may take."""
+        return budget.fraction(self.student_copies_share)
+
+    def refit_fits(self, cost: float, remaining: float) -> bool:
+        """Whether a refit expected to take ``cost`` seconds fits in ``remaining`` (less saving)."""
+        return cost + self.save_seconds <= remaining
 
     def study_budget(self, search: "TimeBudget") -> tuple["TimeBudget", float]:
         """The ``auto`` search's study budget (the rest of ``search`` is for the guard comparison

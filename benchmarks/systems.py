@@ -135,8 +135,9 @@ def _ensemble_one_copy(model, X_test, task) -> Prediction:
     return _as_prediction(model, model.ensemble_.predict(predictions, features), task)
 
 
-def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
-    """CatBoost defaults; string columns as cat_features with NaN filled by "NA"."""
+def catboost_default(X_train: pd.DataFrame, task: str):
+    """(CatBoost with its defaults, the table preparation it needs, its cat_features): string
+    columns as cat_features with NaN filled by "NA"."""
     from catboost import CatBoostClassifier, CatBoostRegressor
 
     cat_cols = [c for c in X_train.columns if _is_categorical(X_train[c])]
@@ -149,7 +150,12 @@ def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_
 
     cls = CatBoostRegressor if task == "regression" else CatBoostClassifier
     # allow_writing_files=False only stops the catboost_info/ folder; the model is the default
-    model = cls(random_seed=0, verbose=0, allow_writing_files=False)
+    return cls(random_seed=0, verbose=0, allow_writing_files=False), prep, cat_cols
+
+
+def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
+    """CatBoost defaults (``catboost_default``)."""
+    model, prep, cat_cols = catboost_default(X_train, task)
     return _fit_predict_sklearn_api(model, prep(X_train), y_train, prep(X_test), task, cat_features=cat_cols)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +55,13 @@ def regression_data() -> tuple[pd.DataFrame, pd.Series]:
                       "kind": rng.choice(["p", "q", "r", "s"], size=n)})
     y = 3 * X["a"] + np.sin(6 * X["b"]) + (X["kind"] == "q") * 2 + rng.normal(scale=0.1, size=n)
     return X, pd.Series(y, name="target")
+
+
+@pytest.fixture
+def no_pickle(monkeypatch):
+    """Makes every way into pickle raise while a test loads a folder."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle was used to load a model folder")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)

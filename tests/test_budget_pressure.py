@@ -10,6 +10,8 @@ from automl import AutoMLClassifier
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
 from automl.ensemble.evidence import effective_rows, win_probability
+from automl.context import FitContext
+from automl.ensemble.data import EnsembleData
 from automl.ensemble.search import Search
 from automl.metrics import get_metric
 from automl.models.bagging import BaggedModel
@@ -142,7 +144,7 @@ def test_the_search_switches_strategy_only_on_evidence():
     store = PredictionStore(y, "binary", "log_loss", FoldPlan.make(y, 4, "binary", 0).fold_of)
     base = np.clip(np.where(y == 1, 0.65, 0.35) + rng.normal(scale=0.2, size=n), 0.02, 0.98)
     store.add(ModelRecord("m", "lightgbm", {}, 1.0, 0.1, 0.0), np.column_stack([1 - base, base]))
-    search = Search(store, get_metric("log_loss", "binary"), seed=0, n_threads=1, schedule=SCHEDULE)
+    search = Search(EnsembleData.from_store(store), FitContext.of(get_metric("log_loss", "binary"), "binary", 2))
     as_proba = lambda p: np.column_stack([1 - p, p]).astype(np.float32)  # noqa: E731
     # moves each row a little towards its label or away from it, slightly more often towards
     toward = np.where(rng.random(n) < 0.55, 1.0, -1.0)

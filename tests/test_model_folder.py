@@ -1,7 +1,6 @@
 """Model folders: every family and strategy saves and loads without pickle, and predicts the same;
 damaged, incomplete or foreign folders are refused with one clear message naming the file."""
 import json
-import pickle
 import shutil
 
 import numpy as np
@@ -31,16 +30,6 @@ TINY = [
     {"name": "tabm", "family": "tabm", "params": {"k": 2, "d_block": 16, "max_epochs": 3, "n_bins": 4,
                                                 "d_embedding": 4}, "options": {"min_epochs": 1}},
 ]
-
-
-@pytest.fixture
-def no_pickle(monkeypatch):
-    """Makes every way into pickle raise while a test loads a folder."""
-    def refuse(*args, **kwargs):
-        raise AssertionError("pickle was used to load a model folder")
-
-    for name in ("load", "loads", "Unpickler"):
-        monkeypatch.setattr(pickle, name, refuse)
 
 
 @pytest.fixture(scope="module")

@@ -88,7 +88,7 @@ def test_every_split_a_grouped_fit_makes_keeps_each_group_on_one_side(monkeypatc
     def spied_search(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         for train, held in self.folds:
-            assert _one_side(self.groups[train], self.groups[held])
+            assert _one_side(self.data.groups[train], self.data.groups[held])
 
     monkeypatch.setattr(search_module.Search, "__init__", spied_search)
     model = AutoMLRegressor(**{**FAST, "n_folds": 4}, ensemble="auto").fit(X, y, groups=groups)

@@ -16,7 +16,7 @@ from automl.metrics import get_metric
 from automl.ensemble.greedy import GreedyEnsemble
 from automl.ensemble.lighten import LIGHTEN_TOLERANCE, Lightener
 from automl.ensemble.search import DEFAULT_TRIALS, Search, Trial, search_ensemble
-from automl.schedule import SCHEDULE
+from automl.context import FitContext
 from automl.store import ModelRecord, PredictionStore
 from automl.folds import FoldPlan
 
@@ -32,9 +32,18 @@ def _prediction_store(n_models=5, n_rows=300) -> PredictionStore:
     return store
 
 
+def _search(store: PredictionStore, metric, budget: TimeBudget, n_trials: int, seed: int = 0):
+    return search_ensemble(EnsembleData.from_store(store), FitContext.of(metric, store.task, 2, seed=seed),
+                           budget, n_trials)
+
+
+def _study(store: PredictionStore, metric) -> Search:
+    return Search(EnsembleData.from_store(store), FitContext.of(metric, store.task, 2))
+
+
 def test_search_runs_defaults_first_and_reports_one_winner(tmp_path):
     store = _prediction_store()
-    result = search_ensemble(store, get_metric("roc_auc", "binary"), TimeBudget(60), n_trials=12)
+    result = _search(store, get_metric("roc_auc", "binary"), TimeBudget(60), 12)
     first = [(e.strategy, e.params.get("n_iterations")) for e in result.trace[:3]]
     assert first == [("best", None), ("ges", 25), ("ges", 50)]
     assert result.report["chosen"].sum() == 1 and result.report["guard_score"].notna().all()
@@ -51,10 +60,10 @@ def test_search_is_reproducible_and_stays_within_its_budget():
     store = _prediction_store()
     metric = get_metric("roc_auc", "binary")
     start = time.monotonic()
-    runs = [search_ensemble(store, metric, TimeBudget(4.0), n_trials=200) for _ in range(2)]
+    runs = [_search(store, metric, TimeBudget(4.0), 200) for _ in range(2)]
     assert time.monotonic() - start < 2 * 4.0 + 4.0  # each: 4 s plus the final refit of a cheap winner
-    short = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
-    again = search_ensemble(store, metric, TimeBudget(30), n_trials=8, seed=1)
+    short = _search(store, metric, TimeBudget(30), 8, seed=1)
+    again = _search(store, metric, TimeBudget(30), 8, seed=1)
     assert [e.strategy for e in short.trace] == [e.strategy for e in again.trace]
     pd.testing.assert_frame_equal(short.report.drop(columns="predict_seconds_per_1k"),
                                   again.report.drop(columns="predict_seconds_per_1k"))
@@ -72,7 +81,7 @@ def test_members_that_cost_prediction_time_and_add_nothing_are_dropped():
     for j, (p, cost, family) in enumerate(zip(columns, [0.1, 5.0, 50.0], ["lightgbm", "linear", "knn"])):
         store.add(ModelRecord(f"m{j}", family, {}, 1.0, cost, 0.0), np.column_stack([1 - p, p]))
     metric = get_metric("roc_auc", "binary")
-    result = search_ensemble(store, metric, TimeBudget(60), n_trials=6)
+    result = _search(store, metric, TimeBudget(60), 6)
     assert set(result.strategy.used_models) == {0, 1}
     every = GreedyEnsemble(metric, "binary", n_iterations=50).fit(EnsembleData(store.oof, y))
     full = metric.score(y, every.predict(store.oof))
@@ -88,7 +97,7 @@ def test_a_stacking_winner_is_refitted_on_the_members_ges_picks_when_that_costs_
     for j, p in enumerate(columns):  # two informative models, four costly ones that know nothing
         store.add(ModelRecord(f"m{j}", "lightgbm", {}, 1.0, 0.1 if j < 2 else 10.0, 0.0), np.column_stack([1 - p, p]))
     metric = get_metric("roc_auc", "binary")
-    search = Search(store, metric, 0, 1, SCHEDULE)
+    search = _study(store, metric)
     entry = Trial(0, "stacking", {"guard": False}, None)
     full = search._final(entry, TimeBudget(60))
     assert len(full.used_models) == 6
@@ -148,7 +157,6 @@ def test_auto_fit_ends_within_its_time_limit(mixed_classification):
 
 def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
     """Stacking's share starts with its first trial, but never outlives the study that gave it."""
-    from automl.ensemble import search
     from automl.ensemble.stacking import StackingEnsemble
     seen = []
 
@@ -157,7 +165,7 @@ def test_stacking_layers_get_a_child_of_the_study_budget(monkeypatch):
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(StackingEnsemble, "fit_layers", fit_layers)
-    late = search.Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, search.SCHEDULE)
+    late = _study(_prediction_store(), get_metric("roc_auc", "binary"))
     late.study_budget, late.stacking_seconds = TimeBudget(2.0), 100.0  # a late start: 2 s of the study left
     with pytest.raises(RuntimeError, match="stop here"):
         StackingEnsemble.trial_inputs(late)
@@ -177,16 +185,13 @@ def test_a_registered_strategy_is_searched_with_the_settings_it_suggests(monkeyp
             return {"n_iterations": trial.suggest_int("short_steps", 1, 3)}, search.suggest_pool(trial, top_k=(2,))
 
     monkeypatch.setitem(STRATEGIES, "short", Short)
-    result = search_ensemble(_prediction_store(), get_metric("roc_auc", "binary"), TimeBudget(None), n_trials=40)
+    result = _search(_prediction_store(), get_metric("roc_auc", "binary"), TimeBudget(None), 40)
     tried = [e for e in result.trace if e.strategy == "short"]
     assert tried and all(1 <= e.params["n_iterations"] <= 3 and len(e.pool) <= 2 for e in tried)
 
 
 def test_strategies_too_costly_for_the_store_are_left_out():
-    from automl.ensemble.search import Search
-    from automl.schedule import SCHEDULE
-
-    search = Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, SCHEDULE)
+    search = _study(_prediction_store(), get_metric("roc_auc", "binary"))
     assert list(search.strategies) == ["best", "ges", "cmaes", "qo", "qdo", "des", "stacking"]  # simplest first
     from automl.ensemble.dynamic import DynamicSelection
     from automl.ensemble.stacking import StackingEnsemble
@@ -204,8 +209,8 @@ def test_a_registered_strategy_declaring_the_second_step_challenges_the_single_b
         name, complexity, chain_step = "rival", 7, 1
 
     monkeypatch.setitem(STRATEGIES, "rival", Rival)
-    search = Search(_prediction_store(), get_metric("roc_auc", "binary"), 0, 1, SCHEDULE)
-    y = search.y
+    search = _study(_prediction_store(), get_metric("roc_auc", "binary"))
+    y = search.data.y
     noisy = np.random.default_rng(0).uniform(size=len(y))
     as_proba = lambda p: np.column_stack([1 - p, p]).astype(np.float32)  # noqa: E731
     honest = {"best": as_proba(0.5 * noisy + 0.25 * y), "ges": as_proba(0.5 * noisy + 0.3 * y),

@@ -94,6 +94,14 @@ class EnsembleStrategy(ABC):
         """
         return self.predict(predictions, features)
 
+    def predict_out_of_fold(self, predictions: np.ndarray, features: EncodedTable | None,
+                            fold_of: np.ndarray) -> np.ndarray:
+        """Predictions for rows each tied to a fold of the fit's plan (``fold_of``), where
+        ``predictions`` are already the members' copies that never saw that fold: strategies that
+        learn from rows leave out what they learned from that fold (its labels). A weighted mean
+        learns a few weights from every row: it predicts as ``predict``."""
+        return self.predict(predictions, features)
+
     @property
     @abstractmethod
     def used_models(self) -> np.ndarray:
@@ -150,8 +158,7 @@ class WeightedEnsemble(EnsembleStrategy):
     fitted_attributes = ("weights_",)
 
     def predict(self, predictions, features=None):
-        used = self.used_models
-        return np.tensordot(self.weights_[used], predictions[used].astype(np.float64), axes=1).astype(np.float32)
+        return weighted_mean(self.weights_, predictions)
 
     @property
     def used_models(self) -> np.ndarray:
@@ -159,6 +166,13 @@ class WeightedEnsemble(EnsembleStrategy):
 
     def model_weights(self) -> np.ndarray:
         return self.weights_
+
+
+def weighted_mean(weights: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """The ``weights``-weighted mean of ``predictions`` [n_models, ...], reading only the models
+    with a weight (the others may be zeros)."""
+    used = np.flatnonzero(weights > 0)
+    return np.tensordot(weights[used], predictions[used].astype(np.float64), axes=1).astype(np.float32)
 
 
 def prediction_columns(predictions: np.ndarray) -> np.ndarray:

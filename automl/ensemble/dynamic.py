@@ -36,7 +36,7 @@ class DynamicSelection(EnsembleStrategy):
     learns_from_rows = True
     complexity = 5
     # The training rows' points are kept: each new row's competence is judged on its neighbours.
-    fitted_attributes = ("n_models_", "space_", "k_", "competence_", "points_", "oof_")
+    fitted_attributes = ("n_models_", "space_", "k_", "competence_", "points_", "oof_", "fold_of_")
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, method: str = "knora_e", k: int = 7,
                  space: str = "features", n_threads: int = 1):
@@ -61,6 +61,7 @@ class DynamicSelection(EnsembleStrategy):
         else:
             self.competence_ = predictions.argmax(axis=2).T == np.asarray(y)[:, None]  # [n_rows, n_models]
         self.index_ = NearestNeighbors(n_neighbors=self.k_ + 1).fit(points)
+        self.fold_of_ = data.fold_of  # the reference rows' folds, for predict_out_of_fold
         if data.groups is None:
             neighbours = _without_self(self.index_.kneighbors(points, self.k_ + 1, return_distance=False))
         else:
@@ -103,6 +104,20 @@ class DynamicSelection(EnsembleStrategy):
 
     def predict_oof(self, predictions, features=None):
         return self.oof_
+
+    def predict_out_of_fold(self, predictions, features, fold_of):
+        """Each row's competence judged on the reference rows of the other folds only."""
+        reference_folds = getattr(self, "fold_of_", None)
+        if reference_folds is None:  # fitted without a fold plan (or saved before folds were kept)
+            return self.predict(predictions, features)
+        points, out = self._points(predictions, features), np.zeros(predictions.shape[1:], dtype=np.float32)
+        for fold in np.unique(fold_of):
+            rows, others = np.flatnonzero(fold_of == fold), np.flatnonzero(reference_folds != fold)
+            k = min(self.k_, len(others))
+            index = NearestNeighbors(n_neighbors=k).fit(self.points_[others])
+            neighbours = others[index.kneighbors(points[rows], k, return_distance=False)]
+            out[rows] = self._combine(predictions[:, rows], neighbours)
+        return out
 
     @property
     def used_models(self) -> np.ndarray:

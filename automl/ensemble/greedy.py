@@ -10,6 +10,8 @@ running residual's column for RMSE, the scored columns for ROC AUC).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..metrics import Metric
@@ -40,22 +42,14 @@ class GreedyEnsemble(WeightedEnsemble):
     def fit(self, data, budget=None):
         loss = MixtureLoss(self.metric, data.predictions, data.y, data.sample_weight, self.n_threads)
         single = loss.of_each_model()
-        counts = np.zeros(data.n_models)
-        running = loss.empty_sum()
-        history: list[tuple[float, np.ndarray]] = []
+        path = GesPath.start(loss)
         for j, value in self._sorted_start(loss, single):
-            running += loss.columns[j]
-            counts[j] += 1
-            history.append((value, counts.copy()))
-        while counts.sum() < self.n_iterations:
-            losses = single if not counts.any() else loss.of_additions(running, int(counts.sum()))
-            j = pick(losses, counts, single)
-            running += loss.columns[j]
-            counts[j] += 1
-            history.append((float(losses[j]), counts.copy()))
-        best = best_step([value for value, _ in history])
-        self.weights_ = counts_to_weights(history[best][1])
-        self.oof_loss_ = float(history[best][0])
+            path.add(j, value, loss)
+        while path.steps < self.n_iterations:
+            losses = path.losses(loss, single)
+            j = pick(losses, path.counts, single)
+            path.add(j, losses[j], loss)
+        self.oof_loss_, self.weights_ = path.best()
         return self
 
     @classmethod
@@ -80,6 +74,45 @@ class GreedyEnsemble(WeightedEnsemble):
             running += loss.columns[j]
             current = value
             yield j, value
+
+
+@dataclass
+class GesPath:
+    """One GES run: the running sum of the picked columns, each model's count, and the (loss,
+    counts) of every step. ``GreedyEnsemble`` walks one path; the portfolio selection
+    (``automl.portfolio.select``) walks many that share their first steps."""
+
+    running: np.ndarray
+    counts: np.ndarray
+    history: list[tuple[float, np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, loss: MixtureLoss) -> "GesPath":
+        return cls(loss.empty_sum(), np.zeros(len(loss.columns)))
+
+    @property
+    def steps(self) -> int:
+        return len(self.history)
+
+    def losses(self, loss: MixtureLoss, single: np.ndarray, models=None) -> np.ndarray:
+        """The loss of adding each of ``models`` (default: every model) next."""
+        if not self.steps:
+            return single if models is None else single[models]
+        return loss.of_additions(self.running, self.steps, models=models)
+
+    def add(self, j: int, value: float, loss: MixtureLoss) -> None:
+        """Picks model ``j``, whose addition scored ``value``."""
+        self.running += loss.columns[j]
+        self.counts[j] += 1
+        self.history.append((float(value), self.counts.copy()))
+
+    def copy(self) -> "GesPath":
+        return GesPath(self.running.copy(), self.counts.copy(), list(self.history))
+
+    def best(self) -> tuple[float, np.ndarray]:
+        """(loss, weights) at the best step: the truncation GES keeps."""
+        value, counts = self.history[best_step([v for v, _ in self.history])]
+        return value, counts_to_weights(counts)
 
 
 def pick(losses: np.ndarray, counts: np.ndarray, single: np.ndarray) -> int:

@@ -38,12 +38,11 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from ..failures import raise_if_strict
 from ..budget import TimeBudget
-from ..metrics import Metric
-from ..schedule import SCHEDULE, SEARCH_TRIALS as DEFAULT_N_TRIALS, Schedule
-from ..store import PredictionStore
+from ..context import FitContext
+from ..failures import raise_if_strict
 from ..folds import fold_ids, holdout_split
+from ..schedule import SEARCH_TRIALS as DEFAULT_N_TRIALS
 from . import STRATEGIES
 from .base import EnsembleStrategy
 from .data import EnsembleData
@@ -98,52 +97,48 @@ class SearchResult:
             json.dump(payload, f, indent=1, default=str)
 
 
-def search_ensemble(store: PredictionStore, metric: Metric, budget: TimeBudget, *, seed: int = 0,
-                    n_trials: int = DEFAULT_N_TRIALS, n_threads: int = 1, schedule: Schedule = SCHEDULE
-                    ) -> SearchResult:
-    """Runs the study on ``store`` within ``budget`` and returns the winner fitted on all rows."""
-    if len(store.y) < MIN_SEARCH_ROWS:
-        return _plain_ges(store, metric, seed, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search", n_threads)
-    return Search(store, metric, seed, n_threads, schedule).run(budget, n_trials)
+def search_ensemble(data: EnsembleData, context: FitContext, budget: TimeBudget,
+                    n_trials: int = DEFAULT_N_TRIALS) -> SearchResult:
+    """Runs the study on ``data`` (every stored model's OOF predictions) within ``budget`` and
+    returns the winner fitted on all rows."""
+    if len(data) < MIN_SEARCH_ROWS:
+        return _plain_ges(data, context, [], f"fewer than {MIN_SEARCH_ROWS} rows: no search")
+    return Search(data, context).run(budget, n_trials)
 
 
-def _plain_ges(store: PredictionStore, metric: Metric, seed: int, trace: list, reason: str,
-               n_threads: int = 1) -> SearchResult:
+def _plain_ges(data: EnsembleData, context: FitContext, trace: list, reason: str) -> SearchResult:
     """GES 50 on every model and row: the fallback when the search cannot decide."""
     log.info("Ensemble search: %s; using GES.", reason)
-    strategy = GreedyEnsemble(metric, store.task, seed, n_threads=n_threads).fit(EnsembleData.from_store(store))
+    strategy = GreedyEnsemble(context.metric, context.info.task, context.seed,
+                              n_threads=context.resources.threads).fit(data)
     report = pd.DataFrame([{"strategy": "ges", "chosen": True, "reason": reason}])
     return SearchResult(strategy, report, trace)
 
 
 class Search:
-    """One study on a store. Strategies' search hooks (``EnsembleStrategy.suggest``,
-    ``trial_inputs``) read what they need from it (``base.TrialContext``): ``metric``, ``task``, ``seed``,
-    ``n_threads``,
-    ``store``, ``oof``, ``y``, ``study_rows`` / ``guard_rows``, ``study_budget``, ``schedule``,
-    ``suggest_pool`` and ``shared`` (work a strategy's trials share, by strategy name)."""
+    """One study on every stored model's OOF predictions (``data``). Strategies' search hooks
+    (``EnsembleStrategy.suggest``, ``trial_inputs``) read what ``base.TrialContext`` lists of it."""
 
-    def __init__(self, store: PredictionStore, metric: Metric, seed: int, n_threads: int, schedule: Schedule):
-        self.store, self.metric, self.seed, self.n_threads = store, metric, seed, n_threads
-        self.schedule = schedule
-        self.data = EnsembleData.from_store(store)
-        self.task, self.y, self.oof = store.task, store.y, store.oof
-        self.weight, self.groups = store.sample_weight, store.groups
-        self.families = [r.family for r in store.records]
-        self.study_rows, self.guard_rows = holdout_split(self.y, self.task, seed,
-                                                         math.ceil(GUARD_SHARE * len(self.y)), self.groups)
-        y_study = self.y[self.study_rows]
-        inner = fold_ids(y_study, INNER_FOLDS, self.task, seed, self._of(self.groups, self.study_rows))
+    def __init__(self, data: EnsembleData, context: FitContext):
+        self.data, self.context = data, context
+        self.metric, self.task, self.seed = context.metric, context.info.task, context.seed
+        self.n_threads, self.schedule = context.resources.threads, context.schedule
+        self.families = [r.family for r in data.records]
+        self.costs = np.array([r.predict_seconds_per_1k for r in data.records])  # per 1,000 rows, per model
+        self.study_rows, self.guard_rows = holdout_split(data.y, self.task, self.seed,
+                                                         math.ceil(GUARD_SHARE * len(data)), data.groups)
+        study = data.take(self.study_rows)
+        inner = fold_ids(study.y, INNER_FOLDS, self.task, self.seed, study.groups)
         self.folds = [(self.study_rows[inner != k], self.study_rows[inner == k]) for k in range(inner.max() + 1)]
-        self.single_losses = MixtureLoss(metric, self.oof[:, self.study_rows], y_study,
-                                         self._of(self.weight, self.study_rows), n_threads).of_each_model()
+        self.single_losses = MixtureLoss(self.metric, study.predictions, study.y, study.sample_weight,
+                                         self.n_threads).of_each_model()
         self.shared: dict[str, object] = {}
         self.study_budget, self.stacking_seconds = TimeBudget(None), None  # set by run
         # Each strategy's best trial (the earliest of equal losses, as _choose picks it): its
         # cross-validated loss and held-out predictions.
         self.cross_fitted: dict[str, tuple[float, np.ndarray]] = {}
         ranked = sorted(STRATEGIES.items(), key=lambda item: item[1].complexity)
-        self.strategies = {name: cls for name, cls in ranked if not cls.too_costly(*self.oof.shape)}
+        self.strategies = {name: cls for name, cls in ranked if not cls.too_costly(*data.predictions.shape)}
         self.trace: list[Trial] = []
 
     def suggest_pool(self, trial: optuna.Trial, top_k: tuple[int, ...] = POOL_TOP_K) -> np.ndarray:
@@ -181,7 +176,7 @@ class Search:
         params, pool = self.strategies[name].suggest(trial, self)
         entry = Trial(trial.number, name, params, None if pool is None else pool.tolist())
         self.trace.append(entry)
-        cross_fitted = np.zeros(self.oof.shape[1:], dtype=np.float32)
+        cross_fitted = np.zeros(self.data.predictions.shape[1:], dtype=np.float32)
         try:
             for step, (train, held) in enumerate(self.folds):
                 if budget.expired():
@@ -223,11 +218,6 @@ class Search:
             return self.data.take(rows)
         return self.data.take(rows).with_predictions(columns[:, rows])
 
-    @staticmethod
-    def _of(values: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
-        """``values`` (per-row weights or groups, or None) of ``rows``."""
-        return None if values is None else values[rows]
-
     # ------------------------------------------------------------------ the decision
     def _choose(self, budget: TimeBudget) -> SearchResult:
         done = [e for e in self.trace if e.state == "complete"]
@@ -237,19 +227,19 @@ class Search:
         second_step = sorted({cls.chain_step for cls in self.strategies.values()})[1:2]
         if not any(self.strategies[name].chain_step in second_step for name in best_of):
             # time ran out before the chain's second step (GES) finished: nothing to compare with
-            return _plain_ges(self.store, self.metric, self.seed, self.trace,
-                              "no trial of the decision chain's second step finished in time", self.n_threads)
+            return _plain_ges(self.data, self.context, self.trace,
+                              "no trial of the decision chain's second step finished in time")
         honest, rows = {}, {}
+        guard = self.data.take(self.guard_rows)
         for name, entry in best_of.items():
             guarded, seconds_per_1k, n_used = self._guard_predictions(entry, budget)
             honest[name] = self.cross_fitted[name][1].copy()
             honest[name][self.guard_rows] = guarded
             rows[name] = {"strategy": name, "trial": entry.number, "params": entry.params,
-                          "pool_size": len(entry.pool or self.oof),
+                          "pool_size": len(entry.pool or self.costs),
                           "cv_score": self.metric.to_score(entry.cv_loss),
-                          "guard_score": self.metric.score(self.y[self.guard_rows], guarded,
-                                                           self._of(self.weight, self.guard_rows)),
-                          "honest_score": self.metric.score(self.y, honest[name], self.weight), "models_used": n_used,
+                          "guard_score": self.metric.score(guard.y, guarded, guard.sample_weight),
+                          "honest_score": self._score(honest[name]), "models_used": n_used,
                           "predict_seconds_per_1k": seconds_per_1k, "win_probability": np.nan,
                           "evidence_needed": np.nan}
         winner, reason = self._chain(honest, rows)
@@ -259,14 +249,13 @@ class Search:
         start = time.perf_counter()
         chosen = best_of[winner]
         strategy = self._final(chosen, budget)
-        costs = np.array([r.predict_seconds_per_1k for r in self.store.records])
         lightener = Lightener(lambda name, params, pool: self._make(name, params, pool).fit(self.data, budget.sub(None)),
-                              self._oof_loss, costs, budget)
+                              self._oof_loss, self.costs, budget)
         strategy, dropped = lightener.lighten(strategy, chosen.strategy, chosen.params, chosen.pool_indices(),
                                               time.perf_counter() - start)
         if dropped:
             log.info("Ensemble: %s left out, costing prediction time for less than %.1f%% of the OOF score.",
-                     ", ".join(self.store.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
+                     ", ".join(self.data.records[j].name for j in dropped), 100 * LIGHTEN_TOLERANCE)
         log.info("Ensemble search: %d trials, chose %s (%s).", len(self.trace), winner, reason)
         report = report.sort_values("honest_score", ascending=self.metric.sort_ascending(), ignore_index=True)
         return SearchResult(strategy, report, self.trace)
@@ -280,13 +269,13 @@ class Search:
             steps.setdefault(self.strategies[name].chain_step, []).append(name)
 
         def strongest(names: list[str]) -> str:
-            return min(names, key=lambda name: self.metric.loss(self.y, honest[name], self.weight))
+            return min(names, key=lambda name: self._loss(honest[name]))
 
         incumbent = strongest(steps[min(steps)])
         reason = STRATEGIES[incumbent].chain_description
         for challenger in [strongest(steps[step]) for step in sorted(steps)[1:]]:
-            p = win_probability(self.metric, self.y, honest[challenger], honest[incumbent], task=self.task,
-                                seed=self.seed, sample_weight=self.weight)
+            p = win_probability(self.metric, self.data.y, honest[challenger], honest[incumbent], task=self.task,
+                                seed=self.seed, sample_weight=self.data.sample_weight)
             needed = self._evidence_needed(challenger)
             rows[challenger].update(win_probability=p, evidence_needed=needed)
             if p >= needed and p > 0.5:  # identical predictions (p = 0.5) are no reason to change
@@ -298,7 +287,7 @@ class Search:
 
     def _evidence_needed(self, name: str) -> float:
         strategy = STRATEGIES[name]
-        if strategy.learns_from_rows and effective_rows(self.y, self.task) < FEW_ROWS:
+        if strategy.learns_from_rows and effective_rows(self.data.y, self.task) < FEW_ROWS:
             return max(strategy.evidence_needed, FEW_ROWS_EVIDENCE)
         return strategy.evidence_needed
 
@@ -312,8 +301,8 @@ class Search:
         start = time.perf_counter()
         guarded = strategy.predict(guard.predictions, guard.features)
         combine = time.perf_counter() - start
-        used = np.arange(len(self.oof)) if self.strategies[name].trials_read_every_model else strategy.used_models
-        model_seconds = sum(self.store.records[j].predict_seconds_per_1k for j in used)
+        used = np.arange(self.data.n_models) if self.strategies[name].trials_read_every_model else strategy.used_models
+        model_seconds = float(self.costs[used].sum())
         return guarded, model_seconds + combine * 1000 / len(self.guard_rows), len(used)
 
     def _final(self, entry: Trial, budget: TimeBudget) -> EnsembleStrategy:
@@ -322,5 +311,12 @@ class Search:
         return strategy.fit(self.data, budget.sub(None))
 
     def _oof_loss(self, strategy: EnsembleStrategy) -> float:
-        return self.metric.loss(self.y, strategy.predict_oof(self.oof, self.store.features), self.weight)
+        return self._loss(strategy.predict_oof(self.data.predictions, self.data.features))
+
+    def _loss(self, honest: np.ndarray) -> float:
+        """The weighted loss of predictions of every OOF row."""
+        return self.metric.loss(self.data.y, honest, self.data.sample_weight)
+
+    def _score(self, honest: np.ndarray) -> float:
+        return self.metric.score(self.data.y, honest, self.data.sample_weight)
 

@@ -26,7 +26,6 @@ from ..metrics import Metric
 from ..models.bagging import BaggedModel
 from ..models.base import ModelConfig, TaskInfo
 from ..folds import FoldPlan
-from ..schedule import SCHEDULE
 from .base import EnsembleStrategy, prediction_columns
 from .greedy import GreedyEnsemble
 
@@ -35,6 +34,12 @@ log = logging.getLogger("automl")
 # The next layer reads rows x models x outputs inputs: above this many, one search trial would
 # take minutes.
 MAX_SEARCH_CELLS = 20_000_000
+
+# Share of a fit's budget spent on its guard fold (the rest on the full fit).
+GUARD_SHARE = 0.5
+# A fit passes its fold plan; predictions given without one (a user's own, tests) are bagged on
+# this many folds.
+FOLDS_WITHOUT_A_PLAN = 8
 
 # Few, shallow, slowly-learning trees: the inputs are already strong predictions.
 LAYER_MODELS = {
@@ -53,7 +58,7 @@ class StackingEnsemble(EnsembleStrategy):
     learns_from_rows = True
     complexity = 6
     trials_read_every_model = True
-    fitted_attributes = ("n_base_", "guard_losses_", "oof_")
+    fitted_attributes = ("n_base_", "n_folds_", "guard_losses_", "oof_")
 
     def __init__(self, metric: Metric, task: str, seed: int = 0, models: tuple[str, ...] = ("linear", "lightgbm"),
                  layers: int = 2, guard: bool = True, n_iterations: int = 25, n_threads: int = 1):
@@ -70,13 +75,13 @@ class StackingEnsemble(EnsembleStrategy):
     def fit(self, data, budget=None):
         budget = budget or TimeBudget(None)
         if data.fold_of is None:
-            data = replace(data, fold_of=FoldPlan.make(data.y, SCHEDULE.folds, self.task, self.seed,
+            data = replace(data, fold_of=FoldPlan.make(data.y, FOLDS_WITHOUT_A_PLAN, self.task, self.seed,
                                                        data.groups).fold_of)
-        self.n_base_ = data.n_models
+        self.n_base_, self.n_folds_ = data.n_models, 0  # n_folds_: the plan of the next layers, once trained
         self.layers_: list[list[BaggedModel]] = []
         self.guard_losses_ = None
         if self.guard:
-            self.guard_losses_ = self._guard(data, budget.fraction(SCHEDULE.stacking_guard_share))
+            self.guard_losses_ = self._guard(data, budget.fraction(GUARD_SHARE))
         if self.guard_losses_ is None or self.guard_losses_[0] < self.guard_losses_[1]:
             columns = self.fit_layers(data, budget)
         else:
@@ -96,6 +101,7 @@ class StackingEnsemble(EnsembleStrategy):
         predictions, y, fold_of = data.predictions, data.y, data.fold_of
         info = TaskInfo(self.task, predictions.shape[2] if self.task != "regression" else 0)
         plan = FoldPlan(np.unique(fold_of, return_inverse=True)[1].astype(np.int32), len(np.unique(fold_of)))
+        self.n_folds_ = plan.n_folds
         columns, inputs = predictions, predictions
         self.layers_ = []
         for _ in range(self.layers - 1):
@@ -117,17 +123,25 @@ class StackingEnsemble(EnsembleStrategy):
             columns = np.concatenate([columns, inputs])
         return columns
 
-    def transform(self, predictions: np.ndarray, features: EncodedTable | None) -> np.ndarray:
-        """Every layer's predictions for new rows, in the order ``fit_layers`` returned them."""
+    def transform(self, predictions: np.ndarray, features: EncodedTable | None,
+                  fold_of: np.ndarray | None = None) -> np.ndarray:
+        """Every layer's predictions for new rows, in the order ``fit_layers`` returned them; with
+        ``fold_of``, each row's by the next-layer copies that never saw its fold."""
         columns, inputs = predictions, predictions
         for models in self.layers_:
             table = _stacked_table(features, inputs)
-            inputs = np.stack([model.predict(table) for model in models])
+            inputs = np.stack([model.predict(table) if fold_of is None else
+                               model.predict_out_of_fold(table, fold_of, self.n_folds_) for model in models])
             columns = np.concatenate([columns, inputs])
         return columns
 
     def predict(self, predictions, features=None):
         return self.top_.predict(self.transform(predictions, features))
+
+    def predict_out_of_fold(self, predictions, features, fold_of):
+        if not getattr(self, "n_folds_", 0):  # no next layer, or saved before folds were kept
+            return self.predict(predictions, features)
+        return self.top_.predict(self.transform(predictions, features, fold_of))
 
     def predict_oof(self, predictions, features=None):
         return self.oof_

@@ -21,6 +21,7 @@ import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -44,11 +45,6 @@ MIN_CELLS_PER_EXTRA_THREAD = 500_000
 # one after another; 1,151 rows 341 -> 267 ms side by side).
 MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE = 20_000
 
-# Rounds of the pricing probe; the first round's set-up (data binning) is timed apart.
-PROBE_ROUNDS = 10
-# Share of a copy's time its rounds are planned to fill: the rest pays for predicting the
-# held-out rows and the variance of round times.
-ROUND_SAFETY = 0.7
 # A saved bag is ``bag.json`` + ``bag.npz`` + its copies' native model files in one folder.
 BAG = "bag"
 
@@ -73,13 +69,24 @@ class BaggedModel:
         self.n_threads = n_threads
         self.device = device
 
-    def fit(self, data: TrainingData, plan: FoldPlan, budget: TimeBudget,
-            schedule: Schedule = SCHEDULE, executor: LocalExecutor | RayExecutor = LOCAL) -> np.ndarray:
+    def fit(self, data: TrainingData, plan: FoldPlan, budget: TimeBudget, schedule: Schedule = SCHEDULE,
+            executor: LocalExecutor | RayExecutor = LOCAL,
+            targets_for: Callable[[list[int]], TrainingData] | None = None) -> np.ndarray:
         """Trains one copy per fold (per group of folds for families that ask for fewer copies) and
-        returns the OOF predictions, shape (n_rows, n_outputs). ``executor`` runs the fold jobs."""
+        returns the OOF predictions, shape (n_rows, n_outputs). ``executor`` runs the fold jobs.
+
+        ``targets_for(folds)``: the rows, targets and weights that the copy holding out those folds
+        of ``plan`` learns, laid out as ``data`` (a distilled student's, each copy's from a teacher
+        that never saw its folds); None: ``data`` for every copy."""
         family = get_family(self.config.family)
         family.prepare()
         self.params_, self.adapted_ = self.config.params, ""
+        n_folds = plan.n_folds
+
+        def data_of(copy: int, n_copies: int) -> TrainingData:
+            held = [k for k in range(n_folds) if k * n_copies // n_folds == copy]  # FoldPlan.grouped's rule
+            return data if targets_for is None else targets_for(held)
+
         plan = plan.grouped(family.fold_copies(self.config.options, self.device, plan.n_folds))
         # A GPU model's host side needs no thread pool beyond its own.
         parallel = family.parallel_folds and not (family.supports_gpu and self.device == "cuda")
@@ -88,14 +95,14 @@ class BaggedModel:
         # BLAS and OpenMP pools inside scikit-learn follow the same thread count.
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
-                plan = self._adapt(family, data, plan, budget, workers, threads)
-            return self._fit_folds(family, data, plan, budget, pool, workers, threads, schedule, executor)
+                plan = self._adapt(family, data_of(0, plan.n_folds), plan, budget, workers, threads, schedule)
+            return self._fit_folds(family, data_of, plan, budget, pool, workers, threads, schedule, executor)
 
-    def _adapt(self, family, data: TrainingData, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int
-               ) -> FoldPlan:
+    def _adapt(self, family, data: TrainingData, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int,
+               schedule: Schedule) -> FoldPlan:
         """Prices a round on a probe and returns the plan of copies to train; sets ``params_``
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
-        probe_params = {**self.config.params, "max_rounds": PROBE_ROUNDS}
+        probe_params = {**self.config.params, "max_rounds": schedule.probe_rounds}
         train, held_out = plan.split(0)
         rounds = train_copy(self._job(0, train, held_out, threads, probe_params), data, budget).rounds_
         probe_rows = len(data) * (plan.n_folds - 1) / plan.n_folds
@@ -104,17 +111,18 @@ class BaggedModel:
             """Rounds one copy can pay for when ``copies`` copies share what is left (a round's
             cost grows with the rows a copy trains on)."""
             scale = (copies - 1) / copies * len(data) / probe_rows
-            seconds = ROUND_SAFETY * budget.remaining() / math.ceil(copies / workers) - rounds.setup_seconds() * scale
-            return max(0.0, seconds / (rounds.seconds_per_round() * scale))
+            return schedule.affordable_rounds(budget.remaining(), copies, workers, rounds.setup_seconds() * scale,
+                                              rounds.seconds_per_round() * scale)
 
         params, copies, note = family.adapt(self.config.params, plan.n_folds, affordable_rounds)
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, data, plan, budget, pool, workers, threads, schedule, executor) -> np.ndarray:
-        """Trains the folds on ``workers`` threads; each fold, as it starts, gets an equal share of
-        what is left, counted in rounds of ``workers`` folds."""
+    def _fit_folds(self, family, data_of, plan, budget, pool, workers, threads, schedule, executor) -> np.ndarray:
+        """Trains the folds on ``workers`` threads (copy k on ``data_of(k, copies)``); each fold, as it
+        starts, gets an equal share of what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
+        data = data_of(0, plan.n_folds)
         fold_seconds: list[float] = []  # wall seconds of each finished fold
 
         def fit_fold(k: int):
@@ -122,14 +130,15 @@ class BaggedModel:
             rounds_left = math.ceil((len(folds) - k) / workers)
             if budget.expired():
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
-            needed = float(np.mean(fold_seconds)) * rounds_left if fold_seconds else 0.0
+            needed = schedule.projected_seconds(fold_seconds, rounds_left)
             # An any-time fold cut short by its share keeps its rounds: no need to give up early.
             if not family.anytime and schedule.hopeless(needed, budget.remaining()):
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(rounds_left)
-            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_), data, share)
+            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_),
+                                                           data_of(k, plan.n_folds), share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
             fold_seconds.append(time.perf_counter() - t)

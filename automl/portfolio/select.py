@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from ..ensemble.data import EnsembleData
-from ..ensemble.base import counts_to_weights
-from ..ensemble.greedy import GreedyEnsemble, best_step, pick, tolerance
+from ..ensemble.base import weighted_mean
+from ..ensemble.greedy import GesPath, GreedyEnsemble, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
 from ..folds import fold_ids
@@ -136,17 +136,17 @@ class DatasetResults:
             self._mixture = MixtureLoss(self._metric, self.oof, self.y)
             self._single = self._mixture.of_each_model()  # as GreedyEnsemble scores them: equal ties
         loss, single = self._mixture, self._single
-        shared = _GesState(loss.empty_sum(), np.zeros(len(self.oof)), [])  # GES on base: every j's path until j is picked
+        shared = GesPath.start(loss)  # GES on base: every j's path until j is picked
         waiting = [j for j in range(len(self.oof)) if j not in base and not self.failed[j]]
-        apart: dict[int, _GesState] = {}  # candidates picked at least once: each continues on its own
-        for count in range(GES_ITERATIONS):
-            for j, state in apart.items():
+        apart: dict[int, GesPath] = {}  # candidates picked at least once: each continues on its own
+        for _ in range(GES_ITERATIONS):
+            for j, path in apart.items():
                 members = sorted(base + [j])
-                losses = single[members] if not count else loss.of_additions(state.running, count, models=members)
-                state.add(members[pick(losses, state.counts[members], single[members])], losses, members, loss)
-            base_losses = single[base] if not count else loss.of_additions(shared.running, count, models=base)
-            new_losses = single[waiting] if not count or not waiting else loss.of_additions(
-                shared.running, count, models=waiting)
+                losses = path.losses(loss, single, models=members)
+                chosen = pick(losses, path.counts[members], single[members])
+                path.add(members[chosen], losses[chosen], loss)
+            base_losses = shared.losses(loss, single, models=base)
+            new_losses = shared.losses(loss, single, models=waiting) if waiting else np.array([])
             low = base_losses.min()
             base_loss = dict(zip(base, base_losses))
             for j, value in zip(list(waiting), new_losses):
@@ -156,38 +156,20 @@ class DatasetResults:
                 losses = np.array([value if m == j else base_loss[m] for m in members])
                 if members[pick(losses, shared.counts[members], single[members])] == j:
                     apart[j] = shared.copy()
-                    apart[j].add(j, losses, members, loss)
+                    apart[j].add(j, value, loss)
                     waiting.remove(j)
-            shared.add(base[pick(base_losses, shared.counts[base], single[base])], base_losses, base, loss)
-        base_error = self._ges_error(shared, base)
+            chosen = pick(base_losses, shared.counts[base], single[base])
+            shared.add(base[chosen], base_losses[chosen], loss)
+        base_error = self._ges_error(shared)
         errors = np.full(len(self.oof), base_error)  # a candidate never picked (or failed) changes nothing
-        for j, state in apart.items():
-            errors[j] = self._ges_error(state, sorted(base + [j]))
+        for j, path in apart.items():
+            errors[j] = self._ges_error(path)
         return errors
 
-    def _ges_error(self, state: "_GesState", members: list[int]) -> float:
-        """Normalized test error of the GES whose path is ``state`` (GreedyEnsemble's truncation)."""
-        best = best_step([value for value, _ in state.history])
-        ges = GreedyEnsemble(self._metric, self.task, n_iterations=GES_ITERATIONS)
-        ges.weights_ = counts_to_weights(state.history[best][1][members])
-        return self.normalized_error(self._metric.loss(self.y_test, ges.predict(self.test[members])))
-
-
-@dataclass
-class _GesState:
-    """One GES path over a dataset's candidates: running sum of picked columns, counts, history."""
-
-    running: np.ndarray
-    counts: np.ndarray
-    history: list
-
-    def copy(self) -> "_GesState":
-        return _GesState(self.running.copy(), self.counts.copy(), list(self.history))
-
-    def add(self, j: int, losses: np.ndarray, members: list[int], loss: MixtureLoss) -> None:
-        self.running += loss.columns[j]
-        self.counts[j] += 1
-        self.history.append((float(losses[members.index(j)]), self.counts.copy()))
+    def _ges_error(self, path: GesPath) -> float:
+        """Normalized test error of the GES whose path is ``path`` (GreedyEnsemble's truncation)."""
+        _, weights = path.best()
+        return self.normalized_error(self._metric.loss(self.y_test, weighted_mean(weights, self.test)))
 
 
 def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "ensemble",

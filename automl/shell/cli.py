@@ -18,6 +18,7 @@ import pandas as pd
 from ..data.io import read_table
 from ..data.target import TASKS, infer_task
 from ..device import DEVICES
+from ..estimator import PREDICTORS, STUDENTS
 from ..models.executor import EXECUTORS
 from ..persistence import MANIFEST, versions
 from .progress import show_progress
@@ -85,6 +86,8 @@ def fit(args: argparse.Namespace) -> None:
 
 def predict(args: argparse.Namespace) -> None:
     estimator, columns = _load_model(args.model_dir)
+    if args.predictor:
+        estimator.set_params(predictor=args.predictor)
     frame = read_table(args.test)
     id_column = args.id_column or columns.get("id_column")
     if id_column:
@@ -112,6 +115,21 @@ def predict(args: argparse.Namespace) -> None:
         result.insert(0, id_column, frame[id_column].to_numpy())
     result.to_csv(args.out, index=False)
     print(f"Wrote {len(result)} predictions to {args.out}.", file=sys.stderr)
+
+
+def distill(args: argparse.Namespace) -> None:
+    estimator, _ = _load_model(args.model_dir)
+    if args.quiet:
+        estimator.set_params(verbosity=0)
+    with show_progress(args.quiet, args.time_limit):
+        estimator.distill(time_limit=args.time_limit, student=args.student, augment=args.augment)
+    if estimator.student_ is None:
+        raise RuntimeError("distillation failed (the log says why); the model folder is unchanged.")
+    if not args.quiet:
+        student = estimator.student_
+        print(f"{student['name']}: OOF {estimator.metric_} {student['oof_score']:.5f} (ensemble "
+              f"{estimator.ensemble_score_:.5f}), {student['predict_seconds_per_1k']:.3f} s per 1,000 rows. "
+              f"Saved to {args.model_dir}/ (next: automl predict {args.model_dir} TEST.csv --predictor distilled).")
 
 
 def importance(args: argparse.Namespace) -> None:
@@ -308,6 +326,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--set", type=float, metavar="C",
                      help="classification: add TARGET_set, the classes (joined by |) that hold the true one "
                           "with probability C (e.g. 0.9)")
+    sub.add_argument("--predictor", choices=PREDICTORS,
+                     help="what predicts: the ensemble (default), the distilled student (automl distill), or "
+                          "the early-exit cascade (classification: a cheap model answers the rows it is sure of)")
+
+    sub = command("distill", "Train one fast student model that imitates the ensemble; saved in the model folder.",
+                  "automl distill automl-model --time-limit 60", distill)
+    sub.add_argument("model_dir", metavar="DIR", help="model folder written by automl fit (with its run)")
+    sub.add_argument("--time-limit", type=float, default=None, metavar="S",
+                     help="seconds for the distillation (default: no limit)")
+    sub.add_argument("--student", choices=STUDENTS, default="lightgbm", help="the student's family")
+    sub.add_argument("--augment", action="store_true",
+                     help="also train on synthetic rows (columns resampled from other rows) labelled by the ensemble")
+    sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     sub = command("importance", "Show how much each input column matters (permutation importance).",
                   "automl importance automl-model --data test.csv", importance)

@@ -27,6 +27,7 @@ from ..protocol import RESULTS, markdown_table
 from . import ensemble_stores
 
 from automl.budget import TimeBudget
+from automl.context import FitContext
 from automl.ensemble import STRATEGIES
 from automl.metrics import get_metric
 from automl.ensemble.search import search_ensemble
@@ -47,7 +48,8 @@ def evaluate(folder: Path) -> list[dict]:
         start = time.perf_counter()
         extra = {}
         if name == "auto":
-            result = search_ensemble(store, metric, TimeBudget(AUTO_SECONDS), seed=0, n_threads=threads)
+            context = FitContext.of(metric, store.task, store.oof.shape[2], threads=threads)
+            result = search_ensemble(EnsembleData.from_store(store), context, TimeBudget(AUTO_SECONDS))
             strategy = result.strategy
             chosen = result.report[result.report["chosen"]].iloc[0] if len(result.report) else None
             if chosen is not None:

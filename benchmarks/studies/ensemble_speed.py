@@ -25,6 +25,7 @@ from automl.ensemble.data import EnsembleData
 from ..protocol import RESULTS, markdown_table
 
 from automl.budget import TimeBudget
+from automl.context import FitContext
 from automl.ensemble.greedy import GreedyEnsemble
 from automl.ensemble.quality_diversity import QualityDiversityEnsemble
 from automl.metrics import EPS, get_metric
@@ -89,8 +90,9 @@ def main() -> None:
         rows.append({"metric": metric_name, "what": f"QDO-ES {qdo.n_evaluations_} evaluations", "seconds": seconds})
         store = _store(predictions, y, metric_name)
         result = {}
-        seconds = timed(lambda: result.update(r=search_ensemble(store, metric, TimeBudget(AUTO_SECONDS),
-                                                               n_trials=AUTO_TRIALS, n_threads=os.cpu_count())))
+        context = FitContext.of(metric, "multiclass", predictions.shape[2], threads=os.cpu_count() or 1)
+        seconds = timed(lambda: result.update(r=search_ensemble(EnsembleData.from_store(store), context,
+                                                               TimeBudget(AUTO_SECONDS), AUTO_TRIALS)))
         trace = result["r"].trace
         states = pd.Series([e.state for e in trace]).value_counts().to_dict()
         rows.append({"metric": metric_name, "what": f"auto study, {len(trace)} trials {states}, chose "
