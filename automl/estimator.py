@@ -32,7 +32,7 @@ from .data.target import LabelCodec
 from .data.training import TrainingData
 from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
 from .cascade import Cascade, choose_cascade
-from .distill import distill as distill_student
+from .distill import STUDENT_PARAMS, STUDENTS, distill as distill_student
 from .conformal import ClassificationConformal, RegressionConformal, check_coverage
 from .data.encoder import EncodedTable
 from .data.frame import check_sample_weight
@@ -59,8 +59,6 @@ log = logging.getLogger("automl")
 
 # What ``predict`` may run: the ensemble, the distilled student, the early-exit cascade.
 PREDICTORS = ("ensemble", "distilled", "cascade")
-# Students ``distill`` trains, by family (any family that learns from weights could be one).
-STUDENTS = ("lightgbm", "tabm", "catboost", "xgboost")
 # Rows of the training table the student's predict time is measured on.
 TIMED_ROWS = 1000
 # First models the cascade tries: the cheapest to predict of the members and the student.
@@ -360,16 +358,17 @@ class _AutoMLBase(BaseEstimator):
         self._fit_cascade(self._fit_on_honest_predictions(context, budget))
         return self
 
-    def distill(self, time_limit: float | None = None, student: str = "lightgbm", augment: bool = False):
-        """Trains one ``student`` model (a family: ``lightgbm``, ``tabm``, ``catboost``,
-        ``xgboost``) to imitate the ensemble, within ``time_limit`` seconds; returns self.
+    def distill(self, time_limit: float | None = None, student: str = "catboost", augment: bool = False):
+        """Trains one ``student`` model (a family: ``catboost``, ``lightgbm``, ``xgboost``,
+        ``tabm``) to imitate the ensemble, within ``time_limit`` seconds; returns self.
 
         The student learns the ensemble's predictions of the training rows (soft targets:
         probabilities or values), bagged on the fit's folds with each copy taught by the members'
         copies that never saw its fold, so that its own OOF score is honest, then is refitted on
         every row; ``augment`` adds as many synthetic rows (columns resampled from other rows)
         labelled by the ensemble (``automl.distill``). Its
-        configuration is the best of its family the fit trained (else the family's defaults).
+        configuration is its family's defaults, boosting capped for fast predictions
+        (``automl.distill.STUDENT_PARAMS``: CatBoost was the most accurate and fastest).
         ``set_params(predictor="distilled")`` then predicts with it; the leaderboard shows it
         beside the ensemble. A student that fails or runs out of time is logged, and the
         estimator keeps predicting as before. Needs the run (the stored OOF predictions).
@@ -381,7 +380,7 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError("distill needs the run (the ensemble's stored OOF predictions and the training rows); "
                              "this model was saved without it: save(path, include_run=True) keeps it.")
         budget, context, store = TimeBudget(time_limit), self._context(), self.store_
-        config = self._student_config(student)
+        config = ModelConfig(f"distilled_{student}", student, STUDENT_PARAMS[student])
         data = TrainingData(store.features, store.y, store.sample_weight, store.groups)
         plan = FoldPlan(store.fold_of, int(store.fold_of.max()) + 1)
         with _logging(self.verbosity):
@@ -406,16 +405,6 @@ class _AutoMLBase(BaseEstimator):
         if (self.run_dir_ / MANIFEST).exists():  # the run folder is a model folder: it now has a student
             self.save(self.run_dir_, include_run=True)
         return self
-
-    def _student_config(self, family: str) -> ModelConfig:
-        """The student's configuration: the best of its family the fit trained, else its defaults."""
-        trained = [r for r in self.records_ if r.family == family]
-        name = f"distilled_{family}"
-        if not trained:
-            return ModelConfig(name, family, {})
-        best = min(trained, key=lambda r: self.scorer_.to_loss(r.oof_score))
-        config = self._bag(best.name).config
-        return ModelConfig(name, family, config.params, config.options)
 
     def _predict_seconds(self, record: ModelRecord) -> float:
         """A member's seconds per 1,000 rows as it predicts now: its fold copies' measured time, over

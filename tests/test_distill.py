@@ -178,7 +178,7 @@ def test_the_command_line_distills_and_predicts_with_the_student(tmp_path):
     assert main(["fit", str(tmp_path / "train.csv"), "--target", "label", "--out", str(model),
                  "--models", "lightgbm,linear", "--time-limit", "15", "--quiet"]) == 0
     assert main(["distill", str(model), "--time-limit", "20", "--quiet"]) == 0
-    assert load(model).student_["name"] == "distilled_lightgbm"
+    assert load(model).student_["name"] == "distilled_catboost"  # the default student
     out = tmp_path / "pred.csv"
     assert main(["predict", str(model), str(tmp_path / "test.csv"), "--out", str(out), "--predictor", "distilled"]) == 0
     assert set(pd.read_csv(out)["label"]) <= {"yes", "no"} and len(pd.read_csv(out)) == 60

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.portfolio import load_portfolio
+from automl.models.base import ModelConfig
+from automl.portfolio import distinct, load_portfolio
 from automl.portfolio.candidates import build
 from automl.portfolio.__main__ import main
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error, with_cross_fitted
@@ -24,6 +25,8 @@ def _write(tmp_path, configs):
     ([{"name": "a", "family": "tabm", "params": {"min_epochs": 1}}], r"unknown tabm hyperparameters \['min_epochs'\]"),
     ([{"name": "a", "family": "tabm", "options": {"min_epoch": 1}}], r"unknown tabm options \['min_epoch'\]"),
     ([{"name": "a", "family": "linear", "params": {}}, {"name": "a", "family": "knn", "params": {}}], "'a' is used twice"),
+    ([{"name": "a", "family": "knn", "params": {"n_neighbors": 5}},
+      {"name": "b", "family": "knn", "params": {"n_neighbors": 5}, "options": {}}], "'b' is the same model as 'a'"),
 ])
 def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, configs, message):
     with pytest.raises(ValueError, match=message):
@@ -41,6 +44,14 @@ def test_shipped_portfolios_and_the_candidate_pool_are_valid():
     assert len({c.name for c in pool}) == len(pool)
     spaces = json.loads((__import__("pathlib").Path(__file__).parents[1] / "portfolios" / "spaces.json").read_text())
     assert [e["name"] for e in build(spaces)] == [c.name for c in pool]  # candidates.json is up to date
+
+
+def test_a_pool_that_lists_a_model_twice_offers_it_once():
+    pool = [ModelConfig("a", "knn", {"n_neighbors": 5}), ModelConfig("b", "knn", {"n_neighbors": 7}),
+            ModelConfig("c", "knn", {"n_neighbors": 5}), ModelConfig("d", "tabm", {}, {"fold_copies": 2}),
+            ModelConfig("e", "tabm", {}, {})]
+    assert distinct(pool) == [0, 1, 3, 4]  # options make a different model; parameters in any order do not
+    assert distinct([ModelConfig("x", "lightgbm", {"a": 1, "b": 2}), ModelConfig("y", "lightgbm", {"b": 2, "a": 1})]) == [0]
 
 
 def _dataset(seed: int, scales: dict) -> DatasetResults:

@@ -52,10 +52,24 @@ def read_portfolio(portfolio: str | Path | None) -> dict:
     return json.loads(source.read_text())
 
 
+def same_model(config: ModelConfig) -> str:
+    """What makes two configurations train the same model: family, parameters and options (the
+    seed is the fit's)."""
+    return json.dumps([config.family, config.params, config.options], sort_keys=True)
+
+
+def distinct(configs: list[ModelConfig]) -> list[int]:
+    """Indices of the first configuration of each model in ``configs``."""
+    first: dict[str, int] = {}
+    for j, config in enumerate(configs):
+        first.setdefault(same_model(config), j)
+    return sorted(first.values())
+
+
 def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
     """Model configurations from their JSON entries; an unknown family, an unknown
-    hyperparameter or a name used twice is an error that names it."""
-    configs, seen = [], set()
+    hyperparameter, a name used twice or a model listed twice is an error that names it."""
+    configs, seen, models = [], set(), {}
     for entry in entries:
         name, family = entry["name"], entry["family"]
         params, options = entry.get("params", {}), entry.get("options", {})
@@ -76,5 +90,10 @@ def parse_configs(entries: list[dict], source: str) -> list[ModelConfig]:
         if name in seen:
             raise ValueError(f"Portfolio {source}: the configuration name {name!r} is used twice.")
         seen.add(name)
-        configs.append(ModelConfig(name, family, params, options))
+        config = ModelConfig(name, family, params, options)
+        if same_model(config) in models:  # it would train the same model a second time
+            raise ValueError(f"Portfolio {source}: configuration {name!r} is the same model as "
+                             f"{models[same_model(config)]!r} (same family, parameters and options).")
+        models[same_model(config)] = name
+        configs.append(config)
     return configs

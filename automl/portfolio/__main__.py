@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from ..models.base import ModelConfig
-from . import candidates, load_portfolio
+from . import candidates, distinct, load_portfolio
 from .evaluate import evaluate
 from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
 
@@ -57,7 +57,8 @@ def main(argv=None) -> None:
             raise SystemExit(f"error: no dataset has results for every candidate in {args.results}; "
                              "run `python -m automl.portfolio evaluate` to the end first")
         target = with_cross_fitted(results) if args.oof_halves else results
-        order = greedy_portfolio(target, args.size, args.scorer, args.time_aware)
+        # a model the pool lists twice (a hand-written configuration among the candidates) is chosen once
+        order = greedy_portfolio(target, args.size, args.scorer, args.time_aware, candidates=distinct(pool))
         args.out.write_text(json.dumps({
             "name": args.out.stem, "metric": ("mean normalized test error of GES on the prefix" if args.scorer ==
                                               "ensemble" else "mean normalized test error of the prefix's best OOF "

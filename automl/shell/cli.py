@@ -18,7 +18,8 @@ import pandas as pd
 from ..data.io import read_table
 from ..data.target import TASKS, infer_task
 from ..device import DEVICES
-from ..estimator import PREDICTORS, STUDENTS
+from ..distill import STUDENTS
+from ..estimator import PREDICTORS
 from ..models.executor import EXECUTORS
 from ..persistence import MANIFEST, versions
 from .progress import show_progress
@@ -335,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("model_dir", metavar="DIR", help="model folder written by automl fit (with its run)")
     sub.add_argument("--time-limit", type=float, default=None, metavar="S",
                      help="seconds for the distillation (default: no limit)")
-    sub.add_argument("--student", choices=STUDENTS, default="lightgbm", help="the student's family")
+    sub.add_argument("--student", choices=STUDENTS, default="catboost", help="the student's family")
     sub.add_argument("--augment", action="store_true",
                      help="also train on synthetic rows (columns resampled from other rows) labelled by the ensemble")
     sub.add_argument("--quiet", action="store_true", help="print nothing but errors")
