@@ -419,11 +419,13 @@ class _AutoMLBase(BaseEstimator):
         if self.task_ == "regression":
             return
         store = self.store_
-        stages = {self.records_[j].name: (store.oof[j], self._predict_seconds(self.records_[j]))
+        members = [self.records_[j] for j in self.ensemble_.used_models]
+        ensemble_seconds = sum(self._predict_seconds(r) for r in members)
+        # first models predict with their fold copies (``_cascade_raw``): the copies' measured time
+        stages = {self.records_[j].name: (store.oof[j], self.records_[j].predict_seconds_per_1k)
                   for j in self.ensemble_.used_models}
-        ensemble_seconds = sum(seconds for _, seconds in stages.values())
         if self.student_ is not None:
-            stages[self.student_["name"]] = (self.student_oof_, self.student_["predict_seconds_per_1k"])
+            stages[self.student_["name"]] = (self.student_oof_, self._bag(self.student_["name"]).predict_seconds_per_1k_)
         cheapest = dict(sorted(stages.items(), key=lambda item: item[1][1])[:CASCADE_STAGES])
 
         def loss_of(raw: np.ndarray) -> float:
@@ -573,8 +575,11 @@ class _AutoMLBase(BaseEstimator):
         return self._combine(features)
 
     def _cascade_raw(self, features: EncodedTable) -> np.ndarray:
-        """The cascade's first model on every row; the ensemble on the rows it is not sure of."""
-        raw = self._bag(self.cascade_.first).predict(features, self._n_threads())
+        """The cascade's first model on every row; the ensemble on the rows it is not sure of. The
+        first model predicts with its fold copies, whose OOF predictions chose the threshold: a
+        refitted model is more confident (on segmentation 97% of test rows exited where 95% of OOF
+        rows had, and the cascade lost 9.5% of log loss on test)."""
+        raw = self._bag(self.cascade_.first).predict(features, self._n_threads(), fold_copies=True)
         unsure = np.flatnonzero(~self.cascade_.exits(raw))
         if len(unsure):
             raw[unsure] = self._combine(features.take(unsure))

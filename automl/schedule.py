@@ -79,6 +79,8 @@ class Schedule:
     # ---- distillation (automl.distill): the student's fold copies take this share of its budget,
     # its refit on every row (one model to predict with) what they leave.
     student_copies_share: float = 0.7
+    # At most this share of a distillation's budget goes to the teacher's predictions of each fold.
+    teaching_share: float = 0.5
 
     # ---- inside the ensemble search (automl.ensemble.search)
     # Share of the search budget kept for the guard comparison and the final refit.
@@ -150,6 +152,11 @@ class Schedule:
     def student_copies_budget(self, budget: "TimeBudget") -> "TimeBudget":
         """The share of a distillation's ``budget`` its student's fold copies may take."""
         return budget.fraction(self.student_copies_share)
+
+    def teaching_fits(self, needed: float, remaining: float) -> bool:
+        """Whether the teacher's predictions of every fold, ``needed`` seconds, leave the student
+        enough of the ``remaining`` seconds."""
+        return needed <= self.teaching_share * remaining
 
     def refit_fits(self, cost: float, remaining: float) -> bool:
         """Whether a refit expected to take ``cost`` seconds fits in ``remaining`` (less saving)."""

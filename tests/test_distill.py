@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,23 @@ def test_the_students_oof_score_is_honest_on_noise_labels():
     assert abs(model.student_["oof_score"] - 0.5) < 0.08
 
 
+def test_a_distillation_whose_teaching_would_outlast_its_budget_stops_early(fitted, monkeypatch):
+    import automl.estimator as estimator
+
+    model, X_test, _, _ = fitted
+    before = model.student_
+    combine = model._combine
+
+    def slow(features, fold_of=None, fold_copies=False):  # a teacher that takes 1 s a pass
+        time.sleep(1.0)
+        return combine(features, fold_of, fold_copies)
+
+    monkeypatch.setattr(model, "_combine", slow)
+    start = time.perf_counter()
+    model.distill(time_limit=4)  # 3 folds x 1 s of teaching > half of the 3 s left
+    assert time.perf_counter() - start < 2.5 and model.student_ == before
+
+
 def test_regression_students_and_what_cannot_be_asked(regression_data):
     X, y = regression_data
     model = AutoMLRegressor(**FAST)
@@ -148,7 +166,7 @@ def test_the_cascade_keeps_its_tolerance_and_exits_where_the_first_model_is_sure
     assert 0.5 < cascade.exit_share <= 0.61
     assert cascade.exits(cheap).mean() == pytest.approx(cascade.exit_share)
     assert Cascade.from_state(cascade.get_state()) == cascade
-    useless = as_proba(rng.uniform(0.4, 0.6, n) * 0 + np.where(rng.random(n) < 0.5, 0.99, 0.01))
+    useless = as_proba(np.where(rng.random(n) < 0.5, 0.99, 0.01))  # sure of itself, right half the time
     assert choose_cascade(loss_of, ensemble, 10.0, {"useless": (useless, 1.0)}) is None
 
 
@@ -157,7 +175,7 @@ def test_predicting_with_the_cascade_asks_the_ensemble_only_for_unsure_rows(fitt
     first = model.leaderboard()["config"].iloc[-1]
     model.cascade_ = Cascade(first, threshold=0.8, exit_share=0.5, oof_loss=0.0, ensemble_loss=0.0,
                              expected_seconds_per_1k=1.0)
-    stage = model._bag(first).predict(model._encode(X_test))
+    stage = model._bag(first).predict(model._encode(X_test), fold_copies=True)  # as the threshold was chosen
     asked = []
     combine = model._combine
     monkeypatch.setattr(model, "_combine", lambda features, *a, **k: asked.append(len(features)) or

@@ -14,7 +14,9 @@ slow). One row per dataset is appended to --out as it finishes; a rerun resumes.
 from __future__ import annotations
 
 import argparse
+import logging
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,25 @@ COLUMNS = ["dataset", "task", "metric", "time_limit", "ensemble_describe", "ense
 PREDICTORS = ("ensemble", "distilled", "cascade", "best_model", "catboost")
 for _name in PREDICTORS:
     COLUMNS += [f"{_name}_value", f"{_name}_predict_s", f"{_name}_row_ms"]
-COLUMNS += ["fit_seconds", "distill_seconds", "catboost_fit_seconds", "status", "error"]
+COLUMNS += ["fit_seconds", "distill_seconds", "catboost_fit_seconds", "distill_log", "status", "error"]
+
+
+@contextmanager
+def _captured_log():
+    """The package's log lines while the block runs (instead of stderr)."""
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Capture()
+    log = logging.getLogger("automl")
+    log.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        log.removeHandler(handler)
 
 
 def median_seconds(fn, repeats: int = 3) -> float:
@@ -66,8 +86,11 @@ def measure(entry: dict, args) -> dict:
         X_train, y_train)
     row["fit_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    model.distill(time_limit=args.distill_limit)
+    with _captured_log() as lines:  # why a student failed, if it did
+        model.set_params(verbosity=1).distill(time_limit=args.distill_limit)
+    model.set_params(verbosity=0)
     row["distill_seconds"] = time.perf_counter() - start
+    row["distill_log"] = " | ".join(line for line in lines if "istill" in line)
     row.update(ensemble_describe=model.ensemble_.describe(), ensemble_oof=model.ensemble_score_,
                student_oof=model.student_["oof_score"] if model.student_ else np.nan)
 
