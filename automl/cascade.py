@@ -5,7 +5,10 @@ Efficient than Single Models".) The first stage is one model (a member of the en
 distilled student); a row exits there when its top class probability is at least ``threshold``.
 The threshold and the first stage are chosen on honest OOF predictions: the cheapest expected
 prediction time among the cascades whose OOF loss stays within ``tolerance`` (relative) of the
-ensemble's. Classification only: a probability says when a model is sure.
+ensemble's, on every OOF row and on each half of them (chosen on all rows alone, on segmentation
+95% of OOF rows exited within 0.1% of the ensemble's log loss and the test log loss was 8.5%
+worse: a few confident mistakes decide a small log loss). Classification only: a probability says
+when a model is sure.
 """
 from __future__ import annotations
 
@@ -52,15 +55,19 @@ def confidence(raw: np.ndarray) -> np.ndarray:
     return raw.max(axis=1) / raw.sum(axis=1)
 
 
-def choose_cascade(loss_of: Callable[[np.ndarray], float], ensemble_oof: np.ndarray, ensemble_seconds: float,
-                   stages: dict[str, tuple[np.ndarray, float]], tolerance: float = TOLERANCE) -> Cascade | None:
-    """The cascade of least expected seconds per 1,000 rows whose OOF loss (``loss_of(raw)``) is
-    within ``tolerance`` of the ensemble's; None when no first stage both keeps that and saves time.
+def choose_cascade(loss_of: Callable[[np.ndarray, np.ndarray], float], ensemble_oof: np.ndarray,
+                   ensemble_seconds: float, stages: dict[str, tuple[np.ndarray, float]], halves: list[np.ndarray],
+                   tolerance: float = TOLERANCE) -> Cascade | None:
+    """The cascade of least expected seconds per 1,000 rows whose OOF loss (``loss_of(raw, rows)``)
+    is within ``tolerance`` of the ensemble's on every OOF row and on each of ``halves`` (row
+    indices): a threshold that held on all rows only by chance is turned down. None when no first
+    stage both keeps that and saves time.
 
     ``stages``: for each candidate first stage, its honest OOF raw probabilities and its seconds
     per 1,000 rows; ``ensemble_seconds``: the ensemble's."""
-    ensemble_loss = loss_of(ensemble_oof)
-    allowed = ensemble_loss + tolerance * max(abs(ensemble_loss), 1e-12)
+    parts = [np.arange(len(ensemble_oof)), *halves]
+    ensemble_losses = [loss_of(ensemble_oof[rows], rows) for rows in parts]
+    allowed = [loss + tolerance * max(abs(loss), 1e-12) for loss in ensemble_losses]
     best: Cascade | None = None
     for name, (oof, seconds) in stages.items():
         sure = confidence(oof)
@@ -69,8 +76,9 @@ def choose_cascade(loss_of: Callable[[np.ndarray], float], ensemble_oof: np.ndar
             expected = seconds + (1 - exits.mean()) * ensemble_seconds
             if expected >= ensemble_seconds or (best is not None and expected >= best.expected_seconds_per_1k):
                 continue
-            loss = loss_of(np.where(exits[:, None], oof, ensemble_oof))
-            if loss <= allowed:
-                best = Cascade(name, float(threshold), float(exits.mean()), float(loss), float(ensemble_loss),
-                               float(expected))
+            mixed = np.where(exits[:, None], oof, ensemble_oof)
+            losses = [loss_of(mixed[rows], rows) for rows in parts]
+            if all(loss <= limit for loss, limit in zip(losses, allowed)):
+                best = Cascade(name, float(threshold), float(exits.mean()), float(losses[0]),
+                               float(ensemble_losses[0]), float(expected))
     return best

@@ -428,10 +428,12 @@ class _AutoMLBase(BaseEstimator):
             stages[self.student_["name"]] = (self.student_oof_, self._bag(self.student_["name"]).predict_seconds_per_1k_)
         cheapest = dict(sorted(stages.items(), key=lambda item: item[1][1])[:CASCADE_STAGES])
 
-        def loss_of(raw: np.ndarray) -> float:
-            return self.scorer_.loss(store.y, self._scored(raw), store.sample_weight)
+        def loss_of(raw: np.ndarray, rows: np.ndarray) -> float:
+            weight = None if store.sample_weight is None else store.sample_weight[rows]
+            return self.scorer_.loss(store.y[rows], self._scored(raw), weight)
 
-        self.cascade_ = choose_cascade(loss_of, honest, ensemble_seconds, cheapest)
+        halves = [np.flatnonzero(store.fold_of % 2 == part) for part in (0, 1)]  # whole folds: whole groups
+        self.cascade_ = choose_cascade(loss_of, honest, ensemble_seconds, cheapest, halves)
         if self.cascade_ is not None:
             log.info("Cascade: %s answers %.0f%% of OOF rows alone (top probability >= %.3f), OOF %s %.5f against "
                      "the ensemble's %.5f.", self.cascade_.first, 100 * self.cascade_.exit_share,

@@ -157,17 +157,22 @@ def test_the_cascade_keeps_its_tolerance_and_exits_where_the_first_model_is_sure
     cheap = np.where(sure[:, None], as_proba(np.where(y == 1, 0.97, 0.03)), as_proba(np.full(n, 0.5)))
     metric = get_metric("log_loss", "binary")
 
-    def loss_of(raw):
-        return metric.loss(y, raw)
+    def loss_of(raw, rows):
+        return metric.loss(y[rows], raw)
 
-    cascade = choose_cascade(loss_of, ensemble, 10.0, {"cheap": (cheap, 1.0)}, tolerance=0.001)
+    halves = [np.arange(0, n, 2), np.arange(1, n, 2)]
+    cascade = choose_cascade(loss_of, ensemble, 10.0, {"cheap": (cheap, 1.0)}, halves, tolerance=0.001)
     assert cascade is not None and cascade.first == "cheap"
-    assert cascade.oof_loss <= loss_of(ensemble) * 1.001
+    assert cascade.oof_loss <= loss_of(ensemble, np.arange(n)) * 1.001
+    for rows in halves:  # the tolerance holds on each half too
+        exits = cascade.exits(cheap[rows])
+        assert loss_of(np.where(exits[:, None], cheap[rows], ensemble[rows]), rows) <= \
+            loss_of(ensemble[rows], rows) * 1.001
     assert 0.5 < cascade.exit_share <= 0.61
     assert cascade.exits(cheap).mean() == pytest.approx(cascade.exit_share)
     assert Cascade.from_state(cascade.get_state()) == cascade
     useless = as_proba(np.where(rng.random(n) < 0.5, 0.99, 0.01))  # sure of itself, right half the time
-    assert choose_cascade(loss_of, ensemble, 10.0, {"useless": (useless, 1.0)}) is None
+    assert choose_cascade(loss_of, ensemble, 10.0, {"useless": (useless, 1.0)}, halves) is None
 
 
 def test_predicting_with_the_cascade_asks_the_ensemble_only_for_unsure_rows(fitted, monkeypatch):
