@@ -102,7 +102,7 @@ def measure(entry: dict, args) -> dict:
 
     answer = model.predict if task == "regression" else model.predict_proba
     for predictor in ("ensemble", "distilled", "cascade"):
-        if predictor == "distilled" and model.student_ is None:
+        if (predictor == "distilled" and model.student_ is None) or (predictor == "cascade" and task == "regression"):
             continue
         model.set_params(predictor=predictor)
         row[f"{predictor}_value"] = scored(getattr(model, "predict_proba", None), model.predict)
