@@ -54,7 +54,7 @@ class TabularEncoder:
         self.schema_: Schema = infer_schema(frame)
         self.levels_: dict[str, list[str]] = {}
         for name in self.schema_.columns(CATEGORICAL):
-            counts = _as_text(frame[name]).value_counts()
+            counts = pd.Series(_as_text(frame[name]), dtype=object).value_counts()
             keep = counts[counts >= MIN_LEVEL_COUNT].index[:MAX_LEVELS]
             self.levels_[name] = sorted(keep, key=_natural_key)
         self.date_parts_: dict[str, list[str]] = {}
@@ -63,13 +63,14 @@ class TabularEncoder:
             self.date_parts_[name] = [p for p in DATETIME_PARTS if pd.Series(parts[p]).nunique() > 1]
         return self
 
-    def _level_index(self, name: str) -> pd.Index:
-        """The kept levels of a column as a hash index, built once: looking rows up in it is one
-        vectorized call, where mapping through a Series built per call cost milliseconds a column."""
-        indexes = self.__dict__.setdefault("_indexes", {})
-        if name not in indexes:
-            indexes[name] = pd.Index(self.levels_[name], dtype=object)
-        return indexes[name]
+    def _level_codes(self, name: str) -> dict[str, int]:
+        """The kept levels of a column and their codes, built once. A dict lookup per value costs
+        what the Python pass of ``_as_text`` already does; a pandas Index lookup per column cost
+        ~0.1 ms on a single row, half of a distilled student's single-row latency on titanic."""
+        codes = self.__dict__.setdefault("_codes", {})
+        if name not in codes:
+            codes[name] = {level: code for code, level in enumerate(self.levels_[name])}
+        return codes[name]
 
     def get_state(self) -> dict:
         return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_}
@@ -113,23 +114,21 @@ class TabularEncoder:
 
         codes, cards = [], []
         for name, levels in self.levels_.items():
-            text = _as_text(frame[name])
-            code = self._level_index(name).get_indexer(text).astype(np.int32)  # -1: not a kept level
-            code[code < 0] = len(levels)  # rare or unseen -> "other"
-            code[text.isna().to_numpy()] = MISSING_CODE
-            codes.append(code)
+            lookup, other = self._level_codes(name), len(levels)  # rare or unseen -> "other"
+            codes.append(np.fromiter((MISSING_CODE if value is None else lookup.get(value, other)
+                                      for value in _as_text(frame[name])), dtype=np.int32, count=n))
             cards.append(len(levels) + 1)
         cat = np.column_stack(codes) if codes else np.zeros((n, 0), np.int32)
         return EncodedTable(num, cat, numeric_names, list(self.levels_), cards)
 
 
-def _as_text(col: pd.Series) -> pd.Series:
-    """Category levels as strings (so 1, "1" and True/"True" compare the way a user reads them)."""
+def _as_text(col: pd.Series) -> list[str | None]:
+    """Category levels as strings (so 1, "1" and True/"True" compare the way a user reads them),
+    None where missing."""
     values = col.to_numpy(dtype=object)
     mask = pd.isna(values)
     # One Python pass over plain values: pandas' where + map cost ~0.4 ms a column on a single row.
-    text = [None if missing else v if isinstance(v, str) else _format(v) for v, missing in zip(values, mask)]
-    return pd.Series(text, index=col.index, dtype=object)
+    return [None if missing else v if isinstance(v, str) else _format(v) for v, missing in zip(values, mask)]
 
 
 def _format(value) -> str:
