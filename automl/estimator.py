@@ -220,6 +220,7 @@ class _AutoMLBase(BaseEstimator):
         with _logging(self.verbosity):
             prepared = prepare(X, y, regression=self._regression, sample_weight=sample_weight, groups=groups)
             self._set_inputs(prepared)
+            self.student_ = None  # until distill()
             self.device_ = resolve_device(self.device)
             context = self._context(make_executor(self.executor, self.ray_address))
             plan = self._fold_plan(prepared, context, resume)
@@ -232,7 +233,6 @@ class _AutoMLBase(BaseEstimator):
             trials = self._fit_ensemble(self.ensemble, context, budget.sub(seconds), n_trials)
             honest = self._fit_on_honest_predictions(context, budget)
             self._refit_members(prepared.data, context, budget)
-            self.student_ = None
             self._fit_cascade(honest)
             self._finish(budget, trials, configs, context)
         return self
