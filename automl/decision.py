@@ -52,8 +52,7 @@ class DecisionRule(KindAndValues):
         if self.kind == "class_weights":
             return np.argmax(proba * np.asarray(self.values), axis=1)
         if self.kind == "cut_points":
-            expected = proba @ np.arange(proba.shape[1], dtype=np.float64)
-            return np.searchsorted(np.asarray(self.values), expected, side="right").astype(np.int64)
+            return cut_labels(expected_class(proba), np.asarray(self.values))
         return np.argmax(proba, axis=1)
 
     def describe(self) -> str:
@@ -68,6 +67,16 @@ class DecisionRule(KindAndValues):
 
 
 ARGMAX = DecisionRule()
+
+
+def expected_class(proba: np.ndarray) -> np.ndarray:
+    """Each row's expected class index under its probabilities (what QWK's cut-points cut)."""
+    return proba @ np.arange(proba.shape[1], dtype=np.float64)
+
+
+def cut_labels(expected: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """The class of each expected index: how many (increasing) cut-points it reaches."""
+    return np.searchsorted(cuts, expected, side="right").astype(np.int64)
 
 
 def labels_as_predictions(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -141,15 +150,15 @@ def best_cut_points(metric: Metric, y: np.ndarray, proba: np.ndarray, weight: np
     """Cut-points on the expected class index, each moved by the best of ``CUT_OFFSETS`` with the
     others held (kept increasing), two passes; they start half-way between the classes."""
     n_classes = proba.shape[1]
-    expected = proba @ np.arange(n_classes, dtype=np.float64)
+    expected = expected_class(proba)
     cuts = np.arange(n_classes - 1) + 0.5
-    best = metric.losses_of_labels(y, np.searchsorted(cuts, expected, side="right"), n_classes, weight)[0]
+    best = metric.losses_of_labels(y, cut_labels(expected, cuts), n_classes, weight)[0]
     for _ in range(WEIGHT_PASSES):
         for c in range(n_classes - 1):
             trials = np.repeat(cuts[None, :], len(CUT_OFFSETS), axis=0)
             trials[:, c] = c + 0.5 + CUT_OFFSETS
             trials = trials[(np.diff(trials, axis=1) > 0).all(axis=1)]  # cut-points stay increasing
-            labels = np.stack([np.searchsorted(t, expected, side="right") for t in trials])
+            labels = np.stack([cut_labels(expected, t) for t in trials])
             losses = metric.losses_of_labels(y, labels, n_classes, weight)
             if losses.min() < best - 1e-12:
                 best, cuts = float(losses.min()), trials[int(np.argmin(losses))]

@@ -94,8 +94,7 @@ class SoftTargets:
         if self.task == "regression":
             return TrainingData(self.X, teacher[:, 0].astype(np.float64), self.sample_weight, self.groups)
         proba = _normalized(teacher)[self.rows, self.labels]
-        kept = np.zeros(self.rows.max() + 1)
-        np.add.at(kept, self.rows, proba)
+        kept = np.bincount(self.rows, weights=proba)  # each source row's kept probability
         return TrainingData(self.X, self.labels.astype(np.int64), proba / kept[self.rows] * self.weight[self.rows],
                             self.groups)
 
@@ -139,7 +138,7 @@ def distill(config: ModelConfig, context: FitContext, data: TrainingData, plan: 
     n_augmented = min(len(data), MAX_AUGMENTED_ROWS) if augment else 0
     if n_augmented:
         extra, source = augmented(data.X, n_augmented, context.seed)
-        X, fold_of = _concat(X, extra), np.concatenate([fold_of, fold_of[source]])
+        X, fold_of = X.concat(extra), np.concatenate([fold_of, fold_of[source]])
         groups = np.concatenate([groups, groups[source]])
         weight = None if weight is None else np.concatenate([weight, weight[source]])
     start = time.perf_counter()
@@ -163,8 +162,3 @@ def distill(config: ModelConfig, context: FitContext, data: TrainingData, plan: 
         except ModelTimeout:  # the fold copies predict instead
             bag.discard_refit()
     return Student(bag, oof[soft.first_of_each_row(len(data))], n_augmented)
-
-
-def _concat(a: EncodedTable, b: EncodedTable) -> EncodedTable:
-    return EncodedTable(np.concatenate([a.numeric, b.numeric]), np.concatenate([a.categorical, b.categorical]),
-                        a.numeric_names, a.categorical_names, a.cardinalities)

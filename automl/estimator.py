@@ -382,10 +382,9 @@ class _AutoMLBase(BaseEstimator):
         budget, context, store = TimeBudget(time_limit), self._context(), self.store_
         config = ModelConfig(f"distilled_{student}", student, STUDENT_PARAMS[student])
         data = TrainingData(store.features, store.y, store.sample_weight, store.groups)
-        plan = FoldPlan(store.fold_of, int(store.fold_of.max()) + 1)
         with _logging(self.verbosity):
             try:
-                trained = distill_student(config, context, data, plan, self._combine, augment, budget)
+                trained = distill_student(config, context, data, store.plan, self._combine, augment, budget)
             except Exception as exc:  # the estimator keeps predicting with what it had
                 raise_if_strict(exc)
                 log.warning("Distillation into %s failed (%s: %s); predicting as before.", config.name,
@@ -603,10 +602,11 @@ class _AutoMLBase(BaseEstimator):
         per row) each row's by the members' fold copies, and the ensemble, that never saw its fold."""
         n_outputs = 1 if self.task_ == "regression" else len(self.classes_)
         predictions = np.zeros((len(self.records_), len(features), n_outputs), dtype=np.float32)
+        n_folds = None if fold_of is None else self.store_.plan.n_folds
         for j in self.ensemble_.used_models:
             bag = self._bag(self.records_[j].name)
             predictions[j] = bag.predict(features, self._n_threads(), fold_copies) if fold_of is None else \
-                bag.predict_out_of_fold(features, fold_of, int(self.store_.fold_of.max()) + 1)
+                bag.predict_out_of_fold(features, fold_of, n_folds)
         if fold_of is None:
             return self.ensemble_.predict(predictions, features)
         return self.ensemble_.predict_out_of_fold(predictions, features, fold_of)
@@ -697,7 +697,7 @@ class _AutoMLBase(BaseEstimator):
         time left cannot pay for it."""
         store = self.store_
         if self.task_ == "regression":
-            cells = len(store.y) * store.features.n_features * (store.fold_of.max() + 2)
+            cells = len(store.y) * store.features.n_features * (store.plan.n_folds + 1)
             adaptive = context.schedule.difficulty_model_fits(cells, budget.remaining())
             self.conformal_ = RegressionConformal().fit(store.features, store.y, honest[:, 0], store.fold_of,
                                                         store.groups, context.resources.threads, context.seed,

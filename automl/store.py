@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .data.encoder import EncodedTable
+from .folds import FoldPlan
 
 MODELS_INDEX = "models.jsonl"  # one JSON line per finished model, written after its predictions
 ROW_ARRAYS = ("sample_weight", "groups")  # per-row arrays a store may have (a file each when it does)
@@ -88,6 +89,11 @@ class PredictionStore:
     @property
     def names(self) -> list[str]:
         return [r.name for r in self.records]
+
+    @property
+    def plan(self) -> FoldPlan:
+        """The fold plan the OOF predictions came from."""
+        return FoldPlan(self.fold_of, int(self.fold_of.max()) + 1)
 
     @property
     def n_outputs(self) -> int:

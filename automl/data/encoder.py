@@ -42,6 +42,12 @@ class EncodedTable:
         return EncodedTable(self.numeric[rows], self.categorical[rows], self.numeric_names,
                             self.categorical_names, self.cardinalities)
 
+    def concat(self, other: "EncodedTable") -> "EncodedTable":
+        """These rows, then ``other``'s (encoded by the same encoder)."""
+        return EncodedTable(np.concatenate([self.numeric, other.numeric]),
+                            np.concatenate([self.categorical, other.categorical]), self.numeric_names,
+                            self.categorical_names, self.cardinalities)
+
     @property
     def n_features(self) -> int:
         return self.numeric.shape[1] + self.categorical.shape[1]

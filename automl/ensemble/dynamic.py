@@ -112,12 +112,20 @@ class DynamicSelection(EnsembleStrategy):
             return self.predict(predictions, features)
         points, out = self._points(predictions, features), np.zeros(predictions.shape[1:], dtype=np.float32)
         for fold in np.unique(fold_of):
-            rows, others = np.flatnonzero(fold_of == fold), np.flatnonzero(reference_folds != fold)
-            k = min(self.k_, len(others))
-            index = NearestNeighbors(n_neighbors=k).fit(self.points_[others])
-            neighbours = others[index.kneighbors(points[rows], k, return_distance=False)]
+            rows = np.flatnonzero(fold_of == fold)
+            others, index = self._index_without(int(fold))
+            neighbours = others[index.kneighbors(points[rows], index.n_neighbors, return_distance=False)]
             out[rows] = self._combine(predictions[:, rows], neighbours)
         return out
+
+    def _index_without(self, fold: int) -> tuple[np.ndarray, NearestNeighbors]:
+        """(the reference rows outside ``fold``, their neighbour index), built once per fold:
+        permutation importance asks for the same folds once per column and repeat."""
+        cache = self.__dict__.setdefault("_fold_indexes", {})
+        if fold not in cache:
+            others = np.flatnonzero(self.fold_of_ != fold)
+            cache[fold] = others, NearestNeighbors(n_neighbors=min(self.k_, len(others))).fit(self.points_[others])
+        return cache[fold]
 
     @property
     def used_models(self) -> np.ndarray:
