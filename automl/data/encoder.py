@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .schema import CATEGORICAL, DATETIME, NUMERIC, Schema, infer_schema
+from .schema import CATEGORICAL, DATETIME, NUMERIC, TEXT, Schema, infer_schema
+from .text import TextColumn
 
 # Category levels seen fewer times than this in training share the "other" code.
 MIN_LEVEL_COUNT = 3
@@ -67,6 +68,8 @@ class TabularEncoder:
         for name in self.schema_.columns(DATETIME):
             parts = _date_parts(frame[name])
             self.date_parts_[name] = [p for p in DATETIME_PARTS if pd.Series(parts[p]).nunique() > 1]
+        self.texts_: dict[str, TextColumn] = {name: TextColumn().fit(_as_text(frame[name]))
+                                              for name in self.schema_.columns(TEXT)}
         return self
 
     def _level_codes(self, name: str) -> dict[str, int]:
@@ -79,14 +82,30 @@ class TabularEncoder:
         return codes[name]
 
     def get_state(self) -> dict:
-        return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_}
+        return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_,
+                "texts": {name: text.get_state() for name, text in self.texts_.items()}}
 
     @classmethod
     def from_state(cls, state: dict) -> "TabularEncoder":
         encoder = cls()
         encoder.schema_ = Schema(**state["schema"])
         encoder.levels_, encoder.date_parts_ = state["levels"], state["date_parts"]
+        # Folders saved before text columns existed have none.
+        encoder.texts_ = {name: TextColumn.from_state(text) for name, text in state.get("texts", {}).items()}
         return encoder
+
+    def treatment(self) -> dict[str, str]:
+        """How each used input column is encoded, in words (``automl info``, the report)."""
+        def described(name: str, kind: str) -> str:
+            if kind == CATEGORICAL:
+                return f"categorical: {len(self.levels_[name])} levels kept (rare and unseen: other)"
+            if kind == DATETIME:
+                return f"datetime: {', '.join(self.date_parts_[name]) or 'no varying part'}"
+            if kind == TEXT:
+                return (f"text: word count + {len(self.texts_[name].names) - 1} SVD components of TF-IDF "
+                        f"{' and '.join(self.texts_[name].kinds_) or 'no'} n-grams")
+            return kind
+        return {name: described(name, kind) for name, kind in self.schema_.kinds.items()}
 
     @property
     def input_columns(self) -> list[str]:
@@ -97,7 +116,8 @@ class TabularEncoder:
         table: a number or a category is one column, a date its parts. Permuting those together
         is permuting the input column (``transform`` encodes row by row)."""
         sources = {name: ([], []) for name in self.input_columns}
-        numeric = self.schema_.columns(NUMERIC) + [name for name, keep in self.date_parts_.items() for _ in keep]
+        numeric = self.schema_.columns(NUMERIC) + [name for name, keep in self.date_parts_.items() for _ in keep] \
+            + [name for name, text in self.texts_.items() for _ in text.names]
         for j, name in enumerate(numeric):
             sources[name][0].append(j)
         for j, name in enumerate(self.levels_):
@@ -114,6 +134,9 @@ class TabularEncoder:
             for part in keep:
                 numeric.append(parts[part])
                 numeric_names.append(f"{name}__{part}")
+        for name, text in self.texts_.items():
+            numeric.extend(text.transform(_as_text(frame[name])).T)
+            numeric_names.extend(f"{name}__{suffix}" for suffix in text.names)
         n = len(frame)
         num = np.column_stack(numeric).astype(np.float32) if numeric else np.zeros((n, 0), np.float32)
         num[~np.isfinite(num)] = np.nan

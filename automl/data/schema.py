@@ -8,13 +8,20 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-NUMERIC, CATEGORICAL, DATETIME = "numeric", "categorical", "datetime"
+NUMERIC, CATEGORICAL, DATETIME, TEXT = "numeric", "categorical", "datetime", "text"
 # Integer columns with at most this many distinct values are treated as categories.
 MAX_INT_LEVELS_AS_CATEGORY = 10
 # A string column parses as numbers or dates when this share of its non-missing values does.
 PARSE_SHARE = 0.95
 # A string column needs this many rows before "unique on every row" means "an ID".
 MIN_ROWS_FOR_ID = 20
+# A string column is free text when its distinct values average this many words (AutoGluon's
+# rule), or this many and most rows have a value of their own (names, titles: "ford pinto",
+# "chevrolet chevelle malibu"): as a category its levels would be mostly "other".
+TEXT_MIN_WORDS = 3.0
+NAME_MIN_WORDS, NAME_MIN_DISTINCT_SHARE = 2.0, 0.5
+# Distinct values read to count words.
+TEXT_SAMPLE = 1000
 
 
 @dataclass
@@ -61,6 +68,8 @@ def _infer_column(col: pd.Series) -> tuple[str | None, str]:
         return NUMERIC, ""
     else:
         kind = _infer_text(present)
+        if kind == CATEGORICAL and _is_free_text(present):
+            kind = TEXT
         if kind == CATEGORICAL and len(col) >= MIN_ROWS_FOR_ID and present.astype(str).nunique() == len(col):
             return None, "identifier (unique on every row)"
     if present.astype(str).nunique() <= 1:
@@ -81,3 +90,11 @@ def _infer_text(present: pd.Series) -> str:
         if dates.notna().mean() >= PARSE_SHARE:
             return DATETIME
     return CATEGORICAL
+
+
+def _is_free_text(present: pd.Series) -> bool:
+    """Whether a column of strings holds text (descriptions, titles, names) rather than levels."""
+    distinct = pd.Series(present.astype(str).unique())
+    words = distinct.head(TEXT_SAMPLE).str.split().str.len().mean()
+    share = len(distinct) / len(present)
+    return bool(words >= TEXT_MIN_WORDS or (words >= NAME_MIN_WORDS and share >= NAME_MIN_DISTINCT_SHARE))

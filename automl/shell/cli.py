@@ -200,7 +200,7 @@ def info(args: argparse.Namespace) -> None:
                  f"{len(estimator.records_)} models trained on {estimator.n_rows_} rows")
     lines.append(f"features   {len(estimator.feature_names_in_)} columns, {len(schema.kinds)} used:")
     width = max(len(str(c)) for c in estimator.feature_names_in_)
-    lines += [f"  {name:<{width}}  {kind}" for name, kind in schema.kinds.items()]
+    lines += [f"  {name:<{width}}  {how}" for name, how in estimator.encoder_.treatment().items()]
     lines += [f"  {name:<{width}}  dropped: {reason}" for name, reason in schema.dropped.items()]
     lines.append("versions   saved with / installed now:")
     installed = versions()

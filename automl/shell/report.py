@@ -231,9 +231,9 @@ def _importance(est) -> str:
 
 def _features(est) -> str:
     schema = est.encoder_.schema_
-    rows = [(name, kind, "") for name, kind in schema.kinds.items()]
-    rows += [(name, "dropped", reason) for name, reason in schema.dropped.items()]
-    return _table(pd.DataFrame(rows, columns=["column", "type", "why dropped"]))
+    rows = [(name, how) for name, how in est.encoder_.treatment().items()]
+    rows += [(name, f"dropped: {reason}") for name, reason in schema.dropped.items()]
+    return _table(pd.DataFrame(rows, columns=["column", "encoded as"]))
 
 
 def _table(frame: pd.DataFrame, highlight: np.ndarray | None = None) -> str:
