@@ -73,6 +73,25 @@ def test_a_configuration_adapted_to_a_tiny_budget_trains_every_fold_and_predicts
     assert model.predict(table).shape == (len(y), 2)
 
 
+def test_folds_side_by_side_share_the_time_alike_and_leave_room_to_predict():
+    # 10 classes: a round is 10 trees, and predicting a fold's held-out rows costs a share of the fold.
+    rng = np.random.default_rng(0)
+    n = 6000
+    numeric = rng.normal(size=(n, 8)).astype(np.float32)
+    table = EncodedTable(numeric, np.zeros((n, 0), dtype=np.int32), [f"x{j}" for j in range(8)], [], [])
+    y = np.digitize(numeric[:, 0] + numeric[:, 1] * numeric[:, 2], np.quantile(numeric[:, 0], np.linspace(0, 1, 11)[1:-1]))
+    bag = BaggedModel(ModelConfig("slow", "lightgbm", {"learning_rate": 0.002}), TaskInfo("multiclass", 10), seed=0,
+                      n_threads=2)
+    budget = TimeBudget(8.0)
+    bag.fit(TrainingData(table, y), FoldPlan.make(y, 5, "multiclass", seed=0), budget)
+    assert budget.elapsed() < 8.0 + 1.0
+    assert 0 < bag.train_share_ < 1
+    rounds = [copy.rounds_.done for copy in bag.models_]
+    # Five folds on two workers are three waves of a third each (the last fold's wave alone); before,
+    # the second fold got half the time and the last a seventh (rounds 240-932 on letter).
+    assert min(rounds) > 0.5 * max(rounds)
+
+
 def test_a_fold_stopped_by_its_budget_keeps_the_rounds_it_has():
     table, y = _table()
     fit_rows, val_rows = inner_split(y, "binary", seed=0)

@@ -225,3 +225,17 @@ def test_auto_refit_refits_the_members_whose_cost_fits(portfolio, table, monkeyp
     members = {model.records_[j].name: model.records_[j].family for j in model.ensemble_.used_models}
     assert "knn" in members.values()  # DES reads every model
     assert set(model.refitted_) == {name for name, family in members.items() if family != "knn"}
+
+
+def test_auto_refit_keeps_the_copies_of_knn_whose_refit_predicts_otherwise(portfolio, table, monkeypatch):
+    from automl.models.bagging import BaggedModel
+
+    X, y = table
+    monkeypatch.setattr(BaggedModel, "refit_cost", lambda bag, n_rows: 1e-3)  # every refit affordable
+    model = AutoMLClassifier(portfolio=str(portfolio), ensemble="des", n_folds=3, time_limit=60, refit="auto",
+                             verbosity=0).fit(X, y)
+    members = {model.records_[j].name: model.records_[j].family for j in model.ensemble_.used_models}
+    assert "knn" in members.values()
+    assert set(model.refitted_) == {name for name, family in members.items() if family != "knn"}
+    forced = AutoMLClassifier(portfolio=str(portfolio), ensemble="des", n_folds=3, refit=True, verbosity=0).fit(X, y)
+    assert set(forced.refitted_) == set(members)  # refit=True: every member, as asked

@@ -45,6 +45,8 @@ MIN_CELLS_PER_EXTRA_THREAD = 500_000
 # one after another; 1,151 rows 341 -> 267 ms side by side).
 MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE = 20_000
 
+# The probe's price of predicting a round, times this (see ``_adapt``).
+PREDICT_SAFETY = 2.0
 # A saved bag is ``bag.json`` + ``bag.npz`` + its copies' native model files in one folder.
 BAG = "bag"
 
@@ -81,6 +83,7 @@ class BaggedModel:
         family = get_family(self.config.family)
         family.prepare()
         self.params_, self.adapted_ = self.config.params, ""
+        self.train_share_ = 1.0  # of a fold's time, its training's (the rest: predicting its held-out rows)
         n_folds = plan.n_folds
 
         def data_of(copy: int, n_copies: int) -> TrainingData:
@@ -104,15 +107,25 @@ class BaggedModel:
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
         probe_params = {**self.config.params, "max_rounds": schedule.probe_rounds}
         train, held_out = plan.split(0)
-        rounds = train_copy(self._job(0, train, held_out, threads, probe_params), data, budget).rounds_
+        probe = train_copy(self._job(0, train, held_out, threads, probe_params), data, budget)
+        rounds = probe.rounds_
+        started = time.perf_counter()
+        probe.predict(data.X.take(held_out))
+        # A fold predicts its held-out rows after its rounds, inside its share of the time: its
+        # rounds may take the part of the share that leaves room for predicting them (letter, 26
+        # classes: predicting a fold took 1.5-4.7 s, 20-30% of the fold, and every fold overran).
+        # The probe's 10 rounds priced prediction at ~0.6x of what 500 rounds cost per round
+        # (letter), hence PREDICT_SAFETY; the folds after the first wave use the measured ratio.
+        predict_per_round = PREDICT_SAFETY * (time.perf_counter() - started) / max(rounds.done, 1)
+        self.train_share_ = 1.0 / (1.0 + predict_per_round / rounds.seconds_per_round())
         probe_rows = len(data) * (plan.n_folds - 1) / plan.n_folds
 
         def affordable_rounds(copies: int) -> float:
             """Rounds one copy can pay for when ``copies`` copies share what is left (a round's
             cost grows with the rows a copy trains on)."""
             scale = (copies - 1) / copies * len(data) / probe_rows
-            return schedule.affordable_rounds(budget.remaining(), copies, workers, rounds.setup_seconds() * scale,
-                                              rounds.seconds_per_round() * scale)
+            return schedule.affordable_rounds(budget.remaining() * self.train_share_, copies, workers,
+                                              rounds.setup_seconds() * scale, rounds.seconds_per_round() * scale)
 
         params, copies, note = family.adapt(self.config.params, plan.n_folds, affordable_rounds)
         self.params_, self.adapted_ = params, note
@@ -124,10 +137,13 @@ class BaggedModel:
         folds = list(plan)
         data = data_of(0, plan.n_folds)
         fold_seconds: list[float] = []  # wall seconds of each finished fold
+        trained, predicted = [], []  # seconds of each finished any-time fold's training, its prediction
 
         def fit_fold(k: int):
-            # The pool starts folds in order, so this fold and the n - k - 1 after it are left.
-            rounds_left = math.ceil((len(folds) - k) / workers)
+            # The pool starts folds in order, ``workers`` at a time: this fold's wave and those
+            # after it are left. (Counting the folds left from k instead gave fold 1 of 5 on two
+            # workers half the time and fold 4 a seventh: letter, 4-15 s per fold of a 30 s bag.)
+            rounds_left = math.ceil(len(folds) / workers) - k // workers
             if budget.expired():
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
             needed = schedule.projected_seconds(fold_seconds, rounds_left)
@@ -137,11 +153,15 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(rounds_left)
-            model, prediction, seconds = executor.fit_fold(self._job(k, *folds[k], threads, self.params_),
-                                                           data_of(k, plan.n_folds), share)
+            job = self._job(k, *folds[k], threads, self.params_, self.train_share_)
+            model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
             fold_seconds.append(time.perf_counter() - t)
+            if family.anytime and budget.limited:
+                trained.append(fold_seconds[-1] - seconds)
+                predicted.append(seconds)
+                self.train_share_ = sum(trained) / (sum(trained) + sum(predicted))
             return model, folds[k][1], prediction, seconds
 
         start = time.perf_counter()
@@ -166,10 +186,11 @@ class BaggedModel:
         self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(data)
         return oof
 
-    def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict) -> FoldJob:
+    def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict,
+             train_share: float = 1.0) -> FoldJob:
         """Fold ``k``'s copy as a job, seeded by its fold number."""
         return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
-                       self.device, train, held_out)
+                       self.device, train, held_out, train_share)
 
     def refit_cost(self, n_rows: int) -> float:
         """Expected seconds to refit on ``n_rows`` rows: one copy's share of the bag's fit, scaled

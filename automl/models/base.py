@@ -71,6 +71,11 @@ class Model(ABC):
     # Whether the family improves round by round and can be adapted to the time there is
     # (``adapt``; BaggedModel prices a round on a probe first, see models/boosting.py).
     anytime: ClassVar[bool] = False
+    # Whether one copy refitted on all rows predicts like the mean of its fold copies, so that
+    # ``refit="auto"`` may swap them. kNN does not: the mean of k copies' neighbour votes is a
+    # smoother model than one vote on all rows (letter, k=5: test log loss 0.275 with the copies,
+    # 0.399 refitted).
+    refits_alike: ClassVar[bool] = True
 
     @classmethod
     def prepare(cls) -> None:

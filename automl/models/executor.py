@@ -46,6 +46,8 @@ class FoldJob:
     device: str
     train: np.ndarray
     held_out: np.ndarray
+    # Share of the job's budget its training may take; predicting the held-out rows has the rest.
+    train_share: float = 1.0
 
 
 def train_copy(job: FoldJob, data: TrainingData, budget: TimeBudget) -> Model:
@@ -71,7 +73,7 @@ def run_fold(job: FoldJob, data: TrainingData, budget: TimeBudget) -> tuple[Mode
     a copy whose prediction would outlast both its budget and its own training (kNN on many rows)
     is given up; one that trained until its budget ended (boosting) still predicts, as planned."""
     start = time.perf_counter()
-    model = train_copy(job, data, budget)
+    model = train_copy(job, data, budget.fraction(job.train_share))
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     first, rest = job.held_out[:PRICE_ROWS], job.held_out[PRICE_ROWS:]

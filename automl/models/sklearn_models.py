@@ -162,6 +162,7 @@ class KNNModel(_OnLinearView):
     # for minutes (issue 14), and each fold copy holds its rows in memory.
     max_train_rows = 50_000
     keeps_training_rows = True
+    refits_alike = False
 
     def _estimator(self, n_rows):
         from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
