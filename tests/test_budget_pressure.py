@@ -57,6 +57,14 @@ def test_adapt_cuts_copies_before_rounds_fall_below_what_the_highest_rate_needs(
     assert note.endswith(f"{copies} copies")
 
 
+def test_adapt_gives_up_a_configuration_whose_copies_cannot_afford_usable_rounds():
+    # manyclass_30 at 60 s: two configurations trained 1 round a copy (OOF log loss 2.5) for 3.6 s
+    with pytest.raises(ModelTimeout, match="affords 4 rounds"):
+        LightGBMModel.adapt({}, 8, lambda c: 8 / c)
+    params, copies, _ = LightGBMModel.adapt({}, 8, lambda c: 40 / c)  # 20 rounds at 2 copies: kept
+    assert copies == 2 and params["max_rounds"] == 20
+
+
 @pytest.mark.parametrize("family", BOOSTING)
 def test_a_configuration_adapted_to_a_tiny_budget_trains_every_fold_and_predicts(family):
     table, y = _table()

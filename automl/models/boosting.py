@@ -18,7 +18,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..budget import TimeBudget
-from .base import Model, Patience
+from .base import Model, ModelTimeout, Patience
 
 # Above this rate the trees of the first rounds overfit their residuals: adaptation stops here
 # and cuts rounds instead.
@@ -134,6 +134,8 @@ class BoostedModel(Model):
         while copies > 2 and affordable_rounds(copies) * MAX_LEARNING_RATE < cls.learning_mass:
             copies -= 1
         rounds = affordable_rounds(copies)
+        if rounds < MIN_ROUNDS:  # its folds would keep nothing usable: the time goes to the configurations after it
+            raise ModelTimeout(f"the time left affords {rounds:.0f} rounds a copy, fewer than {MIN_ROUNDS}")
         rate = float({**cls.defaults, **params}["learning_rate"])
         notes = [f"{copies} copies"] if copies < n_copies else []
         if rounds * rate < cls.learning_mass:

@@ -77,14 +77,39 @@ def run(table: str, limit: float, label: str, out: Path, log_dir: Path | None) -
           f"{len(trained)} trained, {len(skipped)} skipped", flush=True)
 
 
+def report(results: Path) -> str:
+    """Markdown: per fit, the test log loss and what became of the configurations; per boosting
+    configuration, its seconds, copies kept of the plan's folds and adaptation."""
+    frame = pd.read_csv(results)
+    lines = ["| table | limit s | label | test log loss | fit s | trained | skipped | boosting with every fold "
+             "| boosting lr raised | skipped after some folds finished |", "|---" * 10 + "|"]
+    for (table, limit, label), fit in frame.groupby(["table", "time_limit", "label"], sort=False):
+        head = fit[fit.config == "(fit)"].iloc[0]
+        configs = fit[fit.config != "(fit)"]
+        boosting = configs[configs.config.str.match(r"(lightgbm|xgboost|catboost)") & (configs.status == "trained")]
+        full = int((boosting.copies == boosting.folds).sum())
+        raised = int(boosting.adapted.fillna("").str.contains("lr").sum())
+        thrown = configs[configs.note.fillna("").str.contains("after [1-9]", regex=True)]
+        lines.append(f"| {table} | {limit:.0f} | {label} | {head.test_log_loss:.5f} | {head.seconds:.1f} | "
+                     f"{int((configs.status == 'trained').sum())} | {int((configs.status == 'skipped').sum())} | "
+                     f"{full} of {len(boosting)} | {raised} | {len(thrown)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tables", default="letter,manyclass_30")
     parser.add_argument("--limits", default="60,120")
-    parser.add_argument("--label", required=True)
+    parser.add_argument("--label")
+    parser.add_argument("--report", action="store_true", help="print the markdown summary of --out and exit")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--log-dir", type=Path, help="where each fit's log is written (default: not kept)")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(args.out), end="")
+        return
+    if not args.label:
+        parser.error("--label is needed to run")
     done = set()
     if args.out.exists():
         old = pd.read_csv(args.out)
