@@ -118,9 +118,9 @@ PARAMETERS_DOC = """
         the rounds / epochs their fold copies early-stopped at, scaled by the rows), so that
         predicting runs one model per member instead of one per fold. With a time limit, 10% of
         it is kept for this. ``auto`` refits when the members' measured cost fits in the time
-        left, else keeps the fold copies and says so (kNN members always keep theirs: one kNN on
-        all rows predicts less smoothly than the mean of its copies); ``True`` refits each member in the time
-        left; ``False`` keeps the fold copies. On the dev suite at 120 s: predictions 2.5x faster
+        left, else keeps the fold copies and says so (kNN members always keep theirs: one kNN
+        on all rows predicts less smoothly than the mean of its copies); ``True`` refits each
+        member in the time left; ``False`` keeps the fold copies. On the dev suite at 120 s: predictions 2.5x faster
         at the median, the test metric unchanged at the median (benchmarks/results/refit_after.md).
     predictor : {"ensemble", "distilled", "cascade"}, default="ensemble"
         What ``predict`` and ``predict_proba`` run (settable after fit with ``set_params``): the
@@ -319,8 +319,8 @@ class _AutoMLBase(BaseEstimator):
         if self.refit is False:
             return
         start = time.perf_counter()
-        members = [self.records_[j] for j in self.ensemble_.used_models]
-        members = [r for r in members if self.refit is True or get_family(r.family).refits_alike]
+        members = [r for r in (self.records_[j] for j in self.ensemble_.used_models)
+                   if self.refit is True or get_family(r.family).refits_alike]
         cost = {r.name: self._bag(r.name).refit_cost(len(data)) for r in members}
         names, skipped = context.schedule.refit_order(cost, {r.name: r.predict_seconds_per_1k for r in members},
                                               budget.remaining() if self.refit == "auto" else None)

@@ -124,10 +124,10 @@ class Schedule:
         return max(0.0, seconds / seconds_per_round)
 
     @staticmethod
-    def projected_seconds(finished: list[float], rounds_left: int) -> float:
-        """Seconds ``rounds_left`` more rounds of folds need, at the mean of the ``finished``
-        folds' seconds (0 before any finished)."""
-        return sum(finished) / len(finished) * rounds_left if finished else 0.0
+    def projected_seconds(finished: list[float], waves_left: int) -> float:
+        """Seconds ``waves_left`` more waves of folds (side by side) need, at the mean of the
+        ``finished`` folds' seconds (0 before any finished)."""
+        return sum(finished) / len(finished) * waves_left if finished else 0.0
 
     def search_seconds(self, time_limit: float | None, remaining: float, training_left: float,
                        refit_reserve: float) -> tuple[float, int]:
@@ -177,9 +177,9 @@ class Schedule:
         if remaining is None:
             chosen = list(costs)
         else:
-            left, chosen, planned = remaining - self.save_seconds, [], 0.0
+            chosen, planned = [], 0.0
             for name in sorted(costs, key=lambda n: -savings[n] / max(costs[n], 1e-9)):
-                if planned + costs[name] <= left:
+                if self.refit_fits(planned + costs[name], remaining):
                     chosen.append(name)
                     planned += costs[name]
         return sorted(chosen, key=lambda n: costs[n]), [n for n in costs if n not in chosen]

@@ -13,10 +13,12 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import logging
 import os
 import platform
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +203,21 @@ def score(task: str, y_test: pd.Series, classes: list | None, proba=None, proba_
         "second_metric": "accuracy",
         "second_value": accuracy,
     }
+
+
+@contextmanager
+def captured_log():
+    """The package's log lines while the block runs (instead of stderr)."""
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+
+    handler = Capture()
+    log = logging.getLogger("automl")
+    log.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        log.removeHandler(handler)

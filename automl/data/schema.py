@@ -68,10 +68,12 @@ def _infer_column(col: pd.Series) -> tuple[str | None, str]:
         return NUMERIC, ""
     else:
         kind = _infer_text(present)
-        if kind == CATEGORICAL and _is_free_text(present):
+        distinct = pd.Series(present.astype(str).unique())  # the values as text, read once
+        if kind == CATEGORICAL and _is_free_text(distinct, len(present)):
             kind = TEXT
-        if kind == CATEGORICAL and len(col) >= MIN_ROWS_FOR_ID and present.astype(str).nunique() == len(col):
+        if kind == CATEGORICAL and len(col) >= MIN_ROWS_FOR_ID and len(distinct) == len(col):
             return None, "identifier (unique on every row)"
+        return (None, "constant") if len(distinct) <= 1 else (kind, "")
     if present.astype(str).nunique() <= 1:
         return None, "constant"
     return kind, ""
@@ -92,9 +94,9 @@ def _infer_text(present: pd.Series) -> str:
     return CATEGORICAL
 
 
-def _is_free_text(present: pd.Series) -> bool:
-    """Whether a column of strings holds text (descriptions, titles, names) rather than levels."""
-    distinct = pd.Series(present.astype(str).unique())
+def _is_free_text(distinct: pd.Series, n_present: int) -> bool:
+    """Whether a column of strings, ``distinct`` values among ``n_present``, holds text
+    (descriptions, titles, names) rather than levels."""
     words = distinct.head(TEXT_SAMPLE).str.split().str.len().mean()
-    share = len(distinct) / len(present)
+    share = len(distinct) / n_present
     return bool(words >= TEXT_MIN_WORDS or (words >= NAME_MIN_WORDS and share >= NAME_MIN_DISTINCT_SHARE))

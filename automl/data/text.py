@@ -77,7 +77,8 @@ class TextColumn:
         return vectorizer
 
     def get_state(self) -> dict:
-        return {"kinds": self.kinds_, "vocabularies": self.vocabularies_, "idf": list(self.idf_), "components": self.components_}
+        return {"kinds": self.kinds_, "vocabularies": self.vocabularies_, "idf": list(self.idf_),
+                "components": self.components_}
 
     @classmethod
     def from_state(cls, state: dict) -> "TextColumn":

@@ -144,16 +144,16 @@ class BaggedModel:
             # The pool starts folds in order, ``workers`` at a time: this fold's wave and those
             # after it are left. (Counting the folds left from k instead gave fold 1 of 5 on two
             # workers half the time and fold 4 a seventh: letter, 4-15 s per fold of a 30 s bag.)
-            rounds_left = math.ceil(len(folds) / workers) - k // workers
+            waves_left = math.ceil(len(folds) / workers) - k // workers
             if budget.expired():
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
-            needed = schedule.projected_seconds(fold_seconds, rounds_left)
+            needed = schedule.projected_seconds(fold_seconds, waves_left)
             # An any-time fold cut short by its share keeps its rounds: no need to give up early.
             if not family.anytime and schedule.hopeless(needed, budget.remaining()):
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
-            share = budget.share(rounds_left)
+            share = budget.share(waves_left)
             job = self._job(k, *folds[k], threads, self.params_, self.train_share_)
             model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:
@@ -232,7 +232,8 @@ class BaggedModel:
                 "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
                 "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
                 "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
-                "copy_fit_rows": self.copy_fit_rows_, "workers": self.workers_, "copies": [model.get_state() for model in self.models_],
+                "copy_fit_rows": self.copy_fit_rows_, "workers": self.workers_,
+                "copies": [model.get_state() for model in self.models_],
                 "full": None if self.full_ is None else self.full_.get_state()}
 
     @classmethod

@@ -14,16 +14,14 @@ slow). One row per dataset is appended to --out as it finishes; a rerun resumes.
 from __future__ import annotations
 
 import argparse
-import logging
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..protocol import DEV, MAIN_METRIC, RESULTS, append_row, load_dataset, markdown_table, pending, \
-    sorted_classes, score, split
+from ..protocol import DEV, MAIN_METRIC, RESULTS, append_row, captured_log, load_dataset, pending, sorted_classes, \
+    score, split
 from ..systems import catboost_default
 
 COLUMNS = ["dataset", "task", "metric", "time_limit", "ensemble_describe", "ensemble_oof", "student_oof",
@@ -32,24 +30,6 @@ PREDICTORS = ("ensemble", "distilled", "cascade", "best_model", "catboost")
 for _name in PREDICTORS:
     COLUMNS += [f"{_name}_value", f"{_name}_predict_s", f"{_name}_row_ms"]
 COLUMNS += ["fit_seconds", "distill_seconds", "catboost_fit_seconds", "distill_log", "status", "error"]
-
-
-@contextmanager
-def _captured_log():
-    """The package's log lines while the block runs (instead of stderr)."""
-    lines: list[str] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record):
-            lines.append(record.getMessage())
-
-    handler = Capture()
-    log = logging.getLogger("automl")
-    log.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        log.removeHandler(handler)
 
 
 def median_seconds(fn, repeats: int = 3) -> float:
@@ -86,7 +66,7 @@ def measure(entry: dict, args) -> dict:
         X_train, y_train)
     row["fit_seconds"] = time.perf_counter() - start
     start = time.perf_counter()
-    with _captured_log() as lines:  # why a student failed, if it did
+    with captured_log() as lines:  # why a student failed, if it did
         model.set_params(verbosity=1).distill(time_limit=args.distill_limit)
     model.set_params(verbosity=0)
     row["distill_seconds"] = time.perf_counter() - start

@@ -19,8 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import synthetic_suite
-from ..protocol import DEV, append_row, load_dataset, read_manifest, score, sorted_classes, split
-from .distill import _captured_log
+from ..protocol import DEV, append_row, captured_log, load_dataset, read_manifest, score, sorted_classes, split
 
 COLUMNS = ["label", "table", "time_limit", "config", "status", "seconds", "copies", "folds", "adapted",
            "oof_log_loss", "test_log_loss", "note"]
@@ -45,7 +44,7 @@ def run(table: str, limit: float, label: str, out: Path, log_dir: Path | None) -
     entry = next(e for e in read_manifest(suite) if e["name"] == table)
     X, y = load_dataset(suite, entry)
     X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed=0)
-    with _captured_log() as lines:
+    with captured_log() as lines:
         start = time.perf_counter()
         model = AutoMLClassifier(time_limit=limit, random_state=0).fit(X_train, y_train)
         fit_seconds = time.perf_counter() - start
