@@ -25,7 +25,7 @@ belongs to its source row's fold and is labelled like the training rows.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -121,8 +121,8 @@ def augmented(X: EncodedTable, n_rows: int, seed: int) -> tuple[EncodedTable, np
         out[swap] = values[donors[swap], np.nonzero(swap)[1]]
         return out
 
-    return EncodedTable(resample(X.numeric), resample(X.categorical), X.numeric_names, X.categorical_names,
-                        X.cardinalities), source
+    return replace(X, numeric=resample(X.numeric), categorical=resample(X.categorical),
+                   raw=None if X.raw is None else resample(X.raw)), source
 
 
 def distill(config: ModelConfig, context: FitContext, data: TrainingData, plan: FoldPlan,

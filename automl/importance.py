@@ -17,6 +17,8 @@ ends a pass, every column has the same number.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -54,12 +56,14 @@ def permutation_importance(predict, table: EncodedTable, y: np.ndarray, metric: 
         sample = rng.choice(len(rows), len(rows), replace=True)
         w = None if weight is None else weight[sample]
         base_loss = metric.loss(y[sample], baseline[sample], w)
-        for name, (numeric, categorical) in sources.items():
+        for name, (numeric, categorical, raw) in sources.items():
             order = _permutation(blocks, len(rows), rng)
-            permuted = EncodedTable(table.numeric.copy(), table.categorical.copy(), table.numeric_names,
-                                    table.categorical_names, table.cardinalities)
+            permuted = replace(table, numeric=table.numeric.copy(), categorical=table.categorical.copy(),
+                               raw=None if table.raw is None else table.raw.copy())
             permuted.numeric[:, numeric] = table.numeric[order][:, numeric]
             permuted.categorical[:, categorical] = table.categorical[order][:, categorical]
+            if raw:
+                permuted.raw[:, raw] = table.raw[order][:, raw]
             drops[name].append(metric.loss(y[sample], predict(permuted, rows)[sample], w) - base_loss)
     return pd.DataFrame([_summary(name, d) for name, d in drops.items()]).set_index("column").sort_values(
         "importance", ascending=False)

@@ -68,7 +68,10 @@ def data_fingerprint(data: TrainingData, fold_of: np.ndarray, task: str, metric:
                                         features.cardinalities]).encode())
     rows = {name: getattr(data, name) for name in ("sample_weight", "groups") if getattr(data, name) is not None}
     digest.update(",".join(rows).encode())  # nothing for a run without either: older runs keep their fingerprint
-    for array in (features.numeric, features.categorical, np.asarray(data.y), np.asarray(fold_of), *rows.values()):
+    raw = [] if features.raw is None else [features.raw]  # likewise for raw levels
+    digest.update(",".join(features.raw_names).encode())
+    for array in (features.numeric, features.categorical, *raw, np.asarray(data.y), np.asarray(fold_of),
+                  *rows.values()):
         digest.update(str((array.dtype.str, array.shape)).encode())
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()

@@ -139,6 +139,9 @@ class PredictionStore:
             meta["features"] = {"numeric_names": self.features.numeric_names,
                                 "categorical_names": self.features.categorical_names,
                                 "cardinalities": self.features.cardinalities}
+            if self.features.raw is not None:
+                np.save(folder / "features_raw.npy", self.features.raw)
+                meta["features"]["raw_names"] = self.features.raw_names
         _write_atomic(folder / "store.json", json.dumps(meta, indent=1).encode())
 
     @staticmethod
@@ -164,8 +167,10 @@ class PredictionStore:
         meta = json.loads((folder / "store.json").read_text())
         features = None
         if "features" in meta:
+            raw = folder / "features_raw.npy"
             features = EncodedTable(np.load(folder / "features_numeric.npy"),
-                                    np.load(folder / "features_categorical.npy"), **meta["features"])
+                                    np.load(folder / "features_categorical.npy"),
+                                    raw=np.load(raw) if raw.exists() else None, **meta["features"])
         rows = {name: np.load(folder / f"{name}.npy", allow_pickle=False) if (folder / f"{name}.npy").exists()
                 else None for name in ROW_ARRAYS}
         store = cls(np.load(folder / "y.npy", allow_pickle=False), meta["task"], meta["metric"],

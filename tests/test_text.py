@@ -54,8 +54,8 @@ def test_encoder_gives_text_columns_numeric_features_and_sources():
     text_columns = [n for n in table.numeric_names if n.startswith("review__")]
     assert "review__words" in text_columns and len(text_columns) > 2
     assert table.categorical.shape[1] == 0  # text is not also a category
-    numeric, categorical = encoder.column_sources()["review"]
-    assert sorted(table.numeric_names[j] for j in numeric) == sorted(text_columns) and categorical == []
+    numeric, categorical, raw = encoder.column_sources()["review"]
+    assert sorted(table.numeric_names[j] for j in numeric) == sorted(text_columns) and categorical == raw == []
     assert encoder.treatment() == {"review": "text: word count + 16 SVD components of TF-IDF word and char n-grams",
                                    "noise": "numeric"}
 

@@ -6,7 +6,7 @@ family can build its own view (see ``views.py``) from one shared encoding.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,16 @@ MIN_LEVEL_COUNT = 3
 MAX_LEVELS = 512
 DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "ordinal")
 MISSING_CODE = -1
+# String columns (categories or text) with at least this many distinct training values also keep
+# every one of them, rare ones included, as raw codes for CatBoost, whose ordered target statistics
+# are made for rare levels (cars_mpg: CatBoost's defaults on the raw car names RMSE 2.34, this
+# package with them folded into "other" 2.44). Fewer levels lose little to the folding.
+RAW_MIN_LEVELS = 50
+# At most this many raw levels per column (the most frequent; the rest share the last code).
+MAX_RAW_LEVELS = 50_000
+# Not when the values are nearly unique per row (titles, email bodies): a level seen once has no
+# statistics to give.
+RAW_MAX_DISTINCT_SHARE = 0.9
 
 
 @dataclass
@@ -27,7 +37,9 @@ class EncodedTable:
     """Encoded rows: float32 numbers (NaN = missing) and int32 category codes.
 
     Category codes run from 0 to ``cardinalities[j] - 1``; the last code of each column is
-    "other" (rare or unseen levels) and ``MISSING_CODE`` marks a missing value.
+    "other" (rare or unseen levels) and ``MISSING_CODE`` marks a missing value. ``raw`` (None when
+    no column has many levels): int32 codes of every training level of the high-cardinality string
+    columns ``raw_names``, rare ones included (unseen: the last code), read by CatBoost only.
     """
 
     numeric: np.ndarray
@@ -35,19 +47,23 @@ class EncodedTable:
     numeric_names: list[str]
     categorical_names: list[str]
     cardinalities: list[int]
+    raw: np.ndarray | None = None
+    raw_names: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return self.numeric.shape[0]
 
     def take(self, rows: np.ndarray) -> "EncodedTable":
         return EncodedTable(self.numeric[rows], self.categorical[rows], self.numeric_names,
-                            self.categorical_names, self.cardinalities)
+                            self.categorical_names, self.cardinalities,
+                            None if self.raw is None else self.raw[rows], self.raw_names)
 
     def concat(self, other: "EncodedTable") -> "EncodedTable":
         """These rows, then ``other``'s (encoded by the same encoder)."""
         return EncodedTable(np.concatenate([self.numeric, other.numeric]),
                             np.concatenate([self.categorical, other.categorical]), self.numeric_names,
-                            self.categorical_names, self.cardinalities)
+                            self.categorical_names, self.cardinalities,
+                            None if self.raw is None else np.concatenate([self.raw, other.raw]), self.raw_names)
 
     @property
     def n_features(self) -> int:
@@ -60,10 +76,16 @@ class TabularEncoder:
     def fit(self, frame: pd.DataFrame) -> "TabularEncoder":
         self.schema_: Schema = infer_schema(frame)
         self.levels_: dict[str, list[str]] = {}
-        for name in self.schema_.columns(CATEGORICAL):
+        self.raw_levels_: dict[str, list[str]] = {}
+        for name, kind in self.schema_.kinds.items():
+            if kind not in (CATEGORICAL, TEXT):
+                continue
             counts = pd.Series(_as_text(frame[name]), dtype=object).value_counts()
-            keep = counts[counts >= MIN_LEVEL_COUNT].index[:MAX_LEVELS]
-            self.levels_[name] = sorted(keep, key=_natural_key)
+            if kind == CATEGORICAL:
+                keep = counts[counts >= MIN_LEVEL_COUNT].index[:MAX_LEVELS]
+                self.levels_[name] = sorted(keep, key=_natural_key)
+            if RAW_MIN_LEVELS <= len(counts) <= RAW_MAX_DISTINCT_SHARE * counts.sum():
+                self.raw_levels_[name] = sorted(counts.index[:MAX_RAW_LEVELS], key=_natural_key)
         self.date_parts_: dict[str, list[str]] = {}
         for name in self.schema_.columns(DATETIME):
             parts = _date_parts(frame[name])
@@ -72,57 +94,74 @@ class TabularEncoder:
                                               for name in self.schema_.columns(TEXT)}
         return self
 
-    def _level_codes(self, name: str) -> dict[str, int]:
-        """The kept levels of a column and their codes, built once. A dict lookup per value costs
-        what the Python pass of ``_as_text`` already does; a pandas Index lookup per column cost
-        ~0.1 ms on a single row, half of a distilled student's single-row latency on titanic."""
-        codes = self.__dict__.setdefault("_codes", {})
-        if name not in codes:
-            codes[name] = {level: code for code, level in enumerate(self.levels_[name])}
-        return codes[name]
+    def _codes(self, frame: pd.DataFrame, attribute: str) -> np.ndarray:
+        """(rows, columns) int32 codes of ``frame``'s columns named in the level lists of
+        ``attribute`` ("levels_" or "raw_levels_"): a level's index, the list's length for any other value, ``MISSING_CODE`` where missing. The lookups are
+        dicts built once per level list: a dict lookup per value costs what the Python pass of
+        ``_as_text`` already does; a pandas Index lookup per column cost ~0.1 ms on a single row,
+        half of a distilled student's single-row latency on titanic."""
+        lookups = self.__dict__.setdefault("_lookups", {})
+        n, codes = len(frame), []
+        for name, kept in getattr(self, attribute).items():
+            if (attribute, name) not in lookups:
+                lookups[attribute, name] = {level: code for code, level in enumerate(kept)}
+            lookup, other = lookups[attribute, name], len(kept)
+            codes.append(np.fromiter((MISSING_CODE if value is None else lookup.get(value, other)
+                                      for value in _as_text(frame[name])), dtype=np.int32, count=n))
+        return np.column_stack(codes) if codes else np.zeros((n, 0), np.int32)
 
     def get_state(self) -> dict:
         return {"schema": self.schema_.to_dict(), "levels": self.levels_, "date_parts": self.date_parts_,
-                "texts": {name: text.get_state() for name, text in self.texts_.items()}}
+                "texts": {name: text.get_state() for name, text in self.texts_.items()},
+                "raw_levels": self.raw_levels_}
 
     @classmethod
     def from_state(cls, state: dict) -> "TabularEncoder":
         encoder = cls()
         encoder.schema_ = Schema(**state["schema"])
         encoder.levels_, encoder.date_parts_ = state["levels"], state["date_parts"]
-        # Folders saved before text columns existed have none.
+        # Folders saved before text columns and raw levels existed have none.
         encoder.texts_ = {name: TextColumn.from_state(text) for name, text in state.get("texts", {}).items()}
+        encoder.raw_levels_ = state.get("raw_levels", {})
         return encoder
 
     def treatment(self) -> dict[str, str]:
         """How each used input column is encoded, in words (``automl info``, the report)."""
         def described(name: str, kind: str) -> str:
             if kind == CATEGORICAL:
-                return f"categorical: {len(self.levels_[name])} levels kept (rare and unseen: other)"
-            if kind == DATETIME:
-                return f"datetime: {', '.join(self.date_parts_[name]) or 'no varying part'}"
-            if kind == TEXT:
-                return (f"text: word count + {len(self.texts_[name].names) - 1} SVD components of TF-IDF "
-                        f"{' and '.join(self.texts_[name].kinds_) or 'no'} n-grams")
-            return kind
+                how = f"categorical: {len(self.levels_[name])} levels kept (rare and unseen: other)"
+            elif kind == DATETIME:
+                how = f"datetime: {', '.join(self.date_parts_[name]) or 'no varying part'}"
+            elif kind == TEXT:
+                text = self.texts_[name]
+                how = (f"text: word count + {len(text.names) - 1} SVD components of TF-IDF "
+                       f"{' and '.join(text.kinds_) or 'no'} n-grams")
+            else:
+                how = kind
+            if name in self.raw_levels_:
+                how += f"; CatBoost reads all {len(self.raw_levels_[name])} values as levels"
+            return how
         return {name: described(name, kind) for name, kind in self.schema_.kinds.items()}
 
     @property
     def input_columns(self) -> list[str]:
         return list(self.schema_.kinds)
 
-    def column_sources(self) -> dict[str, tuple[list[int], list[int]]]:
-        """Each used input column -> (its numeric columns, its categorical columns) in the encoded
-        table: a number or a category is one column, a date its parts. Permuting those together
-        is permuting the input column (``transform`` encodes row by row)."""
-        sources = {name: ([], []) for name in self.input_columns}
+    def column_sources(self) -> dict[str, tuple[list[int], list[int], list[int]]]:
+        """Each used input column -> (its numeric, categorical and raw columns) in the encoded
+        table: a number or a category is one column, a date its parts, a text its word count and
+        SVD columns. Permuting those together is permuting the input column (``transform``
+        encodes row by row)."""
+        sources = {name: ([], [], []) for name in self.input_columns}
         numeric = self.schema_.columns(NUMERIC) + [name for name, keep in self.date_parts_.items() for _ in keep] \
             + [name for name, text in self.texts_.items() for _ in text.names]
         for j, name in enumerate(numeric):
             sources[name][0].append(j)
         for j, name in enumerate(self.levels_):
             sources[name][1].append(j)
-        return {name: columns for name, columns in sources.items() if columns[0] or columns[1]}
+        for j, name in enumerate(self.raw_levels_):
+            sources[name][2].append(j)
+        return {name: columns for name, columns in sources.items() if any(columns)}
 
     def transform(self, frame: pd.DataFrame) -> EncodedTable:
         numeric, numeric_names = [], []
@@ -141,14 +180,10 @@ class TabularEncoder:
         num = np.column_stack(numeric).astype(np.float32) if numeric else np.zeros((n, 0), np.float32)
         num[~np.isfinite(num)] = np.nan
 
-        codes, cards = [], []
-        for name, levels in self.levels_.items():
-            lookup, other = self._level_codes(name), len(levels)  # rare or unseen -> "other"
-            codes.append(np.fromiter((MISSING_CODE if value is None else lookup.get(value, other)
-                                      for value in _as_text(frame[name])), dtype=np.int32, count=n))
-            cards.append(len(levels) + 1)
-        cat = np.column_stack(codes) if codes else np.zeros((n, 0), np.int32)
-        return EncodedTable(num, cat, numeric_names, list(self.levels_), cards)
+        cards = [len(levels) + 1 for levels in self.levels_.values()]  # rare or unseen -> "other"
+        raw = self._codes(frame, "raw_levels_") if self.raw_levels_ else None
+        return EncodedTable(num, self._codes(frame, "levels_"), numeric_names, list(self.levels_), cards,
+                            raw, list(self.raw_levels_))
 
 
 def _as_text(col: pd.Series) -> list[str | None]:

@@ -226,8 +226,7 @@ def _stacked_table(features: EncodedTable | None, predictions: np.ndarray) -> En
     names = [f"layer_input_{j}" for j in range(extra.shape[1])]
     if features is None:
         return EncodedTable(extra, np.zeros((len(extra), 0), dtype=np.int32), names, [], [])
-    return EncodedTable(np.hstack([features.numeric, extra]), features.categorical,
-                        features.numeric_names + names, features.categorical_names, features.cardinalities)
+    return replace(features, numeric=np.hstack([features.numeric, extra]), numeric_names=features.numeric_names + names)
 
 
 

@@ -73,7 +73,11 @@ class CatBoostModel(BoostedModel):
 
         # One frame built from all columns at once (adding them one by one cost ~1 ms a column).
         columns = {f"n{j}": X.numeric[:, j] for j in range(X.numeric.shape[1])}
-        columns.update({f"c{j}": X.categorical[:, j] for j in range(X.categorical.shape[1])})  # missing: a level
+        # Category codes (missing: a level of its own); a column with raw codes gives those instead:
+        # every training level, rare ones included, for CatBoost's ordered target statistics.
+        columns.update({f"c{j}": X.categorical[:, j] for j, name in enumerate(X.categorical_names)
+                        if name not in X.raw_names})
+        columns.update({f"r{j}": X.raw[:, j] for j in range(len(X.raw_names))})
         frame = pd.DataFrame(columns, index=pd.RangeIndex(len(X)))
         cats = list(range(X.numeric.shape[1], frame.shape[1]))
         return Pool(frame, label=y, weight=weight, cat_features=cats)
