@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..models.base import ModelConfig
 from . import candidates, distinct, load_portfolio
-from .evaluate import evaluate
+from .evaluate import MAX_TRAIN_ROWS, evaluate
 from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,6 +34,8 @@ def main(argv=None) -> None:
                           "pool and the hand-written portfolio it is compared with)")
     run.add_argument("--configs", default="", help="comma-separated configuration names (default: all)")
     run.add_argument("--threads", type=int, default=2)
+    run.add_argument("--max-train-rows", type=int, default=MAX_TRAIN_ROWS,
+                     help=f"training rows per dataset, subsampled above (default {MAX_TRAIN_ROWS})")
     choose = sub.add_parser("select", help="write an ordered portfolio learned from the evaluation")
     choose.add_argument("--results", type=Path, required=True, help="the folder evaluate wrote")
     choose.add_argument("--out", type=Path, required=True, help="portfolio JSON to write")
@@ -76,7 +78,8 @@ def main(argv=None) -> None:
     pool = portfolios(args.portfolios)
     wanted = {c for c in args.configs.split(",") if c}
     pool = [c for c in pool if not wanted or c.name in wanted]
-    evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads)
+    evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads,
+             args.max_train_rows)
 
 
 def portfolios(names: str) -> list[ModelConfig]:

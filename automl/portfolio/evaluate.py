@@ -46,7 +46,7 @@ COLUMNS = ["dataset", "task", "config", "family", "metric", "oof_score", "test_s
            "predict_seconds", "adapted", "status", "error"]
 
 
-def prepare(suite: Path, entry: dict, seed: int = 0):
+def prepare(suite: Path, entry: dict, seed: int = 0, max_train_rows: int = MAX_TRAIN_ROWS):
     """(train table, train target, test table, test target, TaskInfo) of one suite dataset."""
     frame = pd.read_csv(suite / entry["file"])
     frame = frame[frame[entry["target"]].notna()].reset_index(drop=True)
@@ -56,7 +56,7 @@ def prepare(suite: Path, entry: dict, seed: int = 0):
     X_train, X_test, y_train, y_test = train_test_split(frame, y, test_size=0.25, random_state=seed,
                                                         stratify=stratify)
     rng = np.random.default_rng(seed)
-    train = np.sort(rng.permutation(len(X_train))[:MAX_TRAIN_ROWS])
+    train = np.sort(rng.permutation(len(X_train))[:max_train_rows])
     test = np.sort(rng.permutation(len(X_test))[:MAX_TEST_ROWS])
     X_train, y_train, X_test, y_test = X_train.iloc[train], y_train.iloc[train], X_test.iloc[test], y_test.iloc[test]
     codec = None if task == "regression" else LabelCodec().fit(y)  # every class of the dataset
@@ -67,7 +67,9 @@ def prepare(suite: Path, entry: dict, seed: int = 0):
 
 
 def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[str] | None = None,
-             n_threads: int = 2, log=print) -> None:
+             n_threads: int = 2, max_train_rows: int = MAX_TRAIN_ROWS, log=print) -> None:
+    """Every (dataset, configuration) pair not yet in ``out``; ``max_train_rows`` larger than the
+    default evaluates the pool at the sizes fits meet (the cost model's larger points)."""
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.csv"
     done = set()
@@ -76,7 +78,7 @@ def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[
     starts = out / "started.txt"
     attempts = Counter(tuple(line.split("\t")) for line in starts.read_text().splitlines()) if starts.exists() else {}
     manifest = json.loads((suite / "manifest.json").read_text())
-    for entry in sorted(manifest, key=lambda e: min(e["rows"], MAX_TRAIN_ROWS) * e["features"]):
+    for entry in sorted(manifest, key=lambda e: min(e["rows"], max_train_rows) * e["features"]):
         if datasets and entry["name"] not in datasets:
             continue
         for config in configs:
@@ -88,7 +90,7 @@ def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[
         todo = [c for c in configs if (entry["name"], c.name) not in done]
         if not todo:
             continue
-        X, y, X_test, y_test, info = prepare(suite, entry)
+        X, y, X_test, y_test, info = prepare(suite, entry, max_train_rows=max_train_rows)
         metric = get_metric(None, info.task)
         plan = FoldPlan.make(y, N_FOLDS, info.task, seed=0)
         (out / entry["name"]).mkdir(exist_ok=True)
