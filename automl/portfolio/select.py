@@ -89,6 +89,11 @@ class DatasetResults:
         """This dataset with its losses normalized by ``normalization`` (predictions shared, not copied)."""
         return self if normalization == self.normalization else replace(self, normalization=normalization)
 
+    def alone(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each candidate on its own: normalized test error and OOF loss (nan where it failed)."""
+        test = np.array([np.nan if bad else self.normalized_error(t) for t, bad in zip(self._test_losses, self.failed)])
+        return test, np.where(self.failed, np.nan, self._oof_losses)
+
     def prefix_error(self, members: list[int], scorer: str) -> float:
         key = (scorer, tuple(sorted(members)))
         if key not in self._errors:
@@ -193,6 +198,19 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
         chosen.append(options[pick])
         current = float(errors[pick])
     return chosen
+
+
+def evidence(results: list[DatasetResults], names: list[str], chosen: list[int]) -> dict:
+    """What ``order.py`` reads at fit time: per dataset its task, per chosen candidate its
+    normalized test error and OOF loss on each (null where it failed)."""
+    alone = [r.alone() for r in results]
+
+    def column(j: int, part: int) -> list:
+        return [None if np.isnan(a[part][j]) else float(f"{a[part][j]:.5g}") for a in alone]
+
+    return {"datasets": [{"name": r.name, "task": r.task} for r in results],
+            "test_error": {names[j]: column(j, 0) for j in chosen},
+            "oof_loss": {names[j]: column(j, 1) for j in chosen}}
 
 
 def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:
