@@ -46,7 +46,7 @@ from .models.bagging import BaggedModel
 from .models.base import ModelConfig, TaskInfo
 from .models.registry import FAMILIES, get_family
 from .persistence import MANIFEST, ModelFolderError, read_manifest, read_state, write_manifest, write_state
-from .portfolio import TableShape, load_portfolio
+from .portfolio import load_portfolio
 from .run import ESTIMATOR, MODELS_DIR, SEARCH_TRACE, STORE_DIR, open_run, saved_fold_count
 from .ensemble.search import search_ensemble
 from .schedule import SCHEDULE, SEARCH_TRIALS
@@ -225,7 +225,7 @@ class _AutoMLBase(BaseEstimator):
             self.device_ = resolve_device(self.device)
             context = self._context(make_executor(self.executor, self.ray_address))
             plan = self._fold_plan(prepared, context, resume)
-            configs = load_portfolio(self.portfolio, self.models, _shape(prepared))
+            configs = load_portfolio(self.portfolio, self.models)
             self._train(prepared, plan, configs, context, budget, resume)
             seconds, n_trials = context.schedule.search_seconds(self.time_limit, budget.remaining(),
                                                                 self.training_left_, self._refit_reserve(context))
@@ -939,11 +939,6 @@ def load(path) -> _AutoMLBase:
     for j in estimator.ensemble_.used_models:
         estimator._bag(estimator.records_[j].name)
     return estimator
-
-
-def _shape(prepared: PreparedTable) -> TableShape:
-    """What the portfolio's cost model reads of the table: rows, the user's columns, outputs."""
-    return TableShape(prepared.task, len(prepared.data), len(prepared.feature_names), max(prepared.n_classes, 1))
 
 
 def _surrogate_note(metric: Metric, task: str) -> str:

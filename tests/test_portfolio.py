@@ -10,7 +10,6 @@ from automl.models.base import ModelConfig
 from automl.portfolio import distinct, load_portfolio
 from automl.portfolio.candidates import build
 from automl.portfolio.__main__ import main
-from automl.portfolio.cost import TableShape
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error, with_cross_fitted
 
 
@@ -152,16 +151,10 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     pool = _write(tmp_path, [{"name": c.name, "family": c.family, "params": c.params}
                              for c in load_portfolio("candidates") if c.name in names.split(",")])
     main(["select", "--results", str(out), "--pool", str(pool), "--size", "2", "--time-aware",
-          "--suite", str(suite), "--out", str(tmp_path / "learned.json")])
+          "--out", str(tmp_path / "learned.json")])
     learned = json.loads((tmp_path / "learned.json").read_text())
     assert "2 datasets" in learned["built_from"] and "median-normalized, time-aware" in learned["built_from"]
-    chosen = [c.name for c in load_portfolio(tmp_path / "learned.json")]
-    assert len(chosen) == 2
-    # it carries what a fit orders it by: each chosen configuration's evidence and its cost
-    assert [d["name"] for d in learned["evidence"]["datasets"]] == ["toy_binary", "toy_regression"]
-    assert set(learned["evidence"]["test_error"]) == set(chosen) == set(learned["cost"]["intercepts"])
-    table = TableShape("regression", 240, 4, 1)
-    assert sorted(c.name for c in load_portfolio(tmp_path / "learned.json", table=table)) == sorted(chosen)
+    assert len(load_portfolio(tmp_path / "learned.json")) == 2
 
 
 def test_a_pair_that_killed_the_evaluation_twice_is_recorded_and_not_retried(tmp_path):

@@ -1,13 +1,11 @@
-"""A learned portfolio ordered for the table at hand: the cost model and the fit-time order."""
+"""The per-table portfolio order studied in benchmarks/studies (measured and not shipped): its cost
+model and its greedy order, so that the study's figures come from code that does what it says."""
 import numpy as np
 import pytest
 
-import automl.estimator
-from automl import AutoMLRegressor
 from automl.models.base import ModelConfig
-from automl.portfolio import load_portfolio, read_portfolio
-from automl.portfolio.cost import CostModel, TableShape
-from automl.portfolio.order import order_for_table
+from benchmarks.studies.portfolio_order import order_for_table
+from benchmarks.studies.table_cost import CostModel, TableShape
 
 
 def _timings(slopes, intercepts, shapes):
@@ -41,60 +39,26 @@ def test_without_timings_at_two_sizes_seconds_grow_in_proportion_to_rows():
     assert CostModel.fit(timings).slopes["gbm"][0] == 1.0
 
 
-def _evidence(tasks, test_error, oof_loss):
-    return {"datasets": [{"name": f"d{i}", "task": t} for i, t in enumerate(tasks)],
-            "test_error": test_error, "oof_loss": oof_loss}
-
-
 def test_a_configuration_whose_cost_grows_with_rows_goes_later_on_a_large_table():
-    configs = [ModelConfig("knn", "knn", {}), ModelConfig("gbm", "gbm", {})]
-    evidence = _evidence(["binary"] * 12, {"knn": [0.5] * 12, "gbm": [0.2] * 12},
-                         {"knn": [0.5] * 12, "gbm": [0.2] * 12})
+    test, oof = np.array([[0.5] * 12, [0.2] * 12]), np.array([[0.5] * 12, [0.2] * 12])  # knn, gbm
     # knn: 0.01 s at 1,000 rows, x100 per 10x rows; gbm: 1 s at 1,000 rows, x10 per 10x rows
     cost = CostModel({"knn": [2.0, 0.0, 0.0], "gbm": [1.0, 0.0, 0.0]}, {},
                      {"knn": np.log(0.01) - 2 * np.log(1_000), "gbm": -np.log(1_000)})
-    small, large = TableShape("binary", 1_000, 5, 2), TableShape("binary", 100_000, 5, 2)
-    assert [c.name for c in order_for_table(configs, evidence, cost, small)] == ["knn", "gbm"]
-    assert [c.name for c in order_for_table(configs, evidence, cost, large)] == ["gbm", "knn"]
+    configs = [ModelConfig("knn", "knn", {}), ModelConfig("gbm", "gbm", {})]
+    for rows, expected in [(1_000, [0, 1]), (100_000, [1, 0])]:
+        seconds = np.array([cost.seconds(c, TableShape("binary", rows, 5, 2)) for c in configs])
+        assert order_for_table(test, oof, np.ones(12, dtype=bool), seconds) == expected
 
 
 def test_the_order_follows_the_evidence_of_the_tables_own_task():
-    configs = [ModelConfig("forest", "forest", {}), ModelConfig("linear", "linear", {})]
-    tasks = ["regression"] * 10 + ["binary"] * 10
-    evidence = _evidence(tasks, {"forest": [0.6] * 10 + [0.1] * 10, "linear": [0.1] * 10 + [0.6] * 10},
-                         {"forest": [0.6] * 10 + [0.1] * 10, "linear": [0.1] * 10 + [0.6] * 10})
-    cost = CostModel({"forest": [0.0, 0.0, 0.0], "linear": [0.0, 0.0, 0.0]}, {}, {"forest": 0.0, "linear": 0.0})
-    order = {task: [c.name for c in order_for_table(configs, evidence, cost, TableShape(task, 500, 5, 1))]
-             for task in ("regression", "binary")}
-    assert order == {"regression": ["linear", "forest"], "binary": ["forest", "linear"]}
-    # a configuration the evidence does not cover keeps its place after the covered ones
-    extra = ModelConfig("mine", "linear", {})
-    assert order_for_table([extra] + configs, evidence, cost, TableShape("binary", 500, 5, 1))[-1] is extra
-
-
-def test_the_shipped_portfolio_is_reordered_per_table_and_a_hand_written_one_is_not():
-    shipped = load_portfolio("default")
-    assert "evidence" in read_portfolio("default") and "cost" in read_portfolio("default")
-    small = load_portfolio("default", table=TableShape("regression", 300, 8, 1))
-    large = load_portfolio("default", table=TableShape("multiclass", 50_000, 16, 26))
-    assert sorted(c.name for c in small) == sorted(c.name for c in large) == sorted(c.name for c in shipped)
-    assert [c.name for c in small] != [c.name for c in large]
-    handpicked = load_portfolio("handpicked")
-    assert load_portfolio("handpicked", table=TableShape("regression", 300, 8, 1)) == handpicked
-
-
-def test_fit_orders_the_portfolio_for_its_own_table(monkeypatch):
-    seen = []
-
-    def recording(portfolio, families, table):
-        seen.append(table)
-        return [ModelConfig("linear_base", "linear", {})]
-
-    monkeypatch.setattr(automl.estimator, "load_portfolio", recording)
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 3))
-    AutoMLRegressor(time_limit=None, n_folds=2, random_state=0).fit(X, X[:, 0] + rng.normal(size=120))
-    assert seen == [TableShape("regression", 120, 3, 1)]
+    regression = np.array([True] * 10 + [False] * 10)
+    test = np.array([[0.6] * 10 + [0.1] * 10, [0.1] * 10 + [0.6] * 10])  # forest, linear
+    assert order_for_table(test, test, regression, np.ones(2)) == [1, 0]
+    assert order_for_table(test, test, ~regression, np.ones(2)) == [0, 1]
+    # a fit keeps the member with the best OOF loss: a configuration better on test but worse on
+    # OOF than the prefix's best adds nothing (B), one better on both does (C)
+    test, oof = np.array([[0.3] * 20, [0.0] * 20, [0.2] * 20]), np.array([[0.1] * 20, [0.5] * 20, [0.05] * 20])
+    assert order_for_table(test, oof, np.ones(20, dtype=bool), np.array([1.0, 10.0, 10.0])) == [0, 2, 1]
 
 
 def test_a_slope_that_comes_out_negative_is_held_at_zero():

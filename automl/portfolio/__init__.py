@@ -3,8 +3,7 @@
 A portfolio file is ``{"name", "configs": [{"name", "family", "params", "options"}, ...]}`` in
 training order: ``params`` are the family's hyperparameters (what the model is), the optional
 ``options`` how it is run (for TabM: ``fold_copies``, ``max_threads``, ``max_train_rows``,
-``min_epochs``). A learned portfolio also keeps its evidence and a cost model, with which a fit
-orders it for its table (``order.py``, ``cost.py``). ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
+``min_epochs``). ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
 the meta suite (``python -m automl.portfolio --help``).
 """
 from __future__ import annotations
@@ -16,29 +15,18 @@ from pathlib import Path
 
 from ..models.base import ModelConfig
 from ..models.registry import FAMILIES, get_family
-from .cost import CostModel, TableShape
-from .order import order_for_table
 
 DEFAULT_PORTFOLIO = "default"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None,
-                   table: TableShape | None = None) -> list[ModelConfig]:
+def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None) -> list[ModelConfig]:
     """The configurations of a portfolio (a shipped name or a JSON path), in training order.
 
     ``families`` keeps only those families; a family the portfolio lacks gets its defaults.
-    ``table`` (the shape of the table to fit) orders a learned portfolio for it: by gain per
-    predicted second there (``order.py``); a portfolio without evidence keeps its order.
     """
-    document = read_portfolio(portfolio)
-    configs = _kept_configs(document["configs"], str(portfolio or DEFAULT_PORTFOLIO), families)
-    if table is None or "evidence" not in document:
-        return configs
-    return order_for_table(configs, document["evidence"], CostModel.from_json(document["cost"]), table)
-
-
-def _kept_configs(entries: list[dict], source: str, families: list[str] | None) -> list[ModelConfig]:
+    entries = read_portfolio(portfolio)["configs"]
+    source = str(portfolio or DEFAULT_PORTFOLIO)
     if families is None:
         return parse_configs(entries, source)
     unknown = sorted(set(families) - set(FAMILIES))

@@ -14,9 +14,8 @@ from pathlib import Path
 
 from ..models.base import ModelConfig
 from . import candidates, distinct, load_portfolio
-from .evaluate import MAX_TRAIN_ROWS, evaluate, read_timings
-from .cost import CostModel
-from .select import NORMALIZATIONS, evidence, greedy_portfolio, load_results, with_cross_fitted
+from .evaluate import MAX_TRAIN_ROWS, evaluate
+from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,11 +48,6 @@ def main(argv=None) -> None:
     choose.add_argument("--pool", default="candidates,handpicked",
                         help="comma-separated portfolios the selection chooses from (default: the candidate pool "
                              "and the hand-written configurations, all of which evaluate ran)")
-    choose.add_argument("--timings", type=Path, nargs="*", default=[],
-                        help="more evaluation folders whose fit seconds the cost model learns from (the pool "
-                             "evaluated at larger sizes: --max-train-rows)")
-    choose.add_argument("--suite", type=Path, default=REPO.parent / "shared" / "datasets" / "meta",
-                        help="the suite evaluated (its manifest gives each dataset's column count)")
     choose.add_argument("--oof-halves", action="store_true",
                         help="score each dataset on its OOF rows too (GES on one half, scored on the other): "
                              "3x the rows of the test part alone")
@@ -67,8 +61,6 @@ def main(argv=None) -> None:
         target = with_cross_fitted(results) if args.oof_halves else results
         # a model the pool lists twice (a hand-written configuration among the candidates) is chosen once
         order = greedy_portfolio(target, args.size, args.scorer, args.time_aware, candidates=distinct(pool))
-        timings = [t for folder in [args.results, *args.timings] for t in read_timings(folder, args.suite)]
-        names = [c.name for c in pool]
         args.out.write_text(json.dumps({
             "name": args.out.stem, "metric": ("mean normalized test error of GES on the prefix" if args.scorer ==
                                               "ensemble" else "mean normalized test error of the prefix's best OOF "
@@ -76,11 +68,7 @@ def main(argv=None) -> None:
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
                           f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
-                         **({"options": pool[j].options} if pool[j].options else {})} for j in order],
-            # read at fit time to order the configurations for the table at hand (order.py)
-            "evidence": evidence(results, names, order),
-            "cost": CostModel.fit(timings).to_json([names[j] for j in order]),
-            "cost_built_from": f"{len(timings)} uncensored fit timings of {', '.join(map(str, [args.results, *args.timings]))}"},
+                         **({"options": pool[j].options} if pool[j].options else {})} for j in order]},
             indent=1))
         print(f"{len(order)} configurations written to {args.out}")
         return

@@ -42,8 +42,6 @@ MAX_TRAIN_ROWS, MAX_TEST_ROWS = 3_000, 1_000
 # of what is left; 30 s of a 60-120 s fit): boosting adapts to it (fewer rounds at a higher rate).
 # At 120 s, CatBoost on iris (150 rows) ran to the limit with thousands of tiny rounds.
 SECONDS_PER_PAIR = 30.0
-# A pair that used this share of its time limit was cut by it: its seconds are censored, not a cost.
-CENSORED_SHARE = 0.9
 COLUMNS = ["dataset", "task", "config", "family", "metric", "oof_score", "test_score", "fit_seconds",
            "predict_seconds", "adapted", "status", "error"]
 
@@ -134,23 +132,3 @@ def _append(path: Path, row: dict) -> None:
         if new:
             writer.writeheader()
         writer.writerow(row)
-
-
-def read_timings(folder: Path, suite: Path) -> list[dict]:
-    """The uncensored fit timings of an evaluation folder, with each dataset's shape as evaluated
-    (training rows and classes from its saved targets, input columns from the suite's manifest)."""
-    folder = Path(folder)
-    features = {e["name"]: e["features"] for e in json.loads((Path(suite) / "manifest.json").read_text())}
-    shapes: dict[str, tuple[int, int]] = {}
-    timings = []
-    for row in csv.DictReader(open(folder / "results.csv")):
-        if row["status"] != "ok" or row["adapted"] or float(row["fit_seconds"]) >= CENSORED_SHARE * SECONDS_PER_PAIR:
-            continue
-        dataset = row["dataset"]
-        if dataset not in shapes:
-            y = np.load(folder / dataset / "_targets.npz", allow_pickle=False)["y"]
-            shapes[dataset] = (len(y), 1 if row["task"] == "regression" else len(np.unique(y)))
-        rows, outputs = shapes[dataset]
-        timings.append({"config": row["config"], "family": row["family"], "dataset": dataset, "rows": rows,
-                        "features": features[dataset], "outputs": outputs, "seconds": float(row["fit_seconds"])})
-    return timings

@@ -200,19 +200,6 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
     return chosen
 
 
-def evidence(results: list[DatasetResults], names: list[str], chosen: list[int]) -> dict:
-    """What ``order.py`` reads at fit time: per dataset its task, per chosen candidate its
-    normalized test error and OOF loss on each (null where it failed)."""
-    alone = [r.alone() for r in results]
-
-    def column(j: int, part: int) -> list:
-        return [None if np.isnan(a[part][j]) else float(f"{a[part][j]:.5g}") for a in alone]
-
-    return {"datasets": [{"name": r.name, "task": r.task} for r in results],
-            "test_error": {names[j]: column(j, 0) for j in chosen},
-            "oof_loss": {names[j]: column(j, 1) for j in chosen}}
-
-
 def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:
     """Each dataset and its two OOF-half scorings (``DatasetResults.cross_fitted``), as a selection target."""
     return [view for r in results for view in (r, *r.cross_fitted())]
