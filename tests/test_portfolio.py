@@ -157,6 +157,15 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     assert len(load_portfolio(tmp_path / "learned.json")) == 2
 
 
+def test_evaluate_subsamples_training_rows_to_the_size_asked(tmp_path):
+    suite = _suite(tmp_path)
+    out = tmp_path / "eval"
+    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", "linear_000", "--threads", "1",
+          "--datasets", "toy_regression", "--max-train-rows", "100"])
+    assert len(np.load(out / "toy_regression" / "_targets.npz")["y"]) == 100  # of 180 training rows
+    assert [r["status"] for r in csv.DictReader(open(out / "results.csv"))] == ["ok"]
+
+
 def test_a_pair_that_killed_the_evaluation_twice_is_recorded_and_not_retried(tmp_path):
     suite = _suite(tmp_path)
     out = tmp_path / "eval"

@@ -69,7 +69,7 @@ def prepare(suite: Path, entry: dict, seed: int = 0, max_train_rows: int = MAX_T
 def evaluate(suite: Path, out: Path, configs: list[ModelConfig], datasets: list[str] | None = None,
              n_threads: int = 2, max_train_rows: int = MAX_TRAIN_ROWS, log=print) -> None:
     """Every (dataset, configuration) pair not yet in ``out``; ``max_train_rows`` larger than the
-    default evaluates the pool at the sizes fits meet (the cost model's larger points)."""
+    default evaluates the pool at the sizes fits meet (``portfolios/evaluation_15k``)."""
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.csv"
     done = set()
