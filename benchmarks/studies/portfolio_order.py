@@ -39,7 +39,7 @@ from automl.models.training import strong_first
 from automl.portfolio import load_portfolio, same_model
 from automl.portfolio.select import load_results
 from benchmarks.studies.portfolio_loo import within
-from benchmarks.studies.table_cost import CostModel, TableShape, read_timings
+from benchmarks.studies.table_cost import CostModel, TableShape, n_outputs, read_timings
 
 REPO = Path(__file__).resolve().parents[2]
 BUDGETS = (30, 120, 600)
@@ -99,8 +99,7 @@ def main() -> None:
         for dataset in load_results(folder, [alias[c.name] for c in configs]):
             others = np.array([n != dataset.name for n in names])
             cost = CostModel.fit([t for t in timings if t["dataset"] != dataset.name])
-            outputs = 1 if dataset.task == "regression" else len(np.unique(dataset.y))  # as read_timings counts
-            table = TableShape(dataset.task, len(dataset.y), features[dataset.name], outputs)
+            table = TableShape(len(dataset.y), features[dataset.name], n_outputs(dataset.task, dataset.y))
             seconds = np.array([cost.seconds(c, table) for c in configs])
             tailored = order_for_table(test[kept], oof[kept], others & (tasks == dataset.task), seconds)
             orders = {"learned_order": strong_first(configs),

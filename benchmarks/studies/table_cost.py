@@ -35,7 +35,6 @@ CENSORED_SHARE = 0.9
 class TableShape:
     """What the cost of a fit depends on: training rows, input columns, outputs (classes, or 1)."""
 
-    task: str
     rows: int
     features: int
     outputs: int
@@ -79,19 +78,15 @@ class CostModel:
             shape = np.log([[max(t[k], 1) for k in SHAPE] for t in rows])
             target = np.log(np.maximum([t["seconds"] for t in rows], MIN_SECONDS)) - row_slope * shape[:, 0]
             coef = _least_squares_nonnegative_slopes(one_hot, shape[:, 1:], target)
-            slopes[family] = [round(row_slope, 4)] + [round(float(c), 4) for c in coef[len(names):]]
-            intercepts.update({n: round(float(c), 4) for n, c in zip(names, coef[:len(names)])})
-            family_intercepts[family] = round(float(np.mean(coef[:len(names)])), 4)
+            slopes[family] = [row_slope] + [float(c) for c in coef[len(names):]]
+            intercepts.update({n: float(c) for n, c in zip(names, coef[:len(names)])})
+            family_intercepts[family] = float(np.mean(coef[:len(names)]))
         return cls(slopes, family_intercepts, intercepts)
 
-    def to_json(self, configs: list[str] | None = None) -> dict:
-        """The model as JSON; ``configs`` keeps only those configurations' intercepts."""
-        kept = self.intercepts if configs is None else {n: self.intercepts[n] for n in configs if n in self.intercepts}
-        return {"slopes": self.slopes, "family_intercepts": self.family_intercepts, "intercepts": kept}
 
-    @classmethod
-    def from_json(cls, state: dict) -> "CostModel":
-        return cls(state["slopes"], state["family_intercepts"], state["intercepts"])
+def n_outputs(task: str, y: np.ndarray) -> int:
+    """What the cost model counts as a table's outputs: its classes, or 1 for a regression."""
+    return 1 if task == "regression" else len(np.unique(y))
 
 
 def _row_slope(timings: list[dict]) -> float:
@@ -135,7 +130,7 @@ def read_timings(folder: Path, suite: Path) -> list[dict]:
         dataset = row["dataset"]
         if dataset not in shapes:
             y = np.load(folder / dataset / "_targets.npz", allow_pickle=False)["y"]
-            shapes[dataset] = (len(y), 1 if row["task"] == "regression" else len(np.unique(y)))
+            shapes[dataset] = (len(y), n_outputs(row["task"], y))
         rows, outputs = shapes[dataset]
         timings.append({"config": row["config"], "family": row["family"], "dataset": dataset, "rows": rows,
                         "features": features[dataset], "outputs": outputs, "seconds": float(row["fit_seconds"])})
