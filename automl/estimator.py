@@ -225,7 +225,7 @@ class _AutoMLBase(BaseEstimator):
             self.device_ = resolve_device(self.device)
             context = self._context(make_executor(self.executor, self.ray_address))
             plan = self._fold_plan(prepared, context, resume)
-            configs = load_portfolio(self.portfolio, self.models, prepared.task)
+            configs = load_portfolio(self.portfolio, self.models)
             self._train(prepared, plan, configs, context, budget, resume)
             seconds, n_trials = context.schedule.search_seconds(self.time_limit, budget.remaining(),
                                                                 self.training_left_, self._refit_reserve(context))

@@ -33,44 +33,6 @@ def test_a_portfolio_file_with_a_mistake_is_refused_with_its_name(tmp_path, conf
         load_portfolio(_write(tmp_path, configs))
 
 
-def test_a_fit_of_a_task_trains_the_portfolio_in_that_tasks_order(tmp_path):
-    configs = [{"name": n, "family": "knn", "params": {"n_neighbors": k}} for n, k in [("a", 5), ("b", 7), ("c", 9)]]
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"name": "p", "configs": configs, "task_orders": {"regression": ["c", "a", "b"]}}))
-    assert [c.name for c in load_portfolio(path, task="regression")] == ["c", "a", "b"]
-    assert [c.name for c in load_portfolio(path, task="binary")] == ["a", "b", "c"]  # no order of its own
-    assert [c.name for c in load_portfolio(path)] == ["a", "b", "c"]
-    assert [c.name for c in load_portfolio(path, ["knn", "linear"], "regression")] == ["c", "a", "b", "linear_base"]
-    shipped = load_portfolio("default")
-    for task in ("binary", "multiclass", "regression"):
-        assert sorted(c.name for c in load_portfolio("default", task=task)) == sorted(c.name for c in shipped)
-
-
-def test_a_fit_trains_in_its_tasks_order(tmp_path):
-    from automl import AutoMLRegressor
-    configs = [{"name": "ridge", "family": "linear", "params": {}}, {"name": "knn", "family": "knn", "params": {}}]
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"name": "p", "configs": configs, "task_orders": {"regression": ["knn", "ridge"]}}))
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 3))
-    model = AutoMLRegressor(portfolio=str(path), n_folds=2, ensemble="ges", verbosity=0).fit(X, X[:, 0])
-    assert [r.name for r in model.records_] == ["knn", "ridge"]  # the store keeps the training order
-
-
-@pytest.mark.parametrize("orders, message", [
-    ({"regression": ["c", "a"]}, r"regression order must list every configuration once \(missing \['b'\]"),
-    ({"regression": ["c", "a", "b", "d"]}, r"unknown \['d'\]"),
-    ({"regression": ["c", "a", "a"]}, r"missing \['b'\], unknown \[\], 3 entries for 3"),
-    ({"ranking": ["a", "b", "c"]}, "unknown task 'ranking'"),
-])
-def test_a_task_order_that_is_not_the_portfolio_reordered_is_refused(tmp_path, orders, message):
-    configs = [{"name": n, "family": "knn", "params": {"n_neighbors": k}} for n, k in [("a", 5), ("b", 7), ("c", 9)]]
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"name": "p", "configs": configs, "task_orders": orders}))
-    with pytest.raises(ValueError, match=message):
-        load_portfolio(path, task="binary")
-
-
 def test_shipped_portfolios_and_the_candidate_pool_are_valid():
     default = load_portfolio("default")  # the learned one: enough configurations and families to ensemble
     assert len(default) >= 25 and len({c.family for c in default}) >= 5 and "tabm" in {c.family for c in default}
@@ -188,17 +150,11 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
         main(["select", "--results", str(out), "--out", str(tmp_path / "learned.json")])
     pool = _write(tmp_path, [{"name": c.name, "family": c.family, "params": c.params}
                              for c in load_portfolio("candidates") if c.name in names.split(",")])
-    main(["select", "--results", str(out), "--pool", str(pool), "--size", "3", "--time-aware", "--by-task",
+    main(["select", "--results", str(out), "--pool", str(pool), "--size", "2", "--time-aware",
           "--out", str(tmp_path / "learned.json")])
     learned = json.loads((tmp_path / "learned.json").read_text())
     assert "2 datasets" in learned["built_from"] and "median-normalized, time-aware" in learned["built_from"]
-    assert len(load_portfolio(tmp_path / "learned.json")) == 3
-    orders = learned["task_orders"]
-    assert sorted(orders) == ["binary", "regression"]
-    for task, order in orders.items():  # each the greedy order on that task's dataset, after LightGBM (any-time)
-        of_task = [r for r in results if r.task == task]
-        expected = greedy_portfolio(of_task, 3, time_aware=True, start=[2])
-        assert order == [names.split(",")[j] for j in expected] and order[0] == "lightgbm_000"
+    assert len(load_portfolio(tmp_path / "learned.json")) == 2
 
 
 def test_evaluate_subsamples_training_rows_to_the_size_asked(tmp_path):

@@ -1,8 +1,7 @@
 """Portfolios: ordered model configurations kept as JSON in ``portfolios/``, validated on load.
 
 A portfolio file is ``{"name", "configs": [{"name", "family", "params", "options"}, ...]}`` in
-training order, and optionally ``"task_orders": {task: [names]}``, the same configurations in the
-order a fit of that task (binary, multiclass, regression) trains them: ``params`` are the family's hyperparameters (what the model is), the optional
+training order: ``params`` are the family's hyperparameters (what the model is), the optional
 ``options`` how it is run (for TabM: ``fold_copies``, ``max_threads``, ``max_train_rows``,
 ``min_epochs``). ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
 the meta suite (``python -m automl.portfolio --help``).
@@ -21,19 +20,13 @@ DEFAULT_PORTFOLIO = "default"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-TASKS = ("binary", "multiclass", "regression")
-
-
-def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None,
-                   task: str | None = None) -> list[ModelConfig]:
-    """The configurations of a portfolio (a shipped name or a JSON path), in training order: the
-    order the file gives for ``task`` where it has one, else its ``configs`` order.
+def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None) -> list[ModelConfig]:
+    """The configurations of a portfolio (a shipped name or a JSON path), in training order.
 
     ``families`` keeps only those families; a family the portfolio lacks gets its defaults.
     """
-    content = read_portfolio(portfolio)
+    entries = read_portfolio(portfolio)["configs"]
     source = str(portfolio or DEFAULT_PORTFOLIO)
-    entries = in_task_order(content, task, source)
     if families is None:
         return parse_configs(entries, source)
     unknown = sorted(set(families) - set(FAMILIES))
@@ -57,24 +50,6 @@ def read_portfolio(portfolio: str | Path | None) -> dict:
     if not source.is_file():
         raise ValueError(f"Unknown portfolio {str(portfolio)!r}: no portfolios/{portfolio}.json.")
     return json.loads(source.read_text())
-
-
-def in_task_order(content: dict, task: str | None, source: str) -> list[dict]:
-    """The file's configuration entries in ``task``'s order; every task order must list each
-    configuration once (so no task silently trains a different portfolio)."""
-    entries, orders = content["configs"], content.get("task_orders", {})
-    names = sorted(e["name"] for e in entries)
-    for name, order in orders.items():
-        if name not in TASKS:
-            raise ValueError(f"Portfolio {source}: task_orders has unknown task {name!r}; choose from {list(TASKS)}.")
-        if sorted(order) != names:
-            missing, extra = sorted(set(names) - set(order)), sorted(set(order) - set(names))
-            raise ValueError(f"Portfolio {source}: the {name} order must list every configuration once "
-                             f"(missing {missing}, unknown {extra}, {len(order)} entries for {len(names)}).")
-    if task not in orders:
-        return entries
-    position = {name: i for i, name in enumerate(orders[task])}
-    return sorted(entries, key=lambda e: position[e["name"]])
 
 
 def same_model(config: ModelConfig) -> str:

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 from ..models.base import ModelConfig
-from ..models.training import strong_first
 from . import candidates, distinct, load_portfolio
 from .evaluate import MAX_TRAIN_ROWS, evaluate
 from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
@@ -49,9 +48,6 @@ def main(argv=None) -> None:
     choose.add_argument("--pool", default="candidates,handpicked",
                         help="comma-separated portfolios the selection chooses from (default: the candidate pool "
                              "and the hand-written configurations, all of which evaluate ran)")
-    choose.add_argument("--by-task", action="store_true",
-                        help="also write an order per task (binary, multiclass, regression): the same configurations "
-                             "re-ordered on that task's datasets alone; a fit of that task trains them in that order")
     choose.add_argument("--oof-halves", action="store_true",
                         help="score each dataset on its OOF rows too (GES on one half, scored on the other): "
                              "3x the rows of the test part alone")
@@ -65,7 +61,6 @@ def main(argv=None) -> None:
         target = with_cross_fitted(results) if args.oof_halves else results
         # a model the pool lists twice (a hand-written configuration among the candidates) is chosen once
         order = greedy_portfolio(target, args.size, args.scorer, args.time_aware, candidates=distinct(pool))
-        by_task = task_orders(target, order, pool, args.scorer, args.time_aware) if args.by_task else {}
         args.out.write_text(json.dumps({
             "name": args.out.stem, "metric": ("mean normalized test error of GES on the prefix" if args.scorer ==
                                               "ensemble" else "mean normalized test error of the prefix's best OOF "
@@ -73,8 +68,7 @@ def main(argv=None) -> None:
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
                           f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
-                         **({"options": pool[j].options} if pool[j].options else {})} for j in order],
-            **({"task_orders": {task: [pool[j].name for j in o] for task, o in by_task.items()}} if by_task else {})},
+                         **({"options": pool[j].options} if pool[j].options else {})} for j in order]},
             indent=1))
         print(f"{len(order)} configurations written to {args.out}")
         return
@@ -86,22 +80,6 @@ def main(argv=None) -> None:
     pool = [c for c in pool if not wanted or c.name in wanted]
     evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads,
              args.max_train_rows)
-
-
-def task_orders(results: list, order: list[int], pool: list[ModelConfig], scorer: str,
-                time_aware: bool) -> dict[str, list[int]]:
-    """``order`` re-ordered greedily on each task's datasets. Each starts with the configuration the fit
-    trains first whatever the order (``strong_first``: the first any-time one), so that one stays the
-    one learned on every dataset: on the dev suite at 30 s a high-rate XGBoost chosen first for
-    many-class tables lost letter (log loss 0.127 vs 0.107) and wine_quality_white (0.838 vs 0.754)
-    (benchmarks/results/dev_order_30.md)."""
-    first = strong_first([pool[j] for j in order])[0]
-    start = [j for j in order if pool[j] is first]
-    orders = {}
-    for task in sorted({r.task for r in results}):
-        of_task = [r for r in results if r.task == task]
-        orders[task] = greedy_portfolio(of_task, len(order), scorer, time_aware, candidates=order, start=start)
-    return orders
 
 
 def portfolios(names: str) -> list[ModelConfig]:

@@ -178,15 +178,13 @@ class DatasetResults:
 
 
 def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "ensemble",
-                     time_aware: bool = False, candidates: list[int] | None = None,
-                     start: list[int] = ()) -> list[int]:
-    """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single".
-    ``start``: the first members, fixed (the order continues from them)."""
+                     time_aware: bool = False, candidates: list[int] | None = None) -> list[int]:
+    """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single"."""
     candidates = list(range(len(results[0].oof))) if candidates is None else list(candidates)
     seconds = np.median([r.fit_seconds for r in results], axis=0)
     alone = {j: mean_error(results, [j], "single") for j in candidates}
-    chosen: list[int] = list(start)
-    current = mean_error(results, chosen, scorer) if chosen else 1.0
+    chosen: list[int] = []
+    current = 1.0
     while len(chosen) < min(size, len(candidates)):
         options = [j for j in candidates if j not in chosen]
         if scorer == "ensemble":

@@ -10,7 +10,8 @@ order, the single best configuration, and random portfolios of equal size (mean 
 ``--folds K`` holds out K groups of datasets in turn instead of one dataset at a time: K selections
 instead of one per dataset (a selection of 30 from 88 candidates on 89 datasets takes ~2 minutes
 on a core, so leave-one-out costs hours), each learned on fewer datasets than leave-one-out's,
-which can only disadvantage the learned portfolios.
+which can only disadvantage the learned portfolios. Each held-out group's rows are written to
+``<out>_parts/`` as it finishes, so a run that is stopped resumes with the groups left.
 
     python -m automl.portfolio evaluate --out portfolio-eval          # first, resumable
     python -m benchmarks.studies.portfolio_loo --results portfolio-eval --out benchmarks/results/portfolio_loo.md
@@ -32,10 +33,11 @@ from automl.portfolio import load_portfolio
 from automl.portfolio.select import NORMALIZATIONS, greedy_portfolio, load_results
 
 SIZES = (5, 10, 20, 30)
-BUDGETS = (30, 60, 120, 300)
+BUDGETS = (30, 60, 120, 300, 600)
 TRAIN_SHARE = 0.85  # of a fit's limit, what training gets (the rest: encoding, search, saving)
 VARIANTS = {"learned_ensemble": ("ensemble", False), "learned_single": ("single", False),
             "learned_time": ("ensemble", True)}
+FIELDS = ["dataset", "test_rows", "system", "size", "budget", "error"]
 # The evaluation and the candidate / hand-written indices: set by main before the workers fork.
 RESULTS: list = []
 POOL: list[int] = []
@@ -87,17 +89,31 @@ def main() -> None:
     POOL = [j for j, name in enumerate(names) if name in allowed]
     groups = ([[i] for i in range(len(RESULTS))] if not args.folds else
               [list(g) for g in np.array_split(np.random.default_rng(0).permutation(len(RESULTS)), args.folds)])
-    rows = []
+    parts = args.out.parent / f"{args.out.stem}_parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    files = [parts / (f"{RESULTS[group[0]].name}.csv" if not args.folds else f"group_{k}.csv")
+             for k, group in enumerate(groups)]
+    left = [(file, group) for file, group in zip(files, groups) if not file.exists()]
+    print(f"{len(groups) - len(left)} of {len(groups)} held-out groups already done in {parts}", flush=True)
     with multiprocessing.get_context("fork").Pool(args.jobs) as workers:
-        for done, held_rows in enumerate(workers.imap(held_out, groups), 1):
-            rows += held_rows
-            print(f"[{done}/{len(groups)}] {held_rows[0]['dataset']}", flush=True)
-    with open(args.out.with_suffix(".csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        finished = workers.imap(held_out, [group for _, group in left])  # in order: each with its file
+        for done, ((file, _), held_rows) in enumerate(zip(left, finished), 1):
+            write_rows(file, held_rows)
+            print(f"[{done}/{len(left)}] {file.stem}", flush=True)
+    rows = [row for file in files for row in csv.DictReader(open(file))]
+    write_rows(args.out.with_suffix(".csv"), rows)
     args.out.write_text(table(rows, len(RESULTS), setup))
     print(args.out.read_text())
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    """``rows`` as a CSV at ``path``, atomically (a stopped run leaves whole files only)."""
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, path)
 
 
 def held_out(group: list[int]) -> list[dict]:
@@ -139,6 +155,7 @@ def table(rows: list[dict], n_datasets: int, setup: str) -> str:
     label = {("size", str(s)): f"{s} configs" for s in SIZES} | {("budget", str(b)): f"{b} s" for b in BUDGETS}
     errors = {(system, key, value): {r["dataset"]: float(r["error"]) for r in rows if r["system"] == system
                                      and str(r[key]) == value} for system in SYSTEMS for key, value in settings}
+    settings = [st for st in settings if any(errors[(s, *st)] for s in SYSTEMS)]  # a CSV from before 600 s has none
     large = {r["dataset"] for r in rows if int(r["test_rows"]) >= LARGE_TEST}
     lines = [f"# Leave-one-dataset-out portfolio evaluation ({n_datasets} meta datasets)", "", setup, "",
              "Mean normalized test error of GES on the portfolio's configurations (0 = the best single "
