@@ -207,10 +207,8 @@ def test_the_refit_plan_pays_for_the_most_prediction_time_saved_per_second_first
 
 def test_a_refit_is_priced_at_one_wave_of_copies_scaled_by_the_rows():
     bag = BaggedModel(ModelConfig("m", "lightgbm", {}), TaskInfo("binary", 2), seed=0, n_threads=2)
-    bag.models_, bag.fit_seconds_, bag.copy_fit_rows_, bag.second_pass_ = [None] * 5, 12.0, 100.0, False
+    bag.models_, bag.fit_seconds_, bag.copy_fit_rows_ = [None] * 5, 12.0, 100.0
     bag.workers_ = 2  # 5 copies side by side on 2 workers: 3 waves of 4 s
     assert bag.refit_cost(200) == pytest.approx(8.0)
     bag.workers_ = 1
     assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 2)
-    bag.second_pass_ = True  # the 12 s paid for two passes of the copies; the kept ones took half
-    assert bag.refit_cost(200) == pytest.approx(12.0 / 2 / 5 * 2)

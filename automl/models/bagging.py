@@ -13,12 +13,6 @@ Any-time families (boosting) are priced before they train: a short probe on fold
 round, and a configuration whose rounds the budget cannot pay for is adapted (``_adapt``):
 fewer copies on groups of folds, fewer rounds at a higher learning rate. A fold that its budget
 stops keeps the rounds it has when they are usable; only an unusable fold abandons the model.
-
-On small tables the inner split is a few dozen rows, and a copy's best round on them is noise
-(cars_mpg, 318 rows: 41 to 447 rounds across the copies of one configuration). There, any-time
-families train a second pass (``_second_pass``): every copy again on all its fold's training
-rows, for the copies' mean best round scaled by the rows it gains; its OOF predictions replace
-the first pass's. The held-out rows of a fold are never trained on by its copy in either pass.
 """
 from __future__ import annotations
 
@@ -51,13 +45,6 @@ MIN_CELLS_PER_EXTRA_THREAD = 500_000
 # one after another; 1,151 rows 341 -> 267 ms side by side).
 MIN_CELLS_FOR_COPIES_SIDE_BY_SIDE = 20_000
 
-# Below this many early-stopping rows per copy, any-time families train a second pass. Measured on
-# the first pass's copies, 8 folds, defaults of LightGBM / XGBoost / CatBoost (two splits each;
-# OOF score first pass -> second): car_evaluation (~150 stopping rows) log loss 0.046 -> 0.033,
-# 0.057 -> 0.047, 0.066 -> 0.057; titanic (~70) ROC AUC 0.870 -> 0.876, 0.854 -> 0.864, 0.870 ->
-# 0.870; churn (~440) 0.913 -> 0.917, 0.911 -> 0.919, 0.919 -> 0.922; cars_mpg (~28) RMSE 3.15 ->
-# 3.10, 3.47 -> 3.33, 3.11 -> 3.01.
-SECOND_PASS_MAX_STOPPING_ROWS = 500
 # The probe's price of predicting a round, times this (see ``_adapt``).
 PREDICT_SAFETY = 2.0
 # A saved bag is ``bag.json`` + ``bag.npz`` + its copies' native model files in one folder.
@@ -113,34 +100,7 @@ class BaggedModel:
         with threadpool_limits(limits=threads), ThreadPoolExecutor(workers) as pool:
             if family.anytime and budget.limited:
                 plan = self._adapt(family, data_of(0, plan.n_folds), plan, budget, workers, threads, schedule)
-            oof = self._fit_folds(family, data_of, plan, budget, pool, workers, threads, schedule, executor)
-            self.second_pass_ = False
-            if self._second_pass_pays(family, budget):
-                oof = self._second_pass(family, data_of, plan, budget, pool, workers, threads, schedule, executor, oof)
-        return oof
-
-    def _second_pass_pays(self, family, budget: TimeBudget) -> bool:
-        """An any-time family on few early-stopping rows, not adapted to a short budget, with time
-        for a second pass as long as the first."""
-        stopping_rows = self.copy_fit_rows_ / (1 - INNER_FRACTION) * INNER_FRACTION
-        return (family.anytime and family.uses_validation and not self.adapted_
-                and stopping_rows < SECOND_PASS_MAX_STOPPING_ROWS and budget.remaining() > 2 * self.fit_seconds_)
-
-    def _second_pass(self, family, data_of, plan, budget, pool, workers, threads, schedule, executor,
-                     first_oof: np.ndarray) -> np.ndarray:
-        """Every copy trained again on all its fold's training rows for the first pass's mean best
-        round, scaled by the rows it gains; the first pass stays when the second does not finish."""
-        first = (self.params_, self.models_, self.copy_fit_rows_, self.fit_seconds_, self.predict_seconds_per_1k_)
-        self.params_ = family.full_params(self.params_, self.models_, 1 / (1 - INNER_FRACTION))
-        try:
-            oof = self._fit_folds(family, data_of, plan, budget, pool, workers, threads, schedule, executor,
-                                  validate=False)
-        except ModelTimeout:
-            self.params_, self.models_, self.copy_fit_rows_, self.fit_seconds_, self.predict_seconds_per_1k_ = first
-            return first_oof
-        self.fit_seconds_ += first[3]  # what the model cost; ``refit_cost`` prices the copies kept
-        self.second_pass_ = True
-        return oof
+            return self._fit_folds(family, data_of, plan, budget, pool, workers, threads, schedule, executor)
 
     def _adapt(self, family, data: TrainingData, plan: FoldPlan, budget: TimeBudget, workers: int, threads: int,
                schedule: Schedule) -> FoldPlan:
@@ -172,8 +132,7 @@ class BaggedModel:
         self.params_, self.adapted_ = params, note
         return plan.grouped(copies)
 
-    def _fit_folds(self, family, data_of, plan, budget, pool, workers, threads, schedule, executor,
-                   validate: bool = True) -> np.ndarray:
+    def _fit_folds(self, family, data_of, plan, budget, pool, workers, threads, schedule, executor) -> np.ndarray:
         """Trains the folds on ``workers`` threads (copy k on ``data_of(k, copies)``); each fold, as it
         starts, gets an equal share of what is left, counted in rounds of ``workers`` folds."""
         folds = list(plan)
@@ -195,7 +154,7 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(waves_left)
-            job = self._job(k, *folds[k], threads, self.params_, self.train_share_, validate)
+            job = self._job(k, *folds[k], threads, self.params_, self.train_share_)
             model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
@@ -220,7 +179,7 @@ class BaggedModel:
         self.full_: Model | None = None  # one copy refitted on all rows (``refit``)
         # Rows a copy fitted on (its fold's training rows, less the early-stopping rows).
         self.copy_fit_rows_ = float(np.mean([len(train) for train, _ in folds])) * \
-            (1 - INNER_FRACTION if family.uses_validation and validate else 1.0)
+            (1 - INNER_FRACTION if family.uses_validation else 1.0)
         predict_seconds = sum(seconds for *_, seconds in results)
         # Prediction ran inside the folds, ``workers`` at a time.
         self.fit_seconds_ = time.perf_counter() - start - predict_seconds / workers
@@ -229,10 +188,10 @@ class BaggedModel:
         return oof
 
     def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict,
-             train_share: float = 1.0, validate: bool = True) -> FoldJob:
+             train_share: float = 1.0) -> FoldJob:
         """Fold ``k``'s copy as a job, seeded by its fold number."""
         return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
-                       self.device, train, held_out, train_share, validate)
+                       self.device, train, held_out, train_share)
 
     def refit_cost(self, n_rows: int) -> float:
         """Expected seconds to refit on ``n_rows`` rows: one wave of copies' share of the bag's fit
@@ -240,8 +199,7 @@ class BaggedModel:
         copies side by side were priced at half their time: manyclass_30, a refit priced at 4 s
         outlasted its 7 s.)"""
         waves = math.ceil(len(self.models_) / self.workers_)
-        kept_pass_seconds = self.fit_seconds_ / (2 if self.second_pass_ else 1)
-        return kept_pass_seconds / waves * n_rows / self.copy_fit_rows_
+        return self.fit_seconds_ / waves * n_rows / self.copy_fit_rows_
 
     def refit(self, data: TrainingData, budget: TimeBudget) -> None:
         """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.
@@ -274,7 +232,7 @@ class BaggedModel:
                 "task": self.info.task, "n_classes": self.info.n_classes, "seed": self.seed,
                 "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
                 "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
-                "copy_fit_rows": self.copy_fit_rows_, "workers": self.workers_, "second_pass": self.second_pass_,
+                "copy_fit_rows": self.copy_fit_rows_, "workers": self.workers_,
                 "copies": [model.get_state() for model in self.models_],
                 "full": None if self.full_ is None else self.full_.get_state()}
 
@@ -289,7 +247,6 @@ class BaggedModel:
         bag.full_ = None if state["full"] is None else family.from_state(state["full"])
         bag.copy_fit_rows_ = state["copy_fit_rows"]
         bag.workers_ = state.get("workers", 1)  # folders saved before it was kept
-        bag.second_pass_ = state.get("second_pass", False)
         bag.params_, bag.adapted_ = state["params"], state["adapted"]
         bag.fit_seconds_, bag.predict_seconds_per_1k_ = state["fit_seconds"], state["predict_seconds_per_1k"]
         return bag

@@ -48,19 +48,16 @@ class FoldJob:
     held_out: np.ndarray
     # Share of the job's budget its training may take; predicting the held-out rows has the rest.
     train_share: float = 1.0
-    # Early-stop on an inner split of the training rows (families that do); False: train on them
-    # all for the rounds the parameters fix (a second pass, ``BaggedModel``).
-    validate: bool = True
 
 
 def train_copy(job: FoldJob, data: TrainingData, budget: TimeBudget) -> Model:
     """The job's copy trained on its training rows (early-stopping on an inner split of them, made
-    of whole groups when the rows have groups, unless the job says not to), weighted when the rows are."""
+    of whole groups when the rows have groups), weighted when the rows are."""
     family = get_family(job.family)
     model = family(job.params, job.info, seed=job.seed, n_threads=job.threads, device=job.device, options=job.options)
     train = job.train
     weight = data.weight_of if family.uses_weights else (lambda rows: None)
-    if family.uses_validation and job.validate:
+    if family.uses_validation:
         fit_rows, val_rows = inner_split(data.y[train], job.info.task, seed=job.seed, groups=data.groups_of(train))
         fit_rows, val_rows = train[fit_rows], train[val_rows]
         model.fit(data.X.take(fit_rows), data.y[fit_rows], data.X.take(val_rows), data.y[val_rows], budget=budget,
