@@ -11,7 +11,8 @@ order, the single best configuration, and random portfolios of equal size (mean 
 instead of one per dataset (a selection of 30 from 88 candidates on 89 datasets takes ~2 minutes
 on a core, so leave-one-out costs hours), each learned on fewer datasets than leave-one-out's,
 which can only disadvantage the learned portfolios. Each held-out group's rows are written to
-``<out>_parts/`` as it finishes, so a run that is stopped resumes with the groups left.
+``<out>_parts/`` as it finishes, so a run that is stopped resumes with the groups left (run it again
+with the same options: the parts do not record them).
 
     python -m automl.portfolio evaluate --out portfolio-eval          # first, resumable
     python -m benchmarks.studies.portfolio_loo --results portfolio-eval --out benchmarks/results/portfolio_loo.md
