@@ -8,8 +8,9 @@ test loss normalized over every evaluated configuration of that dataset. Compare
 seconds on the held-out dataset fit in 85% of 30, 60, 120, 300 s), against `handpicked.json` in its
 order, the single best configuration, and random portfolios of equal size (mean of 10).
 ``--folds K`` holds out K groups of datasets in turn instead of one dataset at a time: K selections
-instead of one per dataset (a selection of 30 from 88 candidates on 89 datasets takes ~2 minutes
-on a core, so leave-one-out costs hours), each learned on fewer datasets than leave-one-out's,
+instead of one per dataset (a first selection of 30 from 88 candidates on 89 datasets takes ~2
+minutes on a core; later ones in the same worker reuse its cached GES fits, so strict leave-one-out
+of one variant took ~35 minutes here), each learned on fewer datasets than leave-one-out's,
 which can only disadvantage the learned portfolios. Each held-out group's rows are written to
 ``<out>_parts/`` as it finishes, so a run that is stopped resumes with the groups left (run it again
 with the same options: the parts do not record them).
