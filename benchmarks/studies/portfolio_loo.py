@@ -39,7 +39,6 @@ BUDGETS = (30, 60, 120, 300, 600)
 TRAIN_SHARE = 0.85  # of a fit's limit, what training gets (the rest: encoding, search, saving)
 VARIANTS = {"learned_ensemble": ("ensemble", False), "learned_single": ("single", False),
             "learned_time": ("ensemble", True)}
-FIELDS = ["dataset", "test_rows", "system", "size", "budget", "error"]
 # The evaluation and the candidate / hand-written indices: set by main before the workers fork.
 RESULTS: list = []
 POOL: list[int] = []
@@ -112,7 +111,7 @@ def write_rows(path: Path, rows: list[dict]) -> None:
     """``rows`` as a CSV at ``path``, atomically (a stopped run leaves whole files only)."""
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     os.replace(temporary, path)
@@ -149,6 +148,15 @@ SYSTEMS = ("learned_ensemble", "learned_single", "learned_time", "handpicked", "
 LARGE_TEST = 250
 
 
+def paired(diff: np.ndarray, rng: np.random.Generator) -> tuple[str, str]:
+    """Per-dataset differences (negative: the first system better) as "wins / ties / losses" and
+    "mean [95% CI]" (a dataset bootstrap of the mean, 1,000 draws from ``rng``)."""
+    boot = [rng.choice(diff, len(diff)).mean() for _ in range(1000)]
+    wins, losses = int((diff < -1e-9).sum()), int((diff > 1e-9).sum())
+    return (f"{wins} / {len(diff) - wins - losses} / {losses}",
+            f"{diff.mean():+.4f} [{np.percentile(boot, 2.5):+.4f}, {np.percentile(boot, 97.5):+.4f}]")
+
+
 def table(rows: list[dict], n_datasets: int, setup: str) -> str:
     """Mean normalized error per system and setting; then each learned variant against handpicked:
     wins / ties / losses and a dataset-bootstrap 95% interval of the mean difference, on every
@@ -180,10 +188,8 @@ def table(rows: list[dict], n_datasets: int, setup: str) -> str:
                 mine = errors[(system, *setting)]
                 diff = np.array([mine[d] - hand[d] for d in sorted(set(mine) & set(hand))
                                  if subset is None or d in subset])
-                boot = [rng.choice(diff, len(diff)).mean() for _ in range(1000)]
-                wins, losses = int((diff < -1e-9).sum()), int((diff > 1e-9).sum())
-                cells.append(f"{wins} / {len(diff) - wins - losses} / {losses}, {diff.mean():+.4f} "
-                             f"[{np.percentile(boot, 2.5):+.4f}, {np.percentile(boot, 97.5):+.4f}]")
+                record, interval = paired(diff, rng)
+                cells.append(f"{record}, {interval}")
             lines.append(f"| {label[setting]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -38,7 +38,7 @@ from automl.models.base import ModelConfig
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio, same_model
 from automl.portfolio.select import load_results
-from benchmarks.studies.portfolio_loo import within
+from benchmarks.studies.portfolio_loo import paired, within, write_rows
 from benchmarks.studies.table_cost import CostModel, TableShape, n_outputs, read_timings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,10 +107,7 @@ def main() -> None:
             rows += _scored(dataset, size, configs, orders)
             print(f"{size:>4} {dataset.name:<28} " + " ".join(
                 f"{r['system'][:9]}@{r['budget']}={r['error']:.3f}" for r in rows[-2 * len(BUDGETS):]), flush=True)
-    with open(args.out.with_suffix(".csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_rows(args.out.with_suffix(".csv"), rows)
     args.out.write_text(summary(rows))
     print(args.out.read_text())
 
@@ -148,11 +145,9 @@ def summary(rows: list[dict]) -> str:
             fixed = {r["dataset"]: float(r["error"]) for r in pick if r["system"] == "learned_order"}
             tailored = {r["dataset"]: float(r["error"]) for r in pick if r["system"] == "per_table_order"}
             diff = np.array([tailored[d] - fixed[d] for d in sorted(fixed)])
-            boot = [rng.choice(diff, len(diff)).mean() for _ in range(1000)]
-            wins, losses = int((diff < -1e-9).sum()), int((diff > 1e-9).sum())
+            record, interval = paired(diff, rng)
             lines.append(f"| {label} ({len(diff)}) | {budget} s | {np.mean(list(fixed.values())):.4f} | "
-                         f"{np.mean(list(tailored.values())):.4f} | {wins} / {len(diff) - wins - losses} / {losses} | "
-                         f"{diff.mean():+.4f} [{np.percentile(boot, 2.5):+.4f}, {np.percentile(boot, 97.5):+.4f}] |")
+                         f"{np.mean(list(tailored.values())):.4f} | {record} | {interval} |")
     return "\n".join(lines) + "\n"
 
 
