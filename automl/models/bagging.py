@@ -216,7 +216,7 @@ class BaggedModel:
             model = family(params, self.info, seed=self.seed, n_threads=threads, device=self.device,
                            options=self.config.options)
             model.fit(data.X, data.y, budget=budget,
-                      sample_weight=data.sample_weight if family.uses_weights else None)
+                      sample_weight=data.sample_weight if family.uses_weights else None, groups=data.groups)
         if not model.usable:
             raise ModelTimeout(f"the refit of {self.config.name}, stopped by its budget, learned nothing usable")
         self.full_ = model

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..budget import TimeBudget
 from ..data.encoder import EncodedTable
+from ..data.target_encoding import TargetEncoding
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Model(ABC):
     the training loss and the early-stopping loss of families that declare ``uses_weights``. ``predict`` returns
     probabilities of shape (n, n_classes) for classification, (n, 1) for regression.
     Families that can stop early must stop when ``budget`` expires and keep what they have.
+
+    A family implements ``_fit`` and ``_predict``; ``fit`` and ``predict`` first add the
+    out-of-fold target encoding of the high-cardinality columns for families that do not
+    ``reads_raw_levels`` (``data/target_encoding.py``), fitted on the training rows (cross-fitted
+    within them, whole ``groups`` apart).
     """
 
     family: ClassVar[str]
@@ -76,6 +82,9 @@ class Model(ABC):
     # smoother model than one vote on all rows (letter, k=5: test log loss 0.275 with the copies,
     # 0.399 refitted).
     refits_alike: ClassVar[bool] = True
+    # Whether the family reads the raw levels of high-cardinality columns itself (CatBoost's
+    # ordered target statistics); the others are given their target encoding as numbers.
+    reads_raw_levels: ClassVar[bool] = False
 
     @classmethod
     def prepare(cls) -> None:
@@ -109,13 +118,16 @@ class Model(ABC):
         """What predicting needs, as JSON values, arrays and Blobs (no pickle)."""
         return {"params": self.params, "options": self.options, "task": self.info.task,
                 "n_classes": self.info.n_classes, "seed": self.seed, "n_threads": self.n_threads, "device": self.device,
-                "fitted": self.fitted_state()}
+                "fitted": self.fitted_state(),
+                "target_encoding": None if self.target_encoding_ is None else self.target_encoding_.get_state()}
 
     @classmethod
     def from_state(cls, state: dict) -> "Model":
         model = cls(state["params"], TaskInfo(state["task"], state["n_classes"]), state["seed"], state["n_threads"],
                     state["device"], state.get("options"))  # folders saved before options had none
         model.restore(state["fitted"])
+        encoding = state.get("target_encoding")  # folders saved before it existed have none
+        model.target_encoding_ = None if encoding is None else TargetEncoding.from_state(encoding)
         return model
 
     @abstractmethod
@@ -138,14 +150,33 @@ class Model(ABC):
         """Whether this fitted model is worth keeping (a fit cut short by its budget may not be)."""
         return True
 
-    @abstractmethod
     def fit(self, X: EncodedTable, y: np.ndarray, X_val: EncodedTable | None = None,
             y_val: np.ndarray | None = None, budget: TimeBudget | None = None,
-            sample_weight: np.ndarray | None = None, val_weight: np.ndarray | None = None) -> "Model":
-        ...
+            sample_weight: np.ndarray | None = None, val_weight: np.ndarray | None = None,
+            groups: np.ndarray | None = None) -> "Model":
+        self.target_encoding_ = None
+        if X.raw is not None and not self.reads_raw_levels:
+            self.target_encoding_ = TargetEncoding(self.info.task, self.seed)
+            X = X.with_numeric(self.target_encoding_.fit_transform(X.raw, X.raw_names, y, groups),
+                               self.target_encoding_.names_)
+            X_val = None if X_val is None else self._target_encoded(X_val)
+        return self._fit(X, y, X_val, y_val, budget, sample_weight, val_weight)
+
+    def predict(self, X: EncodedTable) -> np.ndarray:
+        return self._predict(self._target_encoded(X))
+
+    def _target_encoded(self, X: EncodedTable) -> EncodedTable:
+        if self.target_encoding_ is None:
+            return X
+        return X.with_numeric(self.target_encoding_.transform(X.raw), self.target_encoding_.names_)
 
     @abstractmethod
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _fit(self, X: EncodedTable, y: np.ndarray, X_val: EncodedTable | None, y_val: np.ndarray | None,
+             budget: TimeBudget | None, sample_weight: np.ndarray | None, val_weight: np.ndarray | None) -> "Model":
+        """The family's training on rows that hold their target encodings already."""
+
+    @abstractmethod
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         ...
 
     def _as_output(self, raw: np.ndarray, seen_classes: np.ndarray | None = None) -> np.ndarray:

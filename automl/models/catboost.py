@@ -24,6 +24,7 @@ LOSSES = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}
 class CatBoostModel(BoostedModel):
     family = "catboost"
     defaults = DEFAULTS
+    reads_raw_levels = True  # its ordered target statistics
     hyperparameters = frozenset(DEFAULTS) | {"grow_policy", "max_ctr_complexity", "one_hot_max_size",
                                              "random_strength", "bagging_temperature", "border_count",
                                              "min_data_in_leaf", "rsm"}
@@ -31,7 +32,7 @@ class CatBoostModel(BoostedModel):
     # symmetric trees keep gaining a little for thousands of rounds.
     learning_mass = 50.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         from catboost import CatBoostClassifier, CatBoostRegressor
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -48,7 +49,7 @@ class CatBoostModel(BoostedModel):
                         callbacks=[_RoundCallback(self.rounds_, loss)])
         return self
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         pool = self._pool(X)
         if self.info.is_classification:
             return self._as_output(self.model_.predict_proba(pool, thread_count=self.n_threads),

@@ -61,9 +61,10 @@ def train_copy(job: FoldJob, data: TrainingData, budget: TimeBudget) -> Model:
         fit_rows, val_rows = inner_split(data.y[train], job.info.task, seed=job.seed, groups=data.groups_of(train))
         fit_rows, val_rows = train[fit_rows], train[val_rows]
         model.fit(data.X.take(fit_rows), data.y[fit_rows], data.X.take(val_rows), data.y[val_rows], budget=budget,
-                  sample_weight=weight(fit_rows), val_weight=weight(val_rows))
+                  sample_weight=weight(fit_rows), val_weight=weight(val_rows), groups=data.groups_of(fit_rows))
     else:
-        model.fit(data.X.take(train), data.y[train], budget=budget, sample_weight=weight(train))
+        model.fit(data.X.take(train), data.y[train], budget=budget, sample_weight=weight(train),
+                  groups=data.groups_of(train))
     return model
 
 

@@ -31,7 +31,7 @@ class LightGBMModel(BoostedModel):
     # 12 dev datasets, fold 0, defaults, no limit: median 7.4 (quartiles 4.4-16.3).
     learning_mass = 8.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         import lightgbm as lgb
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -52,7 +52,7 @@ class LightGBMModel(BoostedModel):
         self.booster_.best_iteration = self.rounds_.best_iteration + 1
         return self
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         matrix, _ = tree_view(X)
         return self._as_output(self.booster_.predict(matrix, num_threads=self.n_threads))
 

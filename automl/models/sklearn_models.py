@@ -30,7 +30,7 @@ class _Forest(Model):
     hyperparameters = frozenset({"n_estimators", "max_features", "min_samples_leaf", "min_samples_split",
                                  "max_leaf_nodes", "max_depth", "bootstrap", "max_samples"})
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         from sklearn import ensemble
 
         params = {"n_estimators": 300, "max_features": "sqrt" if self.info.is_classification else 1.0,
@@ -57,7 +57,7 @@ class _Forest(Model):
         self.seen_classes_ = forest.classes_ if self.info.is_classification else None
         return self
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         return self._as_output(self.trees_.predict(self._matrix(X)), seen_classes=self.seen_classes_)
 
     def fitted_state(self) -> dict:
@@ -94,7 +94,7 @@ class _OnLinearView(Model):
     def _estimator(self, n_rows: int):
         raise NotImplementedError
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         self.view_ = LinearView().fit(X)
         if self.max_train_rows is not None and len(y) > self.max_train_rows:
             rows = sample_rows(len(y), self.max_train_rows, self.seed)
@@ -107,7 +107,7 @@ class _OnLinearView(Model):
             self.training_rows_, self.training_targets_ = matrix, np.asarray(y)
         return self
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         matrix = self.view_.transform(X, self.predict_dtype)
         if self.info.is_classification:
             return self._as_output(self.model_.predict_proba(matrix), seen_classes=self.model_.classes_)

@@ -195,13 +195,13 @@ class TabMModel(Model):
     def _options(options: dict, device: str) -> dict:
         return {**(OPTIONS if device == "cuda" else CPU_OPTIONS), **options}
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         options = self._options(self.options, self.device)
         self.threads_ = min(self.n_threads, options["max_threads"] or self.n_threads)
         with torch_threads(self.threads_):
-            return self._fit(X, y, X_val, y_val, budget or TimeBudget(None), sample_weight, val_weight)
+            return self._fit_network(X, y, X_val, y_val, budget or TimeBudget(None), sample_weight, val_weight)
 
-    def _fit(self, X, y, X_val, y_val, budget: TimeBudget, sample_weight, val_weight) -> "TabMModel":
+    def _fit_network(self, X, y, X_val, y_val, budget: TimeBudget, sample_weight, val_weight) -> "TabMModel":
         params, options = self._params(self.params, self.device), self._options(self.options, self.device)
         torch.manual_seed(self.seed)
         device = torch.device(self.device)
@@ -279,7 +279,7 @@ class TabMModel(Model):
         epochs = max(1, int(round(np.mean([copy.best_epoch_ + 1 for copy in copies]) * scale)))
         return {**params, "max_epochs": epochs}
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         x_num, x_cat = self.inputs_.transform(X)
         device = self._predict_device()
         with torch_threads(min(self.threads_, self.n_threads)):

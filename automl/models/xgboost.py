@@ -31,7 +31,7 @@ class XGBoostModel(BoostedModel):
     # 12 dev datasets, fold 0, defaults, no limit: median 14.9 (quartiles 7.9-23.1).
     learning_mass = 15.0
 
-    def fit(self, X, y, X_val=None, y_val=None, budget=None, sample_weight=None, val_weight=None):
+    def _fit(self, X, y, X_val, y_val, budget, sample_weight, val_weight):
         import xgboost as xgb
 
         params, max_rounds = self._setup(y, y_val, budget)
@@ -46,7 +46,7 @@ class XGBoostModel(BoostedModel):
         self.booster_ = booster[: self.rounds_.best_iteration + 1]  # the trees up to the best round
         return self
 
-    def predict(self, X: EncodedTable) -> np.ndarray:
+    def _predict(self, X: EncodedTable) -> np.ndarray:
         self.booster_.set_param({"nthread": self.n_threads})
         return self._as_output(self.booster_.predict(self._matrix(X, None)))
 
