@@ -38,7 +38,7 @@ def test_raw_codes_keep_rare_levels_of_many_level_columns_only():
     new = encoder.transform(pd.DataFrame({"many": ["v7", "never seen", None], "few": ["f1"] * 3, "unique": ["u1"] * 3}))
     assert new.raw[0, 0] == table.raw[7, 0] and new.raw[1, 0] == 200 and new.raw[2, 0] == MISSING_CODE
     assert encoder.column_sources()["many"] == ([], [0], [0])
-    assert "CatBoost reads all 200 values" in encoder.treatment()["many"]
+    assert "all 200 values kept: levels for CatBoost" in encoder.treatment()["many"]
     restored = TabularEncoder.from_state(encoder.get_state())
     np.testing.assert_array_equal(restored.transform(frame).raw, table.raw)
     assert RAW_MIN_LEVELS > 10

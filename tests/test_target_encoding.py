@@ -101,6 +101,16 @@ def test_the_encodings_travel_with_the_model_folder_without_pickle(tmp_path, no_
     frame, y, _ = rare_levels(100)
     model = AutoMLRegressor(models=["lightgbm", "linear"], n_folds=2, time_limit=30, verbosity=0,
                             output_dir=str(tmp_path / "run")).fit(frame, y)
-    assert "the other families their out-of-fold target encoding" in model.encoder_.treatment()["shop"]
+    assert "an out-of-fold target encoding for the families" in model.encoder_.treatment()["shop"]
     np.testing.assert_allclose(automl.load(tmp_path / "run").predict(frame), model.predict(frame), rtol=1e-6)
     assert model.feature_importance(n_repeats=2)["importance"]["shop"] > 0
+
+
+def test_only_families_that_take_the_encoding_get_it():
+    frame, y, _ = rare_levels(60)
+    table = TabularEncoder().fit(frame).transform(frame)
+    for family in ("lightgbm", "catboost"):
+        model = get_family(family)({"max_rounds": 20}, TaskInfo("regression", 0), seed=0, n_threads=1).fit(table, y)
+        assert (model.target_encoding_ is not None) == get_family(family).target_encoded
+    assert not get_family("catboost").target_encoded and not get_family("tabm").target_encoded
+    assert get_family("random_forest").target_encoded

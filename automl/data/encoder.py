@@ -40,7 +40,7 @@ class EncodedTable:
     Category codes run from 0 to ``cardinalities[j] - 1``; the last code of each column is
     "other" (rare or unseen levels) and ``MISSING_CODE`` marks a missing value. ``raw`` (None when
     no column has many levels): int32 codes of every training level of the high-cardinality string
-    columns ``raw_names``, rare ones included (unseen: the last code), read by CatBoost; the other
+    columns ``raw_names``, rare ones included (unseen: the last code), read by CatBoost; most other
     families get their target encoding (``models.base.Model.fit``).
     """
 
@@ -152,8 +152,8 @@ class TabularEncoder:
             else:
                 how = kind
             if name in self.raw_levels_:
-                how += (f"; CatBoost reads all {len(self.raw_levels_[name])} values as levels, the other "
-                        "families their out-of-fold target encoding")
+                how += (f"; all {len(self.raw_levels_[name])} values kept: levels for CatBoost, an out-of-fold "
+                        "target encoding for the families that take one")
             return how
         return {name: described(name, kind) for name, kind in self.schema_.kinds.items()}
 

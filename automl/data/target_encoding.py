@@ -1,5 +1,6 @@
-"""Out-of-fold target encoding of the high-cardinality columns, for the families that cannot use
-their raw levels themselves (every family but CatBoost, whose ordered target statistics do).
+"""Out-of-fold target encoding of the high-cardinality columns, for the families that are
+``target_encoded`` (all but CatBoost, whose ordered target statistics read the raw levels
+themselves, and TabM, whose embeddings of the kept levels did better on small tables).
 
 The columns are those the encoder keeps raw codes of (``EncodedTable.raw``: string columns with
 many levels, rare ones included). Each fold copy fits its own encoding on the rows it trains on,

@@ -24,7 +24,7 @@ LOSSES = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}
 class CatBoostModel(BoostedModel):
     family = "catboost"
     defaults = DEFAULTS
-    reads_raw_levels = True  # its ordered target statistics
+    target_encoded = False  # its ordered target statistics read the raw levels themselves
     hyperparameters = frozenset(DEFAULTS) | {"grow_policy", "max_ctr_complexity", "one_hot_max_size",
                                              "random_strength", "bagging_temperature", "border_count",
                                              "min_data_in_leaf", "rsm"}
