@@ -14,6 +14,9 @@ Sources are npm packages (the registry this machine reaches), fetched with ``npm
   minutes late, from its time, distance, origin (220 airports) and destination. Binary.
 - ``gapminder_life`` (vega-datasets ``gapminder.json``): life expectancy from the country (62),
   year, region cluster, population and fertility. Regression.
+- ``seattle_weather`` (vega-datasets ``seattle-weather.csv``): the day's weather (sun, rain, fog,
+  drizzle, snow) from its date, precipitation, temperatures and wind; no strings: a small table
+  (1,461 rows) for the rules about small tables. Multiclass.
 
     python -m benchmarks.text_suite
 """
@@ -85,9 +88,14 @@ def gapminder(vega: Path) -> pd.DataFrame:
     return pd.read_json(vega / "data" / "gapminder.json").rename(columns={"life_expect": "target"})
 
 
+def seattle(vega: Path) -> pd.DataFrame:
+    return pd.read_csv(vega / "data" / "seattle-weather.csv").rename(columns={"weather": "target"})
+
+
 TABLES = {"cars_mpg": ("vega", cars, "regression"), "movies_imdb": ("vega", movies, "regression"),
           "spam_assassin": ("spam", spam, "binary"), "football_result": ("vega", football, "multiclass"),
-          "flights_delayed": ("vega", flights, "binary"), "gapminder_life": ("vega", gapminder, "regression")}
+          "flights_delayed": ("vega", flights, "binary"), "gapminder_life": ("vega", gapminder, "regression"),
+          "seattle_weather": ("vega", seattle, "multiclass")}
 
 
 def main() -> None:
