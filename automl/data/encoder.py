@@ -6,7 +6,7 @@ family can build its own view (see ``views.py``) from one shared encoding.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -71,9 +71,8 @@ class EncodedTable:
         """These rows with more numeric columns (``values``, (n, len(names))) after their own."""
         if not names:
             return self
-        return EncodedTable(np.hstack([self.numeric, values.astype(np.float32)]), self.categorical,
-                            self.numeric_names + list(names), self.categorical_names, self.cardinalities,
-                            self.raw, self.raw_names)
+        return replace(self, numeric=np.hstack([self.numeric, values.astype(np.float32)]),
+                       numeric_names=self.numeric_names + list(names))
 
     @property
     def n_features(self) -> int:

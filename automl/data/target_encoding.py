@@ -38,12 +38,10 @@ class TargetEncoding:
         from sklearn.preprocessing import TargetEncoder
 
         self.levels_, self.encodings_, self.prior_, self.names_ = [], [], np.zeros(0), []
-        target_type, target = self._target(y)
+        target_type, target, labels = self._target(y)
         n_folds = min(CROSS_FIT_FOLDS, len(y), len(np.unique(groups)) if groups is not None else len(y))
         if target_type is None or n_folds < 2:
             return np.zeros((len(y), 0), np.float32)
-        # The classes as 0.. without gaps, as the fit's fold rule stratifies them.
-        labels = y if self.task == "regression" else np.unique(y, return_inverse=True)[1].ravel()
         fold_of = fold_ids(labels, n_folds, self.task, self.seed, groups)
         splits = [(np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)) for k in np.unique(fold_of)]
         encoder = TargetEncoder(target_type=target_type, cv=splits)
@@ -57,17 +55,19 @@ class TargetEncoding:
         self.names_ = [f"{name}__target{suffix}" for name in raw_names for suffix in suffixes]
         return crossed.astype(np.float32)
 
-    def _target(self, y: np.ndarray) -> tuple[str | None, np.ndarray]:
-        """scikit-learn's target type for these rows and the target it encodes (None: nothing to
-        encode). Classes absent from the rows get no column."""
+    def _target(self, y: np.ndarray) -> tuple[str | None, np.ndarray, np.ndarray]:
+        """scikit-learn's target type for these rows (None: nothing to encode), the target it
+        encodes, and the labels the fit's fold rule splits on (classes as 0.. without gaps).
+        Classes absent from the rows get no column."""
         if self.task == "regression":
-            return "continuous", y
-        classes = np.unique(y)
+            return "continuous", y, y
+        classes, labels = np.unique(y, return_inverse=True)
+        labels = labels.ravel()
         if len(classes) < 2:
-            return None, y
+            return None, y, labels
         if len(classes) == 2:  # also a multiclass task whose rows hold two classes
-            return "binary", (y == classes[1]).astype(np.int64)
-        return "multiclass", y
+            return "binary", labels.astype(np.int64), labels
+        return "multiclass", y, labels
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         """Encodings of any rows (levels not seen in training: the prior), (n, columns) float32."""
