@@ -38,6 +38,8 @@ from ..ensemble.greedy import GesPath, GreedyEnsemble, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
 from ..folds import fold_ids
+from ..models.base import ModelConfig
+from ..models.training import strong_first
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
 NORMALIZATIONS = ("worst", "median")
@@ -178,13 +180,15 @@ class DatasetResults:
 
 
 def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "ensemble",
-                     time_aware: bool = False, candidates: list[int] | None = None) -> list[int]:
-    """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single"."""
+                     time_aware: bool = False, candidates: list[int] | None = None,
+                     start: list[int] = ()) -> list[int]:
+    """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single".
+    ``start``: the first members, fixed (the order continues from them)."""
     candidates = list(range(len(results[0].oof))) if candidates is None else list(candidates)
     seconds = np.median([r.fit_seconds for r in results], axis=0)
     alone = {j: mean_error(results, [j], "single") for j in candidates}
-    chosen: list[int] = []
-    current = 1.0
+    chosen: list[int] = list(start)
+    current = mean_error(results, chosen, scorer) if chosen else 1.0
     while len(chosen) < min(size, len(candidates)):
         options = [j for j in candidates if j not in chosen]
         if scorer == "ensemble":
@@ -198,6 +202,14 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
         chosen.append(options[pick])
         current = float(errors[pick])
     return chosen
+
+
+def reorder(results: list[DatasetResults], configs: list[ModelConfig]) -> list[int]:
+    """Indices of ``configs`` (the candidates of ``results``, in that order) re-ordered by the
+    time-aware ensemble greedy on ``results``, after the first any-time configuration, which a fit
+    trains first whatever the order (``strong_first``)."""
+    first = configs.index(strong_first(configs)[0])
+    return greedy_portfolio(results, len(configs), "ensemble", time_aware=True, start=[first])
 
 
 def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:

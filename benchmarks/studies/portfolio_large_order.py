@@ -1,0 +1,88 @@
+"""An order for large tables, learned from large tables, held out on each of them (issue 27, part 3).
+
+The shipped default was ordered by gain per second measured at <= 3,000 training rows, where TabM
+costs 12-29 s and a boosting configuration 0.2-5 s; on a table of 15,000 rows the boosting ones
+cost 3-17 s (201_pol, one fit's log) and the order no longer says what pays. Here each dataset
+evaluated at 15,000 training rows (``portfolios/evaluation_15k``: the meta suite's 4 largest tables
+and the 5 of ``benchmarks/meta_large_suite.py``) is held out in turn: the default's configurations
+are re-ordered by the greedy that ordered the default (time-aware, GES on the prefix,
+median-normalized; ``select.reorder``, what ``python -m automl.portfolio order-large`` writes), from the other large datasets' evidence, after
+the first any-time configuration (which a fit trains first whatever the order). Both orders go
+through the training loop's reordering (``strong_first``), are cut at simulated budgets on the held-out
+dataset (``portfolio_loo.within``: the longest prefix whose measured seconds fit in 85% of the
+budget) and scored as a fit uses them: GES on the prefix's OOF predictions, test loss normalized
+over the configurations (worst at 1).
+
+    python -m benchmarks.studies.portfolio_large_order --out benchmarks/results/portfolio_large_order.md
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from automl.models.training import strong_first
+from automl.portfolio import load_portfolio
+from automl.portfolio.select import load_results, reorder
+from benchmarks.studies.portfolio_loo import paired, within, write_rows
+
+REPO = Path(__file__).resolve().parents[2]
+BUDGETS = (30, 60, 120, 300, 600)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", type=Path, default=REPO / "portfolios" / "evaluation_15k")
+    ap.add_argument("--out", type=Path, required=True, help="markdown table; a CSV is written beside it")
+    args = ap.parse_args()
+    configs = load_portfolio("default")
+    names = [c.name for c in configs]
+    results = load_results(args.results, names)
+    default = [names.index(c.name) for c in strong_first(configs)]
+    rows = []
+    for held, dataset in enumerate(results):
+        train = [r.normalized("median") for i, r in enumerate(results) if i != held]
+        orders = {"default_order": default, "large_order": reorder(train, configs)}
+        for system, order in orders.items():
+            for budget in BUDGETS:
+                trained = within(order, dataset.fit_seconds, budget)
+                rows.append({"dataset": dataset.name, "task": dataset.task, "system": system, "budget": budget,
+                             "trained": len(trained), "tabm_position": order.index(names.index("tabm_000")) + 1,
+                             "error": dataset.prefix_error(trained, "ensemble")})
+        print(dataset.name, "large order:", [names[j] for j in orders["large_order"][:12]], flush=True)
+    write_rows(args.out.with_suffix(".csv"), rows)
+    args.out.write_text(table(rows, [r.name for r in results]))
+    print(args.out.read_text())
+
+
+def table(rows: list[dict], datasets: list[str]) -> str:
+    lines = [f"# An order learned on large tables, held out on each ({len(datasets)} datasets at 15,000 training rows)",
+             "", "Datasets: " + ", ".join(datasets) + ".", "",
+             "Mean normalized test error of GES on what each order trains within the simulated budget "
+             "(0 = the dataset's best configuration, 1 = its worst), and the large-table order against "
+             "the default's: wins / ties / losses, mean difference [95% CI] (negative: the large-table "
+             "order is better).", "",
+             "| budget | default order | large-table order | wins / ties / losses | difference [95% CI] |",
+             "|---|---|---|---|---|"]
+    rng = np.random.default_rng(0)
+    for budget in BUDGETS:
+        errors = {s: {r["dataset"]: float(r["error"]) for r in rows if r["system"] == s and int(r["budget"]) == budget}
+                  for s in ("default_order", "large_order")}
+        diff = np.array([errors["large_order"][d] - errors["default_order"][d] for d in datasets])
+        record, interval = paired(diff, rng)
+        lines.append(f"| {budget} s | {np.mean(list(errors['default_order'].values())):.4f} | "
+                     f"{np.mean(list(errors['large_order'].values())):.4f} | {record} | {interval} |")
+    lines += ["", "| dataset | task | TabM's place (default / large-table order) | configurations trained at "
+              "120 s (default / large) | error at 120 s (default / large) |", "|---|---|---|---|---|"]
+    for d in datasets:
+        at = {r["system"]: r for r in rows if r["dataset"] == d and int(r["budget"]) == 120}
+        lines.append(f"| {d} | {at['default_order']['task']} | {at['default_order']['tabm_position']} / "
+                     f"{at['large_order']['tabm_position']} | {at['default_order']['trained']} / "
+                     f"{at['large_order']['trained']} | {float(at['default_order']['error']):.4f} / "
+                     f"{float(at['large_order']['error']):.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
