@@ -264,3 +264,23 @@ def test_order_large_writes_the_time_aware_order_after_the_first_any_time_config
     assert [c.name for c in load_portfolio(pool, n_rows=1000)] == large["order"]
     assert [c.name for c in load_portfolio(pool, n_rows=999)] == [c.name for c in load_portfolio("candidates")
                                                                   if c.name in names]
+
+
+def test_a_failed_pair_is_charged_its_whole_time_limit(tmp_path, monkeypatch):
+    import automl.portfolio.select as select
+    from automl.portfolio.evaluate import SECONDS_PER_PAIR
+    suite, out = _suite(tmp_path), tmp_path / "eval"
+    names = ["linear_000", "knn_000"]
+    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", ",".join(names), "--threads", "1"])
+    rows = list(csv.DictReader(open(out / "results.csv")))
+    for row in rows:  # knn_000 timed out on the regression table
+        if row["dataset"] == "toy_regression" and row["config"] == "knn_000":
+            row.update(status="error", error="ModelTimeout: ...", fit_seconds="", oof_score="", test_score="")
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setattr(select, "MIN_FINISHED_SHARE", 0.5)
+    regression = next(r for r in load_results(out, names) if r.name == "toy_regression")
+    assert regression.failed.tolist() == [False, True]
+    assert regression.fit_seconds[1] == SECONDS_PER_PAIR and regression.fit_seconds[0] < SECONDS_PER_PAIR
