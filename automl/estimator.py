@@ -103,8 +103,7 @@ PARAMETERS_DOC = """
     output_dir : str, path or None, default=None
         The run folder (prediction store, search trace); None makes a temporary one.
     portfolio : str, path or None, default=None
-        A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``. A
-        portfolio with a large-table order trains in that order on tables of its ``min_rows`` rows or more.
+        A portfolio shipped in ``portfolios/`` (by name) or a JSON file; None is ``default``.
     n_jobs : int or None, default=None
         Threads for the whole fit; None uses every core.
     executor : {"local", "ray"}, default="local"
@@ -226,7 +225,7 @@ class _AutoMLBase(BaseEstimator):
             self.device_ = resolve_device(self.device)
             context = self._context(make_executor(self.executor, self.ray_address))
             plan = self._fold_plan(prepared, context, resume)
-            configs = load_portfolio(self.portfolio, self.models, len(prepared.data))
+            configs = load_portfolio(self.portfolio, self.models)
             self._train(prepared, plan, configs, context, budget, resume)
             seconds, n_trials = context.schedule.search_seconds(self.time_limit, budget.remaining(),
                                                                 self.training_left_, self._refit_reserve(context))

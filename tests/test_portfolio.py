@@ -93,6 +93,13 @@ def test_time_aware_greedy_starts_with_what_pays_most_per_second():
     assert greedy_portfolio(results, 1, time_aware=True) == [2]  # C is 10x cheaper and nearly as good
 
 
+def test_greedy_continues_from_the_members_it_is_given():
+    results = [_dataset(seed, {"A": 1.0, "B": 1.05, "C": 0.8}) for seed in range(3)]
+    assert greedy_portfolio(results, 1) == [2]  # C alone is best
+    assert greedy_portfolio(results, 2, start=[1]) == [1, 0]  # B given first: A, which cancels its error
+    assert greedy_portfolio(results, 3, start=[1]) == [1, 0, 2]
+
+
 def _independent(seed: int, scales: list[float]) -> DatasetResults:
     """Regression candidates y + scale * independent noise: test RMSE close to each scale."""
     rng = np.random.default_rng(seed)
@@ -213,57 +220,6 @@ def test_oof_halves_score_each_half_with_a_ges_fitted_on_the_other():
     for view in views:  # and by a GES that did not see it: its fit rows are the other half's
         assert not set(view.y_test.tolist()) & set(view.y.tolist())
     assert [v.name for v in with_cross_fitted([whole])] == ["d0", "d0[oof half 0]", "d0[oof half 1]"]
-
-
-def _with_large_order(tmp_path, order, min_rows=100):
-    path = _write(tmp_path, [{"name": "a", "family": "knn", "params": {"n_neighbors": 5}},
-                             {"name": "b", "family": "linear", "params": {}},
-                             {"name": "c", "family": "knn", "params": {"n_neighbors": 9}}])
-    content = json.loads(path.read_text())
-    path.write_text(json.dumps({**content, "large_tables": {"min_rows": min_rows, "order": order}}))
-    return path
-
-
-def test_a_table_of_min_rows_or_more_trains_in_the_large_table_order(tmp_path):
-    path = _with_large_order(tmp_path, ["c", "a", "b"])
-    assert [c.name for c in load_portfolio(path)] == ["a", "b", "c"]
-    assert [c.name for c in load_portfolio(path, n_rows=99)] == ["a", "b", "c"]
-    assert [c.name for c in load_portfolio(path, n_rows=100)] == ["c", "a", "b"]
-    assert [c.name for c in load_portfolio(path, ["knn"], n_rows=100)] == ["c", "a"]
-
-
-@pytest.mark.parametrize("order, named", [(["c", "a"], r"missing \['b'\]"), (["c", "a", "b", "d"], r"unknown \['d'\]"),
-                                          (["c", "a", "a"], "3 entries for 3")])
-def test_a_large_table_order_that_is_not_the_portfolio_reordered_is_refused(tmp_path, order, named):
-    with pytest.raises(ValueError, match="large-table order must list every configuration once.*" + named):
-        load_portfolio(_with_large_order(tmp_path, order), n_rows=10)  # refused at any size
-
-
-def test_a_fit_on_a_large_table_trains_the_large_table_order(tmp_path):
-    from automl import AutoMLRegressor
-    rng = np.random.default_rng(0)
-    path = _with_large_order(tmp_path, ["b", "c", "a"], min_rows=150)
-    for n_rows, trained in [(120, ["a", "b", "c"]), (160, ["b", "c", "a"])]:
-        X = pd.DataFrame(rng.normal(size=(n_rows, 3)), columns=list("xyz"))
-        model = AutoMLRegressor(portfolio=str(path), ensemble="best", n_folds=3, refit=False, verbosity=0)
-        model.fit(X, X["x"] * 2 + rng.normal(size=n_rows) * 0.1)
-        assert [r.name for r in model.records_] == trained
-
-
-def test_order_large_writes_the_time_aware_order_after_the_first_any_time_configuration(tmp_path):
-    suite = _suite(tmp_path)
-    out = tmp_path / "eval"
-    names = ["linear_000", "knn_000", "lightgbm_000"]
-    main(["evaluate", "--suite", str(suite), "--out", str(out), "--configs", ",".join(names), "--threads", "1"])
-    pool = _write(tmp_path, [{"name": c.name, "family": c.family, "params": c.params}
-                             for c in load_portfolio("candidates") if c.name in names])
-    main(["order-large", "--results", str(out), "--portfolio", str(pool), "--min-rows", "1000"])
-    large = json.loads(pool.read_text())["large_tables"]
-    assert large["min_rows"] == 1000 and "2 datasets" in large["built_from"]
-    assert large["order"][0] == "lightgbm_000" and sorted(large["order"]) == sorted(names)
-    assert [c.name for c in load_portfolio(pool, n_rows=1000)] == large["order"]
-    assert [c.name for c in load_portfolio(pool, n_rows=999)] == [c.name for c in load_portfolio("candidates")
-                                                                  if c.name in names]
 
 
 def test_a_failed_pair_is_charged_its_whole_time_limit(tmp_path, monkeypatch):

@@ -3,16 +3,12 @@
 A portfolio file is ``{"name", "configs": [{"name", "family", "params", "options"}, ...]}`` in
 training order: ``params`` are the family's hyperparameters (what the model is), the optional
 ``options`` how it is run (for TabM: ``fold_copies``, ``max_threads``, ``max_train_rows``,
-``min_epochs``). Optionally ``"large_tables": {"min_rows", "order": [names]}``: the same
-configurations in the order a table of at least ``min_rows`` rows trains them, learned from an
-evaluation at that size (``python -m automl.portfolio order-large``). ``candidates.py`` builds the
-pool a portfolio is learned from and ``evaluate.py`` runs it on the meta suite (``python -m
-automl.portfolio --help``).
+``min_epochs``). ``candidates.py`` builds the pool a portfolio is learned from and ``evaluate.py`` runs it on
+the meta suite (``python -m automl.portfolio --help``).
 """
 from __future__ import annotations
 
 import json
-import logging
 import re
 from importlib import resources
 from pathlib import Path
@@ -20,20 +16,17 @@ from pathlib import Path
 from ..models.base import ModelConfig
 from ..models.registry import FAMILIES, get_family
 
-log = logging.getLogger("automl")
 DEFAULT_PORTFOLIO = "default"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None,
-                   n_rows: int | None = None) -> list[ModelConfig]:
-    """The configurations of a portfolio (a shipped name or a JSON path), in training order for a
-    table of ``n_rows`` rows (the file's large-table order from its ``min_rows`` on).
+def load_portfolio(portfolio: str | Path | None = None, families: list[str] | None = None) -> list[ModelConfig]:
+    """The configurations of a portfolio (a shipped name or a JSON path), in training order.
 
     ``families`` keeps only those families; a family the portfolio lacks gets its defaults.
     """
+    entries = read_portfolio(portfolio)["configs"]
     source = str(portfolio or DEFAULT_PORTFOLIO)
-    entries = in_training_order(read_portfolio(portfolio), n_rows, source)
     if families is None:
         return parse_configs(entries, source)
     unknown = sorted(set(families) - set(FAMILIES))
@@ -57,26 +50,6 @@ def read_portfolio(portfolio: str | Path | None) -> dict:
     if not source.is_file():
         raise ValueError(f"Unknown portfolio {str(portfolio)!r}: no portfolios/{portfolio}.json.")
     return json.loads(source.read_text())
-
-
-def in_training_order(content: dict, n_rows: int | None, source: str) -> list[dict]:
-    """The file's configuration entries in the order a table of ``n_rows`` rows trains them. A
-    large-table order must list every configuration once, so that a large table never silently
-    trains a different portfolio."""
-    entries, large = content["configs"], content.get("large_tables")
-    if large is None:
-        return entries
-    names, order = sorted(e["name"] for e in entries), large["order"]
-    if sorted(order) != names:
-        missing, unknown = sorted(set(names) - set(order)), sorted(set(order) - set(names))
-        raise ValueError(f"Portfolio {source}: the large-table order must list every configuration once "
-                         f"(missing {missing}, unknown {unknown}, {len(order)} entries for {len(names)}).")
-    if n_rows is None or n_rows < large["min_rows"]:
-        return entries
-    log.info("Portfolio %s: %d rows, so the order learned for tables of at least %d rows.", source, n_rows,
-             large["min_rows"])
-    position = {name: i for i, name in enumerate(order)}
-    return sorted(entries, key=lambda e: position[e["name"]])
 
 
 def same_model(config: ModelConfig) -> str:

@@ -1,14 +1,10 @@
-"""``python -m automl.portfolio candidates | evaluate | select | order-large``: the offline steps of portfolio learning.
+"""``python -m automl.portfolio candidates | evaluate | select``: the offline steps of portfolio learning.
 
     python -m automl.portfolio candidates                    # portfolios/candidates.json from spaces.json
     python -m automl.portfolio evaluate --out portfolio-eval # every candidate on ../shared/datasets/meta
     python -m benchmarks.studies.portfolio_loo --results portfolio-eval --folds 10 --pool candidates,handpicked \\
         --normalization median --out benchmarks/results/portfolio_loo_median.md    # held out, against handpicked
     python -m automl.portfolio select --results portfolio-eval --time-aware --out portfolios/default.json
-    # its configurations at 15,000 training rows on the large tables, then their order for large tables
-    python -m automl.portfolio evaluate --out portfolios/evaluation_15k --max-train-rows 15000 --configs <names>
-    python -m automl.portfolio order-large --results portfolios/evaluation_15k --portfolio portfolios/default.json \
-        --min-rows 6700
 """
 from __future__ import annotations
 
@@ -19,7 +15,7 @@ from pathlib import Path
 from ..models.base import ModelConfig
 from . import candidates, distinct, load_portfolio
 from .evaluate import MAX_TRAIN_ROWS, evaluate
-from .select import NORMALIZATIONS, greedy_portfolio, load_results, reorder, with_cross_fitted
+from .select import NORMALIZATIONS, greedy_portfolio, load_results, with_cross_fitted
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,15 +51,7 @@ def main(argv=None) -> None:
     choose.add_argument("--oof-halves", action="store_true",
                         help="score each dataset on its OOF rows too (GES on one half, scored on the other): "
                              "3x the rows of the test part alone")
-    large = sub.add_parser("order-large", help="add to a portfolio file the order for large tables, learned from "
-                                               "an evaluation of its configurations at their size")
-    large.add_argument("--results", type=Path, required=True, help="the folder evaluate wrote (--max-train-rows)")
-    large.add_argument("--portfolio", type=Path, required=True, help="portfolio JSON, rewritten with the order")
-    large.add_argument("--min-rows", type=int, required=True, help="tables of at least this many rows use the order")
     args = ap.parse_args(argv)
-    if args.command == "order-large":
-        add_large_order(args.portfolio, args.results, args.min_rows)
-        return
     if args.command == "select":
         pool = portfolios(args.pool)
         results = [r.normalized(args.normalization) for r in load_results(args.results, [c.name for c in pool])]
@@ -92,24 +80,6 @@ def main(argv=None) -> None:
     pool = [c for c in pool if not wanted or c.name in wanted]
     evaluate(args.suite, args.out, pool, [d for d in args.datasets.split(",") if d] or None, args.threads,
              args.max_train_rows)
-
-
-def add_large_order(path: Path, results_folder: Path, min_rows: int) -> None:
-    """Writes into the portfolio file at ``path`` its configurations' order for tables of at least
-    ``min_rows`` rows: the time-aware greedy on the evaluation in ``results_folder``."""
-    configs = load_portfolio(path)
-    results = [r.normalized("median") for r in load_results(results_folder, [c.name for c in configs])]
-    if not results:
-        raise SystemExit(f"error: no dataset of {results_folder} has results for the portfolio's configurations")
-    order = reorder(results, configs)
-    content = json.loads(path.read_text())
-    content["large_tables"] = {
-        "min_rows": min_rows,
-        "built_from": f"{len(results)} datasets of {results_folder} ({', '.join(r.name for r in results)}), "
-                      "greedy (ensemble, median-normalized, time-aware) after the first any-time configuration",
-        "order": [configs[j].name for j in order]}
-    path.write_text(json.dumps(content, indent=1))
-    print(f"large-table order ({min_rows}+ rows) written to {path}: " + ", ".join(configs[j].name for j in order))
 
 
 def portfolios(names: str) -> list[ModelConfig]:

@@ -38,8 +38,6 @@ from ..ensemble.greedy import GesPath, GreedyEnsemble, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
 from ..folds import fold_ids
-from ..models.base import ModelConfig
-from ..models.training import strong_first
 from .evaluate import SECONDS_PER_PAIR
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
@@ -203,14 +201,6 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
         chosen.append(options[pick])
         current = float(errors[pick])
     return chosen
-
-
-def reorder(results: list[DatasetResults], configs: list[ModelConfig]) -> list[int]:
-    """Indices of ``configs`` (the candidates of ``results``, in that order) re-ordered by the
-    time-aware ensemble greedy on ``results``, after the first any-time configuration, which a fit
-    trains first whatever the order (``strong_first``)."""
-    first = configs.index(strong_first(configs)[0])
-    return greedy_portfolio(results, len(configs), "ensemble", time_aware=True, start=[first])
 
 
 def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:

@@ -60,7 +60,7 @@ def run(table: str, limit: float, label: str, out: Path, log_dir: Path | None) -
                      "test_log_loss": test["value"], "note": model.ensemble_.describe()}, COLUMNS)
     skipped = {m.group(1): m.group(2) for line in lines for m in [SKIPPED.search(line) or FAILED.search(line)] if m}
     trained = {r.name: r for r in model.records_}
-    for config in strong_first(load_portfolio(model.portfolio, model.models, model.n_rows_)):
+    for config in strong_first(load_portfolio(model.portfolio, model.models)):
         row = {**base, "config": config.name, "folds": n_folds}
         if config.name in trained:
             record, bag = trained[config.name], model.models_.get(config.name)
