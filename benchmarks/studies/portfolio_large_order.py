@@ -17,7 +17,8 @@ Measured (benchmarks/results/portfolio_large_order.md): the large-table order wi
 and 5 / 2 / 2 at 120 s, but its mean is worse from 60 s on (restaurant_score: TabM 4th fails its 30 s
 there, and what it was charged leaves less for the rest); on the dev suite's 6 tables of 6,700 rows
 or more (the order wired into the default, commit cb84d78; benchmarks/results/dev_large_order.md) it
-tied the learned order at 120 s (2 / 14 / 2) with a lower mean normalized score, so it is not shipped.
+tied the learned order at 120 s (2 / 14 / 2) with a lower mean normalized score and lost at 30 s
+(1 / 14 / 3), so it is not shipped.
 
     python -m benchmarks.studies.portfolio_large_order --out benchmarks/results/portfolio_large_order.md
 """
