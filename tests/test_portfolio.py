@@ -1,5 +1,7 @@
 """Portfolios: validated on load, the candidate pool, resumable evaluation, greedy selection."""
 import csv
+import math
+from dataclasses import replace
 import json
 
 import numpy as np
@@ -10,7 +12,8 @@ from automl.models.base import ModelConfig
 from automl.portfolio import distinct, load_portfolio
 from automl.portfolio.candidates import build
 from automl.portfolio.__main__ import main
-from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results, mean_error, with_cross_fitted
+from automl.portfolio.select import (DatasetResults, greedy_portfolio, load_results, mean_error, training_seconds,
+                                     with_cross_fitted)
 
 
 def _write(tmp_path, configs):
@@ -109,6 +112,19 @@ def _independent(seed: int, scales: list[float]) -> DatasetResults:
                           np.stack(list(test))[..., None], y, y_test, np.ones(len(scales)))
 
 
+def test_budget_aware_greedy_adds_a_strong_slow_candidate_only_where_the_limit_pays_for_it():
+    # A is best alone but takes 50 s; C is weaker and takes 1 s; B (5 s) is given first. Under no
+    # limit A completes B best; under a 30 s limit (22 s of training) B + A do not fit, B + C do.
+    results = [replace(_independent(seed, [1.0, 1.5, 1.4]), fit_seconds=np.array([50.0, 5.0, 1.0]))
+               for seed in range(3)]
+    assert training_seconds(30) < 55 < training_seconds(120)
+    assert greedy_portfolio(results, 2, start=[1], budgets=(math.inf,)) == [1, 0]
+    assert greedy_portfolio(results, 2, start=[1], budgets=(30,)) == [1, 2]
+    assert greedy_portfolio(results, 2, start=[1], budgets=(120,)) == [1, 0]
+    assert greedy_portfolio(results, 1, budgets=(30,)) == [0]  # the first member counts whatever its time
+    assert greedy_portfolio(results, 1, time_aware=True) == [2]  # per second, C would come first
+
+
 def test_median_normalization_keeps_a_failing_candidate_from_compressing_a_dataset():
     # A and B trade places; Z fails badly on the first and third datasets. Scaled by the worst
     # candidate, B's loss there is ~1% of the range and B looks best; scaled by the median (and
@@ -162,6 +178,11 @@ def test_evaluate_is_resumable_and_select_writes_a_valid_portfolio(tmp_path):
     learned = json.loads((tmp_path / "learned.json").read_text())
     assert "2 datasets" in learned["built_from"] and "median-normalized, time-aware" in learned["built_from"]
     assert len(load_portfolio(tmp_path / "learned.json")) == 2
+    main(["select", "--results", str(out), "--pool", str(pool), "--size", "3", "--budgets", "30,inf",
+          "--out", str(tmp_path / "budgets.json")])
+    learned = json.loads((tmp_path / "budgets.json").read_text())
+    assert "budget-aware" in learned["built_from"] and "fit limits 30,inf s" in learned["metric"]
+    assert len(load_portfolio(tmp_path / "budgets.json")) == 3
 
 
 def test_evaluate_subsamples_training_rows_to_the_size_asked(tmp_path):

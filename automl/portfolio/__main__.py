@@ -42,6 +42,10 @@ def main(argv=None) -> None:
     choose.add_argument("--size", type=int, default=30)
     choose.add_argument("--scorer", choices=["ensemble", "single"], default="ensemble")
     choose.add_argument("--time-aware", action="store_true", help="value each addition per second of fit time")
+    choose.add_argument("--budgets", default="",
+                        help="comma-separated fit time limits in seconds (inf: none): each addition is valued by "
+                             "the error it removes under these limits, where it fits after the configurations before "
+                             "it at its measured seconds")
     choose.add_argument("--normalization", choices=NORMALIZATIONS, default="median",
                         help="how each dataset's test loss is scaled: median configuration at 1, clipped (TabRepo's), "
                              "or worst configuration at 1")
@@ -60,13 +64,16 @@ def main(argv=None) -> None:
                              "run `python -m automl.portfolio evaluate` to the end first")
         target = with_cross_fitted(results) if args.oof_halves else results
         # a model the pool lists twice (a hand-written configuration among the candidates) is chosen once
-        order = greedy_portfolio(target, args.size, args.scorer, args.time_aware, candidates=distinct(pool))
+        budgets = tuple(float(b) for b in args.budgets.split(",") if b)
+        order = greedy_portfolio(target, args.size, args.scorer, args.time_aware, candidates=distinct(pool),
+                                 budgets=budgets)
         args.out.write_text(json.dumps({
             "name": args.out.stem, "metric": ("mean normalized test error of GES on the prefix" if args.scorer ==
                                               "ensemble" else "mean normalized test error of the prefix's best OOF "
-                                              "configuration") + (", per second of fit" if args.time_aware else ""),
+                                              "configuration") + (", per second of fit" if args.time_aware else "")
+                      + (f", mean over fit limits {args.budgets} s" if budgets else ""),
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
-                          f"normalized{', time-aware' if args.time_aware else ''}{', OOF halves' if args.oof_halves else ''})",
+                          f"normalized{', time-aware' if args.time_aware else ''}{', budget-aware' if budgets else ''}{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
                          **({"options": pool[j].options} if pool[j].options else {})} for j in order]},
             indent=1))

@@ -22,7 +22,10 @@ candidates, not a fit each), and only the candidates that get picked continue on
 (measured on ~32 meta datasets: the first 4 steps 17.4 s -> 4.7 s, 30 steps in 28 s; the test
 checks the result against a GES fit per extension). The time-aware variant values each step's
 gain per second of the candidate's median measured fit time, so a short budget gets the
-configurations that pay most per second; ties go to the candidate better on its own.
+configurations that pay most per second; the budget-aware variant scores each step at the fit
+time limits given (a candidate counts under a limit only where it still fits after the prefix, at
+its measured seconds on each dataset), so it weighs a strong slow configuration against the time
+it leaves the others, not per second. Ties go to the candidate better on its own.
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ from ..ensemble.greedy import GesPath, GreedyEnsemble, pick, tolerance
 from ..ensemble.mixture_loss import MixtureLoss
 from ..metrics import get_metric
 from ..folds import fold_ids
+from ..schedule import SCHEDULE
 from .evaluate import SECONDS_PER_PAIR
 
 GES_ITERATIONS = 25  # AutoGluon's default; TabRepo saw no gain above it
@@ -180,9 +184,12 @@ class DatasetResults:
 
 def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "ensemble",
                      time_aware: bool = False, candidates: list[int] | None = None,
-                     start: list[int] = ()) -> list[int]:
+                     start: list[int] = (), budgets: tuple[float, ...] = ()) -> list[int]:
     """Indices (among ``candidates``, default all) in training order; ``scorer``: "ensemble" or "single".
-    ``start``: the first members, fixed (the order continues from them)."""
+    ``start``: the first members, fixed (the order continues from them). ``budgets``: fit time limits
+    (``math.inf``: none); each step then adds the candidate that most lowers the mean error over the
+    datasets and these limits, a candidate counting only where it and the prefix fit in the training
+    share of the limit at their measured seconds on that dataset (``budget_gains``)."""
     candidates = list(range(len(results[0].oof))) if candidates is None else list(candidates)
     seconds = np.median([r.fit_seconds for r in results], axis=0)
     alone = {j: mean_error(results, [j], "single") for j in candidates}
@@ -191,16 +198,42 @@ def greedy_portfolio(results: list[DatasetResults], size: int, scorer: str = "en
     while len(chosen) < min(size, len(candidates)):
         options = [j for j in candidates if j not in chosen]
         if scorer == "ensemble":
-            errors = np.mean([r.extension_errors(chosen)[options] for r in results], axis=0)
+            errors = np.array([r.extension_errors(chosen)[options] for r in results])
         else:
-            errors = np.array([np.mean([r.prefix_error(chosen + [j], scorer) for r in results]) for j in options])
-        gains = current - errors
-        values = gains / np.maximum(seconds[options], 1e-3) if time_aware else gains
+            errors = np.array([[r.prefix_error(chosen + [j], scorer) for j in options] for r in results])
+        if budgets:
+            values = budget_gains(results, chosen, options, errors, scorer, budgets)
+        else:
+            values = current - errors.mean(axis=0)
+            if time_aware:
+                values = values / np.maximum(seconds[options], 1e-3)
         ties = np.flatnonzero(values >= values.max() - 1e-12)
         pick = int(ties[np.argmin([alone[options[t]] for t in ties])])
         chosen.append(options[pick])
-        current = float(errors[pick])
+        current = float(errors[:, pick].mean())
     return chosen
+
+
+def budget_gains(results: list[DatasetResults], prefix: list[int], options: list[int], errors: np.ndarray,
+                 scorer: str, budgets: tuple[float, ...]) -> np.ndarray:
+    """Mean over datasets and ``budgets`` of the error each option removes when added after
+    ``prefix`` (``errors``: [dataset, option], the prefix plus each option): an option counts under
+    a limit where the prefix's and its own seconds on that dataset fit in what the fit's schedule
+    leaves training of the limit; the first member always counts (a fit adapts it to its limit)."""
+    gains = np.zeros(len(options))
+    for r, after in zip(results, errors):
+        before = r.prefix_error(prefix, scorer) if prefix else 1.0
+        spent = r.fit_seconds[prefix].sum() + r.fit_seconds[options]
+        for limit in budgets:
+            fits = spent <= training_seconds(limit) if prefix else np.ones(len(options), dtype=bool)
+            gains += np.where(fits, before - after, 0.0)
+    return gains / (len(results) * len(budgets))
+
+
+def training_seconds(limit: float) -> float:
+    """Seconds of a fit's ``limit`` its schedule gives training, with the estimator's defaults (the
+    ``auto`` search, ``refit="auto"``)."""
+    return limit - SCHEDULE.training_reserve(limit, searched=True, refit=True) if np.isfinite(limit) else np.inf
 
 
 def with_cross_fitted(results: list[DatasetResults]) -> list[DatasetResults]:

@@ -9,9 +9,10 @@ are re-ordered by the greedy that ordered the default (time-aware, GES on the pr
 median-normalized; ``reorder`` below), from the other large datasets' evidence, after
 the first any-time configuration (which a fit trains first whatever the order). Both orders go
 through the training loop's reordering (``strong_first``), are cut at simulated budgets on the held-out
-dataset (``portfolio_loo.within``: the longest prefix whose measured seconds fit in 85% of the
-budget) and scored as a fit uses them: GES on the prefix's OOF predictions, test loss normalized
-over the configurations (worst at 1).
+dataset (``portfolio_loo.within``: the longest prefix whose measured seconds fit in what the
+fit's schedule gives training of the budget, ``select.training_seconds``; 85% when it was run)
+and scored as a fit uses them: GES on the prefix's OOF predictions, test loss normalized over the
+configurations (worst at 1).
 
 Measured (benchmarks/results/portfolio_large_order.md): the large-table order wins 5 / 1 / 3 at 30 s
 and 5 / 2 / 2 at 120 s, but its mean is worse from 60 s on (restaurant_score: TabM 4th fails its 30 s

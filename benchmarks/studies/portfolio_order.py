@@ -16,7 +16,8 @@ where early stopping ends fast. So the fit keeps the learned order.
 This study: for each evaluated dataset, the per-table order is made from the evidence of the
 *other* datasets and a cost model fitted without this dataset's timings (at either size); both
 orders go through the training loop's one reordering (``strong_first``), are cut at simulated
-budgets (the longest prefix whose measured fit seconds on the dataset fit in 85% of the budget, as
+budgets (the longest prefix whose measured fit seconds on the dataset fit in what the fit's
+schedule gives training of the budget, ``select.training_seconds``: 85% when it was run, as
 ``portfolio_loo`` cuts them) and are scored as a fit uses them: GES on the prefix's OOF
 predictions, test loss normalized over the portfolio's configurations (worst at 1). Datasets: the
 meta suite as evaluated (<= 3,000 training rows) and its 4 largest tables at 15,000 rows
