@@ -219,7 +219,8 @@ def budget_gains(results: list[DatasetResults], prefix: list[int], options: list
     """Mean over datasets and ``budgets`` of the error each option removes when added after
     ``prefix`` (``errors``: [dataset, option], the prefix plus each option): an option counts under
     a limit where the prefix's and its own seconds on that dataset fit in what the fit's schedule
-    leaves training of the limit; the first member always counts (a fit adapts it to its limit)."""
+    leaves training of the limit; the first member always counts (a fit trains an any-time
+    configuration first, adapted to its limit)."""
     gains = np.zeros(len(options))
     for r, after in zip(results, errors):
         before = r.prefix_error(prefix, scorer) if prefix else 1.0
