@@ -65,6 +65,9 @@ TIMED_ROWS = 1000
 CASCADE_STAGES = 4
 # Coverage of the intervals and sets that ``evaluate`` reports.
 EVALUATED_COVERAGE = 0.9
+# Training rows (a seeded sample) a member's refit is checked on against its copies' OOF predictions:
+# predicting them costs a fraction of the refit, and a refit that learned less misses by far.
+REFIT_CHECK_ROWS = 2_000
 
 PARAMETERS_DOC = """
     Parameters
@@ -333,6 +336,7 @@ class _AutoMLBase(BaseEstimator):
             bag = self._bag(name)
             try:
                 bag.refit(data, share)
+                self._check_refit(name, data, context)
                 bag.save(self.run_dir_ / MODELS_DIR / name)
                 self.refitted_.append(name)
             except Exception as exc:  # a member that cannot be refitted predicts with its fold copies
@@ -342,6 +346,20 @@ class _AutoMLBase(BaseEstimator):
         self.refit_seconds_ = time.perf_counter() - start
         log.info("Refitted %d of %d members on all rows in %.1fs (%.0fs estimated).", len(self.refitted_), len(members),
                  self.refit_seconds_, sum(cost[name] for name in names))
+
+    def _check_refit(self, name: str, data: TrainingData, context: FitContext) -> None:
+        """Raises when member ``name``'s refit scores worse on rows it was trained on than its fold
+        copies did on the same rows out of fold: it learned less than they did, and its copies
+        predict instead. (LightGBM at a learning rate raised to 0.27 for a 30 s fit diverged on
+        letter's 15,000 rows, test log loss 13, where its copies on 6,750 rows had OOF log loss 0.28.)"""
+        j = next(j for j, record in enumerate(self.records_) if record.name == name)
+        rows = np.sort(np.random.default_rng(context.seed).permutation(len(data))[:REFIT_CHECK_ROWS])
+        weight = None if data.sample_weight is None else data.sample_weight[rows]
+        refit = context.metric.loss(data.y[rows], self._bag(name).predict(data.X.take(rows)), weight)
+        copies = context.metric.loss(data.y[rows], self.store_.oof[j][rows], weight)
+        if refit > copies:
+            raise ValueError(f"on {len(rows)} of the rows it was trained on it scores {context.metric.name} "
+                             f"{abs(refit):.5g}, worse than its fold copies' {abs(copies):.5g} out of fold")
 
     def fit_ensemble(self, ensemble: str = "auto", time_limit: float | None = SCHEDULE.unlimited_search_seconds):
         """Re-runs only the ensemble step on the stored OOF predictions; returns self.

@@ -203,6 +203,35 @@ def test_refit_changes_predictions_not_the_ensemble_and_survives_saving(portfoli
     assert np.array_equal(automl.load(tmp_path / "m").predict_proba(X), refitted.predict_proba(X))
 
 
+class _SameForEveryRow:
+    """A refit gone wrong (as LightGBM's did at a raised learning rate): one prediction for every row."""
+
+    def __init__(self, n_outputs: int):
+        self.n_outputs = n_outputs
+
+    def predict(self, X):
+        return np.full((len(X), self.n_outputs), 1.0 / max(self.n_outputs, 2), dtype=np.float32)
+
+
+def test_a_refit_that_learned_less_than_its_copies_is_not_kept(portfolio, table, monkeypatch, caplog):
+    from automl.models.bagging import BaggedModel
+
+    X, y = table
+    common = dict(portfolio=str(portfolio), ensemble="ges", n_folds=3, verbosity=1)
+    bagged = AutoMLClassifier(refit=False, **common).fit(X, y)
+    refit = BaggedModel.refit
+
+    def broken(bag, data, budget):
+        refit(bag, data, budget)
+        bag.full_ = _SameForEveryRow(bag.info.n_outputs)
+
+    monkeypatch.setattr(BaggedModel, "refit", broken)
+    with caplog.at_level("INFO", logger="automl"):
+        model = AutoMLClassifier(refit=True, **common).fit(X, y)
+    assert model.refitted_ == [] and "worse than its fold copies' " in caplog.text
+    assert np.array_equal(model.predict_proba(X), bagged.predict_proba(X))  # the copies predict, as without refit
+
+
 def test_auto_refit_is_skipped_with_a_log_line_when_the_time_left_cannot_pay(portfolio, table, caplog, monkeypatch):
     from automl.models.bagging import BaggedModel
 
