@@ -52,10 +52,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=REPO / "portfolios" / "evaluation_15k")
     ap.add_argument("--out", type=Path, required=True, help="markdown table; a CSV is written beside it")
+    ap.add_argument("--portfolio", default="default", help="the portfolio re-ordered (a name or JSON path); the "
+                    "committed results are for the default before 2026-12-06: `git show 7fd5a06:portfolios/default.json`")
     args = ap.parse_args()
-    configs = load_portfolio("default")
+    configs = load_portfolio(args.portfolio)
     names = [c.name for c in configs]
     results = load_results(args.results, names)
+    if not results:
+        raise SystemExit(f"error: no dataset of {args.results} has results for every configuration of "
+                         f"{args.portfolio}; evaluate them at 15,000 rows first (benchmarks/README.md)")
     default = [names.index(c.name) for c in strong_first(configs)]
     rows = []
     for held, dataset in enumerate(results):
