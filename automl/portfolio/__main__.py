@@ -73,7 +73,8 @@ def main(argv=None) -> None:
                                               "configuration") + (", per second of fit" if args.time_aware else "")
                       + (f", mean over fit limits {args.budgets} s" if budgets else ""),
             "built_from": f"{len(results)} datasets of {args.results}, greedy ({args.scorer}, {args.normalization}-"
-                          f"normalized{', time-aware' if args.time_aware else ''}{', budget-aware' if budgets else ''}{', OOF halves' if args.oof_halves else ''})",
+                          f"normalized{', time-aware' if args.time_aware else ''}{', budget-aware' if budgets else ''}"
+                          f"{', OOF halves' if args.oof_halves else ''})",
             "configs": [{"name": pool[j].name, "family": pool[j].family, "params": pool[j].params,
                          **({"options": pool[j].options} if pool[j].options else {})} for j in order]},
             indent=1))
