@@ -222,11 +222,12 @@ def budget_gains(results: list[DatasetResults], prefix: list[int], options: list
     leaves training of the limit; the first member always counts (a fit trains an any-time
     configuration first, adapted to its limit)."""
     gains = np.zeros(len(options))
+    training = [training_seconds(limit) for limit in budgets]
     for r, after in zip(results, errors):
         before = r.prefix_error(prefix, scorer) if prefix else 1.0
         spent = r.fit_seconds[prefix].sum() + r.fit_seconds[options]
-        for limit in budgets:
-            fits = spent <= training_seconds(limit) if prefix else np.ones(len(options), dtype=bool)
+        for seconds in training:
+            fits = spent <= seconds if prefix else np.ones(len(options), dtype=bool)
             gains += np.where(fits, before - after, 0.0)
     return gains / (len(results) * len(budgets))
 

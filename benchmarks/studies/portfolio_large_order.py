@@ -21,7 +21,9 @@ or more (the order wired into the default, commit cb84d78; benchmarks/results/de
 tied the learned order at 120 s (2 / 14 / 2) with a lower mean normalized score and lost at 30 s
 (1 / 14 / 3), so it is not shipped.
 
-    python -m benchmarks.studies.portfolio_large_order --out benchmarks/results/portfolio_large_order.md
+    git show 7fd5a06:portfolios/default.json > /tmp/default_before.json   # the default it was run for
+    python -m benchmarks.studies.portfolio_large_order --portfolio /tmp/default_before.json \
+        --out benchmarks/results/portfolio_large_order.md
 """
 from __future__ import annotations
 
@@ -34,10 +36,9 @@ from automl.models.base import ModelConfig
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results
-from benchmarks.studies.portfolio_loo import paired, within, write_rows
+from benchmarks.studies.portfolio_loo import BUDGETS, paired, within, write_rows
 
 REPO = Path(__file__).resolve().parents[2]
-BUDGETS = (30, 60, 120, 300, 600)
 
 
 def reorder(results: list[DatasetResults], configs: list[ModelConfig]) -> list[int]:
