@@ -6,7 +6,15 @@ map with one or two parameters, fitted on the chosen ensemble's honest OOF proba
 that without moving the ranking of rows:
 - multiclass: temperature scaling, p' = softmax(log p / T);
 - binary: Platt scaling, p' = sigmoid(a * logit(p) + b).
-Both minimize the (weighted) log loss. The map is kept only on evidence, by the rule that lets GES
+Both minimize the (weighted) log loss.
+
+Each model is calibrated the same way before the ensemble is searched (``calibrate_member``), so
+that the search mixes calibrated members: extra trees average fully grown trees into
+under-confident probabilities (letter: temperature 0.39, OOF log loss 0.247 -> 0.113), and GES
+on raw members kept a mixture whose calibration afterwards could not recover that (letter at
+30 s, test log loss 0.140 with raw members, 0.094 with calibrated ones).
+
+The ensemble's map is kept only on evidence, by the rule that lets GES
 replace the single best model (``ensemble.evidence``): cross-fitted over 5 folds of the OOF rows
 (whole groups per fold), the calibrated probabilities must beat the raw ones in the fit's metric on
 more than half of paired bootstrap resamples; the map ``predict_proba`` applies is then fitted on
@@ -27,6 +35,9 @@ from .persistence import KindAndValues
 # Metrics that reward calibrated probabilities (names as ``get_metric`` gives them).
 CALIBRATED_METRICS = frozenset({"log_loss", "brier_score"})
 FOLDS = 5
+# A member's map is fitted on at most this many of its OOF rows: one or two parameters need few,
+# and a temperature on all of letter's 15,000 rows x 26 classes took 0.17 s a fit, six per member.
+MEMBER_ROWS = 5_000
 ECE_BINS = 15
 
 
@@ -83,12 +94,7 @@ def tune_calibration(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample
     proba = proba.astype(np.float64)
     proba = proba / proba.sum(axis=1, keepdims=True)
     task = "binary" if proba.shape[1] == 2 else "multiclass"
-    folds = fold_ids(y, FOLDS, task, seed, groups)
-    honest = np.empty_like(proba)
-    for k in range(folds.max() + 1):
-        fit, held = folds != k, folds == k
-        honest[held] = fit_calibration(y[fit], proba[fit], None if sample_weight is None else sample_weight[fit]
-                                       ).apply(proba[held])
+    honest = _cross_fitted(y, proba, fold_ids(y, FOLDS, task, seed, groups), sample_weight)
     p = win_probability(metric, y, honest, proba, task=task, seed=seed, sample_weight=sample_weight)
     calibration = fit_calibration(y, proba, sample_weight) if p > 0.5 else NONE
     report = {"raw_score": metric.score(y, proba, sample_weight),
@@ -97,6 +103,44 @@ def tune_calibration(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample
               "calibrated_ece": expected_calibration_error(y, honest, sample_weight), "win_probability": p,
               "calibration": calibration.describe()}
     return calibration, report
+
+
+def calibrate_member(metric: Metric, y: np.ndarray, oof: np.ndarray, fold_of: np.ndarray,
+                     sample_weight: np.ndarray | None = None, seed: int = 0) -> tuple[Calibration, np.ndarray]:
+    """(map, OOF predictions to store) for one model's OOF probabilities: the map fitted on them,
+    and them calibrated cross-fitted on the fit's folds (``fold_of``; whole groups stay apart), so
+    they stay honest; ``NONE`` and ``oof`` unchanged when the metric does not score calibration or
+    the cross-fitted calibration does not lower the loss."""
+    if metric.name not in CALIBRATED_METRICS or oof.ndim != 2 or oof.shape[1] < 2:
+        return NONE, oof
+    proba = oof.astype(np.float64)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    rng = np.random.default_rng(seed)
+    folds = fold_of * FOLDS // (int(fold_of.max()) + 1)  # whole folds of the plan, at most FOLDS
+    honest = _cross_fitted(y, proba, folds, sample_weight, rng)
+    if metric.loss(y, honest, sample_weight) >= metric.loss(y, proba, sample_weight):
+        return NONE, oof
+    rows = _sample(np.arange(len(y)), rng)
+    calibration = fit_calibration(y[rows], proba[rows], None if sample_weight is None else sample_weight[rows])
+    return calibration, honest.astype(oof.dtype)
+
+
+def _cross_fitted(y: np.ndarray, proba: np.ndarray, folds: np.ndarray, sample_weight: np.ndarray | None,
+                  rng: np.random.Generator | None = None) -> np.ndarray:
+    """Each fold's rows calibrated by the map fitted on the other folds' rows (at most MEMBER_ROWS
+    of them when ``rng`` samples)."""
+    honest = np.empty_like(proba)
+    for k in np.unique(folds):
+        fit = np.flatnonzero(folds != k)
+        fit = fit if rng is None else _sample(fit, rng)
+        held = folds == k
+        honest[held] = fit_calibration(y[fit], proba[fit], None if sample_weight is None else sample_weight[fit]
+                                       ).apply(proba[held])
+    return honest
+
+
+def _sample(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rows if len(rows) <= MEMBER_ROWS else np.sort(rng.choice(rows, MEMBER_ROWS, replace=False))
 
 
 def expected_calibration_error(y: np.ndarray, proba: np.ndarray, sample_weight: np.ndarray | None = None,

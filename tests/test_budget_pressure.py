@@ -1,6 +1,7 @@
 """Under time pressure: boosting is priced and adapted, folds cut short keep their rounds, a strong
 model trains first, leftover time goes to the search, and the search needs evidence to switch."""
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from automl.models.base import ModelConfig, ModelTimeout, TaskInfo
 from automl.models.boosting import MAX_LEARNING_RATE, MIN_ROUNDS
 from automl.models.catboost import CatBoostModel
 from automl.models.lightgbm import LightGBMModel
+from automl.models.sklearn_models import MIN_TREES, ExtraTreesModel
 from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
 from automl.models.training import strong_first
@@ -123,6 +125,36 @@ def test_a_fold_whose_budget_paid_for_nothing_usable_abandons_the_model(monkeypa
     bag = BaggedModel(ModelConfig("m", "lightgbm", {"max_rounds": 5}), TaskInfo("binary", 2), seed=0, n_threads=1)
     with pytest.raises(ModelTimeout, match="nothing usable"):
         bag.fit(TrainingData(table, y), FoldPlan.make(y, 3, "binary", 0), TimeBudget(None))
+
+
+def test_a_forest_short_of_time_grows_fewer_trees_in_every_fold_rather_than_being_abandoned():
+    table, y = _table()
+    plan = FoldPlan.make(y, 5, "binary", seed=0)
+    # A schedule that abandons any model whose first folds project past a millionth of the time left:
+    # a kNN is abandoned after its first wave; a forest, whose folds stop with the trees they
+    # have, trains every fold (letter at 30 s threw away 7 s of extra trees' finished folds).
+    eager = replace(SCHEDULE, abandon_factor=1e-6)
+    knn = BaggedModel(ModelConfig("knn", "knn", {}), TaskInfo("binary", 2), seed=0, n_threads=2)
+    with pytest.raises(ModelTimeout, match="folds left would need"):
+        knn.fit(TrainingData(table, y), plan, TimeBudget(60.0), eager)
+    forest = BaggedModel(ModelConfig("et", "extra_trees", {"n_estimators": 100_000}), TaskInfo("binary", 2), seed=0,
+                         n_threads=2)
+    budget = TimeBudget(3.0)
+    oof = forest.fit(TrainingData(table, y), plan, budget, eager)
+    assert budget.elapsed() < 3.0 + 1.0
+    trees = [copy.trees_.n_trees for copy in forest.models_]
+    assert len(trees) == 5 and min(trees) >= MIN_TREES and max(trees) < 100_000
+    assert get_metric("roc_auc", "binary").score(y, oof) > 0.8
+    # its refit on all rows grows as many trees as its copies did, not the 100,000 configured
+    refit_params = ExtraTreesModel.full_params(forest.params_, forest.models_, 1.25)
+    assert refit_params["n_estimators"] == round(np.mean(trees))
+
+
+def test_a_forest_stopped_before_it_has_trees_enough_is_not_kept():
+    table, y = _table()
+    forest = ExtraTreesModel({}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y, budget=TimeBudget(0.0))
+    assert forest.trees_.n_trees < MIN_TREES and not forest.usable
+    assert ExtraTreesModel({"n_estimators": 12}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y).usable
 
 
 def test_the_first_configuration_trained_is_a_boosting_one():

@@ -363,6 +363,48 @@ def test_platt_scaling_improves_a_binary_log_loss():
     np.testing.assert_allclose(calibration.apply(proba).sum(axis=1), 1.0)
 
 
+def test_each_member_is_calibrated_out_of_fold_before_the_search():
+    from automl.calibration import calibrate_member
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 3, 3000)
+    logits = rng.normal(size=(3000, 3)) + np.eye(3)[y]  # the class probabilities are softmax(logits)
+    underconfident = (np.exp(logits / 3) / np.exp(logits / 3).sum(axis=1, keepdims=True)).astype(np.float32)
+    fold_of = FoldPlan.make(y, 8, "multiclass", seed=0).fold_of
+    metric = get_metric("log_loss", "multiclass")
+    calibration, oof = calibrate_member(metric, y, underconfident, fold_of)
+    assert calibration.kind == "temperature" and calibration.values[0] == pytest.approx(1 / 3, rel=0.15)
+    assert metric.loss(y, oof) < metric.loss(y, underconfident) - 0.05
+    # Out of fold: a row's calibrated probabilities come from a map fitted on the other folds'
+    # rows (whole folds of the plan), so relabelling one fold's rows does not move them.
+    held = fold_of * 5 // 8 == 0
+    relabelled = np.where(held, underconfident.argmax(axis=1), y)
+    _, oof_relabelled = calibrate_member(metric, relabelled, underconfident, fold_of)
+    np.testing.assert_array_equal(oof_relabelled[held], oof[held])
+    assert not np.allclose(oof_relabelled[~held], oof[~held])
+    # ROC AUC does not score calibration: the member is left as it is
+    none, unchanged = calibrate_member(get_metric("roc_auc", "multiclass"), y, underconfident, fold_of)
+    assert none.kind == "none" and unchanged is underconfident
+
+
+def test_a_members_map_applies_to_what_its_bag_predicts_and_its_folder_keeps_it(mixed_classification, tmp_path):
+    from automl.calibration import Calibration
+    from automl.models.bagging import BaggedModel
+
+    X, y = mixed_classification
+    model = AutoMLClassifier(**FAST, metric="log_loss").fit(X, y)
+    name = model.leaderboard()["config"].iloc[0]
+    bag, features = model.models_[name], model.encoder_.transform(X)
+    bag.calibration_ = Calibration()
+    raw = bag.predict(features).astype(np.float64)
+    bag.calibration_ = Calibration("platt", (0.5, 0.2))
+    expected = Calibration("platt", (0.5, 0.2)).apply(raw / raw.sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(bag.predict(features), expected, atol=1e-6)
+    assert not np.allclose(bag.predict(features), raw, atol=1e-3)
+    bag.save(tmp_path / "bag")
+    assert BaggedModel.load(tmp_path / "bag").calibration_ == bag.calibration_
+
+
 def test_expected_calibration_error_by_hand():
     from automl.calibration import expected_calibration_error
 

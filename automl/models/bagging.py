@@ -12,7 +12,8 @@ number, so the result does not depend on which thread ran what.
 Any-time families (boosting) are priced before they train: a short probe on fold 0 times a
 round, and a configuration whose rounds the budget cannot pay for is adapted (``_adapt``):
 fewer copies on groups of folds, fewer rounds at a higher learning rate. A fold that its budget
-stops keeps the rounds it has when they are usable; only an unusable fold abandons the model.
+stops keeps the rounds (or a forest's trees) it has when they are usable; only an unusable fold
+abandons the model.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
+from ..calibration import NONE as NO_CALIBRATION, Calibration
 from ..data.encoder import EncodedTable
 from ..data.training import TrainingData
 from ..folds import INNER_FRACTION, FoldPlan
@@ -83,6 +85,9 @@ class BaggedModel:
         family = get_family(self.config.family)
         family.prepare()
         self.params_, self.adapted_ = self.config.params, ""
+        # The map its probabilities go through (automl.calibration.calibrate_member): set after
+        # the fit, by the training step that knows the metric.
+        self.calibration_: Calibration = NO_CALIBRATION
         self.train_share_ = 1.0  # of a fold's time, its training's (the rest: predicting its held-out rows)
         n_folds = plan.n_folds
 
@@ -148,8 +153,8 @@ class BaggedModel:
             if budget.expired():
                 raise ModelTimeout(f"time ran out after {len(fold_seconds)} of {plan.n_folds} folds")
             needed = schedule.projected_seconds(fold_seconds, waves_left)
-            # An any-time fold cut short by its share keeps its rounds: no need to give up early.
-            if not family.anytime and schedule.hopeless(needed, budget.remaining()):
+            # A fold cut short by its share keeps its rounds or trees: no need to give up early.
+            if not family.keeps_partial and schedule.hopeless(needed, budget.remaining()):
                 raise ModelTimeout(f"{len(folds) - k} folds left would need ~{needed:.0f}s, "
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
@@ -233,6 +238,7 @@ class BaggedModel:
                 "n_threads": self.n_threads, "device": self.device, "params": self.params_, "adapted": self.adapted_,
                 "fit_seconds": self.fit_seconds_, "predict_seconds_per_1k": self.predict_seconds_per_1k_,
                 "copy_fit_rows": self.copy_fit_rows_, "workers": self.workers_,
+                "calibration": self.calibration_.get_state(),
                 "copies": [model.get_state() for model in self.models_],
                 "full": None if self.full_ is None else self.full_.get_state()}
 
@@ -247,6 +253,7 @@ class BaggedModel:
         bag.full_ = None if state["full"] is None else family.from_state(state["full"])
         bag.copy_fit_rows_ = state["copy_fit_rows"]
         bag.workers_ = state.get("workers", 1)  # folders saved before it was kept
+        bag.calibration_ = Calibration.from_state(state.get("calibration", NO_CALIBRATION.get_state()))
         bag.params_, bag.adapted_ = state["params"], state["adapted"]
         bag.fit_seconds_, bag.predict_seconds_per_1k_ = state["fit_seconds"], state["predict_seconds_per_1k"]
         return bag
@@ -274,7 +281,7 @@ class BaggedModel:
         for c in np.unique(copy_of):
             rows = np.flatnonzero(copy_of == c)
             out[rows] = self.models_[c].predict(X.take(rows))
-        return out
+        return self._calibrated(out)
 
     def predict(self, X: EncodedTable, n_threads: int | None = None, fold_copies: bool = False) -> np.ndarray:
         """The refitted copy's predictions, or (none, or ``fold_copies``) the mean of the fold
@@ -297,8 +304,14 @@ class BaggedModel:
             with ThreadPoolExecutor(workers) as pool:
                 outputs = list(pool.map(lambda model: model.predict(X), copies))
         if len(outputs) == 1:
-            return outputs[0]
+            return self._calibrated(outputs[0])
         total = outputs[0].astype(np.float64)
         for output in outputs[1:]:
             total += output
-        return (total / len(outputs)).astype(np.float32)
+        return self._calibrated((total / len(outputs)).astype(np.float32))
+
+    def _calibrated(self, output: np.ndarray) -> np.ndarray:
+        if self.calibration_ == NO_CALIBRATION:  # equal, not the same object, once loaded
+            return output
+        output = output.astype(np.float64)
+        return self.calibration_.apply(output / output.sum(axis=1, keepdims=True)).astype(np.float32)

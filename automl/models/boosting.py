@@ -77,6 +77,7 @@ class BoostedModel(Model):
 
     uses_validation = True
     anytime = True
+    keeps_partial = True
     defaults: ClassVar[dict]
     # Rounds x learning rate that the family's configurations are taken to need to converge:
     # the median of best round x learning rate in benchmarks/results/boosting_rounds.csv.

@@ -53,13 +53,17 @@ class ForestArrays:
                    value.astype(np.float32), np.array([t.node_count for t in trees], dtype=np.int32),
                    np.array([t.max_depth for t in trees], dtype=np.int32), n_features)
 
+    @property
+    def n_trees(self) -> int:
+        return len(self.node_counts)
+
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         """The mean of the trees' leaf values, shape (rows, outputs), float64."""
         matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         total = np.zeros((len(matrix), self.value.shape[1]))
         for leaves in self._leaves(matrix):  # per block of trees: (rows, trees) global node indices
             total += self.value[leaves].sum(axis=1, dtype=np.float64)
-        return total / len(self.node_counts)
+        return total / self.n_trees
 
     def _leaves(self, matrix: np.ndarray):
         trees = self._sklearn_trees() if len(matrix) > DESCENT_MAX_ROWS else None

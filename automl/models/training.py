@@ -11,6 +11,7 @@ from pathlib import Path
 
 
 from ..budget import TimeBudget
+from ..calibration import calibrate_member
 from ..context import FitContext
 from ..data.training import TrainingData
 from ..failures import raise_if_strict
@@ -90,6 +91,7 @@ def _fit_one(config, data, plan, context, budget, store, models_dir, progress, s
     ran_on = device if get_family(config.family).supports_gpu else "cpu"
     try:
         oof = model.fit(data, plan, budget, context.schedule, resources.executor)
+        model.calibration_, oof = calibrate_member(metric, data.y, oof, plan.fold_of, data.sample_weight, context.seed)
         if models_dir is not None:
             model.save(models_dir / config.name)
     except ModelTimeout as exc:
@@ -105,7 +107,8 @@ def _fit_one(config, data, plan, context, budget, store, models_dir, progress, s
     store.add(ModelRecord(config.name, config.family, model.params_, model.fit_seconds_,
                           model.predict_seconds_per_1k_, score, model.adapted_), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
-    name = f"{config.name} ({model.adapted_})" if model.adapted_ else config.name
+    notes = [note for note in (model.adapted_, model.calibration_.describe()) if note and note != "none"]
+    name = f"{config.name} ({', '.join(notes)})" if notes else config.name
     log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, name, metric.name, score,
              time.perf_counter() - start, ran_on, left, extra={"progress": _progress(step, config, metric, store)})
     return model
