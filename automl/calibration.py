@@ -91,8 +91,7 @@ def tune_calibration(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample
     the metric does not score calibration or calibrating does not win on evidence."""
     if metric.name not in CALIBRATED_METRICS or proba.ndim != 2 or proba.shape[1] < 2:
         return NONE, {}
-    proba = proba.astype(np.float64)
-    proba = proba / proba.sum(axis=1, keepdims=True)
+    proba = normalized(proba)
     task = "binary" if proba.shape[1] == 2 else "multiclass"
     honest = _cross_fitted(y, proba, fold_ids(y, FOLDS, task, seed, groups), sample_weight)
     p = win_probability(metric, y, honest, proba, task=task, seed=seed, sample_weight=sample_weight)
@@ -105,6 +104,12 @@ def tune_calibration(metric: Metric, y: np.ndarray, proba: np.ndarray, *, sample
     return calibration, report
 
 
+def normalized(raw: np.ndarray) -> np.ndarray:
+    """Rows of model output as probabilities: float64, each row summing to 1."""
+    raw = np.asarray(raw, dtype=np.float64)
+    return raw / raw.sum(axis=1, keepdims=True)
+
+
 def calibrate_member(metric: Metric, y: np.ndarray, oof: np.ndarray, fold_of: np.ndarray,
                      sample_weight: np.ndarray | None = None, seed: int = 0) -> tuple[Calibration, np.ndarray]:
     """(map, OOF predictions to store) for one model's OOF probabilities: the map fitted on them,
@@ -113,8 +118,7 @@ def calibrate_member(metric: Metric, y: np.ndarray, oof: np.ndarray, fold_of: np
     the cross-fitted calibration does not lower the loss."""
     if metric.name not in CALIBRATED_METRICS or oof.ndim != 2 or oof.shape[1] < 2:
         return NONE, oof
-    proba = oof.astype(np.float64)
-    proba = proba / proba.sum(axis=1, keepdims=True)
+    proba = normalized(oof)
     rng = np.random.default_rng(seed)
     folds = fold_of * FOLDS // (int(fold_of.max()) + 1)  # whole folds of the plan, at most FOLDS
     honest = _cross_fitted(y, proba, folds, sample_weight, rng)

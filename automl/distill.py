@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from .budget import TimeBudget
+from .calibration import normalized
 from .context import FitContext
 from .data.encoder import EncodedTable
 from .data.training import TrainingData
@@ -83,7 +84,7 @@ class SoftTargets:
             self.rows = np.arange(len(X))
         else:
             kept = np.zeros(teachers[0].shape, dtype=bool)
-            for proba in map(_normalized, teachers):
+            for proba in map(normalized, teachers):
                 kept |= proba >= np.minimum(MIN_CLASS_SHARE, proba.max(axis=1, keepdims=True))
             self.rows, self.labels = np.nonzero(kept)  # row-major: each row's classes together
         self.X, self.groups = X.take(self.rows), groups[self.rows]
@@ -93,7 +94,7 @@ class SoftTargets:
         """The rows with ``teacher``'s predictions as targets."""
         if self.task == "regression":
             return TrainingData(self.X, teacher[:, 0].astype(np.float64), self.sample_weight, self.groups)
-        proba = _normalized(teacher)[self.rows, self.labels]
+        proba = normalized(teacher)[self.rows, self.labels]
         kept = np.bincount(self.rows, weights=proba)  # each source row's kept probability
         return TrainingData(self.X, self.labels.astype(np.int64), proba / kept[self.rows] * self.weight[self.rows],
                             self.groups)
@@ -101,11 +102,6 @@ class SoftTargets:
     def first_of_each_row(self, n_rows: int) -> np.ndarray:
         """The layout's first row of each of the first ``n_rows`` source rows."""
         return np.unique(self.rows, return_index=True)[1][:n_rows]
-
-
-def _normalized(raw: np.ndarray) -> np.ndarray:
-    raw = np.asarray(raw, dtype=np.float64)
-    return raw / raw.sum(axis=1, keepdims=True)
 
 
 def augmented(X: EncodedTable, n_rows: int, seed: int) -> tuple[EncodedTable, np.ndarray]:

@@ -30,7 +30,7 @@ from .data.frame import align_columns, as_frame
 from .data.prepare import PreparedTable, prepare
 from .data.target import LabelCodec
 from .data.training import TrainingData
-from .calibration import NONE as NO_CALIBRATION, Calibration, tune_calibration
+from .calibration import NONE as NO_CALIBRATION, Calibration, normalized, tune_calibration
 from .cascade import Cascade, choose_cascade
 from .distill import STUDENT_PARAMS, STUDENTS, distill as distill_student
 from .conformal import ClassificationConformal, RegressionConformal, check_coverage
@@ -633,8 +633,7 @@ class _AutoMLBase(BaseEstimator):
 
     def _probabilities(self, raw: np.ndarray) -> np.ndarray:
         """Class probabilities from the ensemble's raw output: normalized, then calibrated."""
-        raw = np.asarray(raw, dtype=np.float64)
-        return self.calibration_.apply(raw / raw.sum(axis=1, keepdims=True))
+        return self.calibration_.apply(normalized(raw))
 
     def _scored(self, raw: np.ndarray) -> np.ndarray:
         """What the fit's metric scores of raw ensemble output: values; calibrated probabilities;

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..budget import TimeBudget
-from ..calibration import NONE as NO_CALIBRATION, Calibration
+from ..calibration import NONE as NO_CALIBRATION, Calibration, normalized
 from ..data.encoder import EncodedTable
 from ..data.training import TrainingData
 from ..folds import INNER_FRACTION, FoldPlan
@@ -313,5 +313,4 @@ class BaggedModel:
     def _calibrated(self, output: np.ndarray) -> np.ndarray:
         if self.calibration_ == NO_CALIBRATION:  # equal, not the same object, once loaded
             return output
-        output = output.astype(np.float64)
-        return self.calibration_.apply(output / output.sum(axis=1, keepdims=True)).astype(np.float32)
+        return self.calibration_.apply(normalized(output)).astype(np.float32)

@@ -107,7 +107,9 @@ def _fit_one(config, data, plan, context, budget, store, models_dir, progress, s
     store.add(ModelRecord(config.name, config.family, model.params_, model.fit_seconds_,
                           model.predict_seconds_per_1k_, score, model.adapted_), oof)
     left = f", {time_left.remaining():.0f}s left" if time_left.limited else ""
-    notes = [note for note in (model.adapted_, model.calibration_.describe()) if note and note != "none"]
+    notes = [model.adapted_] if model.adapted_ else []
+    if model.calibration_.kind != "none":
+        notes.append(model.calibration_.describe())
     name = f"{config.name} ({', '.join(notes)})" if notes else config.name
     log.info("%s %-22s OOF %s %.5f  (%.1fs on %s%s)", progress, name, metric.name, score,
              time.perf_counter() - start, ran_on, left, extra={"progress": _progress(step, config, metric, store)})
