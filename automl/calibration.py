@@ -39,8 +39,8 @@ FOLDS = 5
 # and a temperature on all of letter's 15,000 rows x 26 classes took 0.17 s a fit, six per member.
 MEMBER_ROWS = 5_000
 # A member's map is kept only when it lowers the cross-fitted loss by at least this fraction. Its
-# test predictions are the mean of its fold copies (or a refit), better calibrated than the one
-# copy behind each OOF row, so a small correction does not carry over: over 93 maps of 6 dev
+# test predictions are the mean of its fold copies (or a refit), calibrated differently from the
+# one copy behind each OOF row, so a small correction does not carry over: over 93 maps of 6 dev
 # tables x 2 splits (30 s fits), the 36 that gained under 2% out of fold lost on test in 24 cases
 # (median -0.4%; every boosting map on wine_quality_white), the 57 above it in 5 (median +21%).
 MEMBER_MIN_GAIN = 0.02
