@@ -364,12 +364,14 @@ def test_platt_scaling_improves_a_binary_log_loss():
 
 
 def test_each_member_is_calibrated_out_of_fold_before_the_search():
+    from scipy.special import softmax
+
     from automl.calibration import calibrate_member
 
     rng = np.random.default_rng(2)
     y = rng.integers(0, 3, 3000)
     logits = rng.normal(size=(3000, 3)) + np.eye(3)[y]  # the class probabilities are softmax(logits)
-    underconfident = (np.exp(logits / 3) / np.exp(logits / 3).sum(axis=1, keepdims=True)).astype(np.float32)
+    underconfident = softmax(logits / 3, axis=1).astype(np.float32)
     fold_of = FoldPlan.make(y, 8, "multiclass", seed=0).fold_of
     metric = get_metric("log_loss", "multiclass")
     calibration, oof = calibrate_member(metric, y, underconfident, fold_of)
@@ -384,7 +386,7 @@ def test_each_member_is_calibrated_out_of_fold_before_the_search():
     assert not np.allclose(oof_relabelled[~held], oof[~held])
     # A small correction (0.8% of its loss here) is left out: it does not carry over from one fold
     # copy's OOF predictions to the mean of the copies that predicts (MEMBER_MIN_GAIN)
-    slightly = (np.exp(logits / 1.3) / np.exp(logits / 1.3).sum(axis=1, keepdims=True)).astype(np.float32)
+    slightly = softmax(logits / 1.3, axis=1).astype(np.float32)
     left, kept_raw = calibrate_member(metric, y, slightly, fold_of)
     assert left.kind == "none" and kept_raw is slightly
     # ROC AUC does not score calibration: the member is left as it is

@@ -9,33 +9,28 @@ benchmarks/results/dev_opener.md: the simulation favoured ``xgboost_002``, real 
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio
 from automl.portfolio.select import load_results
-from benchmarks.protocol import load_dataset, read_manifest, resolve_suite
+from benchmarks.studies.portfolio_large_order import REPO
 from benchmarks.studies.portfolio_loo import within
 
 OPENERS = ("catboost_shallow", "lightgbm_007", "xgboost_002")
 BUDGETS = (10, 20, 30, 60, 120)
-REPO = Path(__file__).resolve().parents[2]
 
 
 def main() -> None:
     configs = load_portfolio("default")
     names = [c.name for c in configs]
     results = load_results(REPO / "portfolios" / "evaluation", names)
-    suite = resolve_suite("meta")
-    entries = {e["name"]: e for e in read_manifest(suite)}
     default = [names.index(c.name) for c in strong_first(configs)]
     rows = []
     for dataset in results:
         group = dataset.task
         if group == "multiclass":
-            n_classes = load_dataset(suite, entries[dataset.name])[1].nunique()
+            n_classes = dataset.oof.shape[2]  # (configurations, rows, classes)
             group = "multiclass, 10+ classes" if n_classes >= 10 else "multiclass, < 10 classes"
         for opener in OPENERS:
             first = names.index(opener)
