@@ -32,8 +32,9 @@ SECOND_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "
 HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
 PROBA_CLIP = 1e-15
 
-RESULTS = Path(__file__).resolve().parent / "results"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPO = Path(__file__).resolve().parents[1]  # the repository's root
+RESULTS = REPO / "benchmarks" / "results"
+SHARED = REPO.parent / "shared"
 DEV = SHARED / "datasets" / "dev"
 
 
@@ -81,11 +82,10 @@ def machine() -> str:
 @functools.cache
 def git_commit() -> str:
     """This checkout's commit, ``+dirty`` when the package has uncommitted changes."""
-    root = Path(__file__).resolve().parents[1]
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "automl"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "automl"], cwd=REPO,
                                capture_output=True, text=True).stdout.strip()
         return sha + ("+dirty" if dirty else "")
     except (subprocess.CalledProcessError, FileNotFoundError):

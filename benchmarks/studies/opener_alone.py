@@ -19,11 +19,10 @@ from pathlib import Path
 
 import automl
 from automl.portfolio import read_portfolio
-from benchmarks.protocol import load_dataset, read_manifest, resolve_suite, score, sorted_classes, split
+from benchmarks.protocol import MAIN_METRIC, load_dataset, read_manifest, resolve_suite, score, sorted_classes, split
 
 CONFIGS = ("catboost_shallow", "lightgbm_007", "xgboost_002", "catboost_000", "catboost_004", "lightgbm_005",
            "lightgbm_base", "xgboost_base")
-METRICS = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 
 
 def opener_alone(entry: dict, X, y, config: dict, limit: float, seed: int) -> dict:
@@ -32,7 +31,7 @@ def opener_alone(entry: dict, X, y, config: dict, limit: float, seed: int) -> di
         portfolio = Path(folder) / "alone.json"
         portfolio.write_text(json.dumps({"name": "alone", "configs": [config]}))
         estimator = (automl.AutoMLRegressor if entry["task"] == "regression" else automl.AutoMLClassifier)(
-            time_limit=limit, random_state=0, metric=METRICS[entry["task"]], portfolio=str(portfolio),
+            time_limit=limit, random_state=0, metric=MAIN_METRIC[entry["task"]], portfolio=str(portfolio),
             ensemble="best", refit=False, verbosity=0).fit(X_train, y_train)
     if entry["task"] == "regression":
         test = score("regression", y_test, None, pred=estimator.predict(X_test))

@@ -36,9 +36,9 @@ from automl.models.base import ModelConfig
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio
 from automl.portfolio.select import DatasetResults, greedy_portfolio, load_results
+from benchmarks.protocol import REPO
 from benchmarks.studies.portfolio_loo import BUDGETS, paired, within, write_rows
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def reorder(results: list[DatasetResults], configs: list[ModelConfig]) -> list[int]:

@@ -14,7 +14,7 @@ import pandas as pd
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio
 from automl.portfolio.select import load_results
-from benchmarks.studies.portfolio_large_order import REPO
+from benchmarks.protocol import REPO
 from benchmarks.studies.portfolio_loo import within
 
 OPENERS = ("catboost_shallow", "lightgbm_007", "xgboost_002")

@@ -39,10 +39,10 @@ from automl.models.base import ModelConfig
 from automl.models.training import strong_first
 from automl.portfolio import load_portfolio, same_model
 from automl.portfolio.select import load_results
+from benchmarks.protocol import REPO, SHARED
 from benchmarks.studies.portfolio_loo import paired, within, write_rows
 from benchmarks.studies.table_cost import CostModel, TableShape, n_outputs, read_timings
 
-REPO = Path(__file__).resolve().parents[2]
 BUDGETS = (30, 120, 600)
 EVALUATIONS = {"3k": REPO / "portfolios" / "evaluation", "15k": REPO / "portfolios" / "evaluation_15k"}
 
@@ -76,7 +76,7 @@ def order_for_table(test: np.ndarray, oof: np.ndarray, same_task: np.ndarray, se
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True, help="markdown table; a CSV is written beside it")
-    ap.add_argument("--suite", type=Path, default=REPO.parent / "shared" / "datasets" / "meta")
+    ap.add_argument("--suite", type=Path, default=SHARED / "datasets" / "meta")
     args = ap.parse_args()
     shipped = load_portfolio("default")
     pool = [c for name in ("candidates", "handpicked") for c in load_portfolio(name)]

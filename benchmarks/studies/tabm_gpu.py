@@ -31,14 +31,13 @@ import numpy as np
 import torch
 
 from .. import protocol
-from ..protocol import resolve_suite
+from ..protocol import REPO, resolve_suite
 from .tabm_data import load_encoded
 
 from automl.budget import TimeBudget
 from automl.models.tabm import TabMModel
 from automl.folds import inner_split
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BATCH_SIZES = (256, 512, 1024, 2048, 4096, 8192)
 
 # Run in a process without a GPU: load a pickled model or a saved estimator, predict, save .npy.
@@ -125,7 +124,7 @@ def predict_on_cpu(dataset: str, path: Path, estimator: bool) -> np.ndarray:
     entry = next(e for e in protocol.read_manifest(suite_dir) if e["name"] == dataset)
     code = CPU_PREDICT.format(dataset=dataset, estimator=estimator,
                               manifest=(str(suite_dir), entry), path=str(path), out=str(out))
-    env = {"CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
+    env = {"CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     return np.load(out)
 
