@@ -40,7 +40,6 @@ from benchmarks.protocol import REPO
 from benchmarks.studies.portfolio_loo import BUDGETS, paired, within, write_rows
 
 
-
 def reorder(results: list[DatasetResults], configs: list[ModelConfig]) -> list[int]:
     """Indices of ``configs`` (the candidates of ``results``, in that order) re-ordered by the
     time-aware ensemble greedy on ``results``, after the first any-time configuration, which a fit
