@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import softmax
 from sklearn import metrics as skm
 
 from automl import AutoMLClassifier, AutoMLRegressor, load
@@ -364,8 +365,6 @@ def test_platt_scaling_improves_a_binary_log_loss():
 
 
 def test_each_member_is_calibrated_out_of_fold_before_the_search():
-    from scipy.special import softmax
-
     from automl.calibration import calibrate_member
 
     rng = np.random.default_rng(2)

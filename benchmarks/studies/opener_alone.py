@@ -19,25 +19,26 @@ from pathlib import Path
 
 import automl
 from automl.portfolio import read_portfolio
-from benchmarks.protocol import MAIN_METRIC, load_dataset, read_manifest, resolve_suite, score, sorted_classes, split
+from benchmarks.protocol import (MAIN_METRIC, append_row, load_dataset, read_manifest, resolve_suite, score,
+                                 sorted_classes, split)
+from benchmarks.systems import _fit_predict_sklearn_api as fit_predict
 
 CONFIGS = ("catboost_shallow", "lightgbm_007", "xgboost_002", "catboost_000", "catboost_004", "lightgbm_005",
            "lightgbm_base", "xgboost_base")
 
 
 def opener_alone(entry: dict, X, y, config: dict, limit: float, seed: int) -> dict:
-    X_train, X_test, y_train, y_test = split(X, y, entry["task"], seed)
+    task = entry["task"]
+    X_train, X_test, y_train, y_test = split(X, y, task, seed)
     with tempfile.TemporaryDirectory() as folder:
         portfolio = Path(folder) / "alone.json"
         portfolio.write_text(json.dumps({"name": "alone", "configs": [config]}))
-        estimator = (automl.AutoMLRegressor if entry["task"] == "regression" else automl.AutoMLClassifier)(
-            time_limit=limit, random_state=0, metric=MAIN_METRIC[entry["task"]], portfolio=str(portfolio),
-            ensemble="best", refit=False, verbosity=0).fit(X_train, y_train)
-    if entry["task"] == "regression":
-        test = score("regression", y_test, None, pred=estimator.predict(X_test))
-    else:
-        test = score(entry["task"], y_test, sorted_classes(y), proba=estimator.predict_proba(X_test),
-                     proba_classes=list(estimator.classes_), pred=estimator.predict(X_test))
+        estimator = (automl.AutoMLRegressor if task == "regression" else automl.AutoMLClassifier)(
+            time_limit=limit, random_state=0, metric=MAIN_METRIC[task], portfolio=str(portfolio),
+            ensemble="best", refit=False, verbosity=0)
+        p = fit_predict(estimator, X_train, y_train, X_test, task)
+    test = score(task, y_test, None if task == "regression" else sorted_classes(y), proba=p.proba,
+                 proba_classes=p.proba_classes, pred=p.pred)
     board = estimator.leaderboard().iloc[0]
     return {"dataset": entry["name"], "config": config["name"], "seed": seed, "limit": limit,
             "metric": test["metric"], "test": test["value"], "oof": float(board[f"oof_{estimator.metric_}"]),
@@ -70,12 +71,7 @@ def main() -> None:
                 continue
             row = opener_alone(entry, X, y, pool[name], args.limit, args.seed)
             print(row, flush=True)
-            new = not args.out.exists()
-            with args.out.open("a", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=list(row))
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
+            append_row(args.out, row, list(row))
 
 
 if __name__ == "__main__":
