@@ -194,3 +194,22 @@ def test_cpu_variant_trains_fewer_copies_on_groups_of_folds(binary):
     assert len(bagged.models_) == 2 and np.isfinite(oof).all() and (oof.sum(axis=1) > 0.99).all()
     assert TabMModel.fold_copies({}, "cpu", 8) == CPU_OPTIONS["fold_copies"] < 8
     assert TabMModel.fold_copies({}, "cuda", 8) == 8
+
+
+def test_a_later_copy_a_few_epochs_short_still_trains_and_the_bag_is_kept(binary, monkeypatch):
+    # letter at 120 s: the third of 4 copies afforded 9.99 of 10 epochs and the finished copies were lost
+    frame, y = binary
+    table = TabularEncoder().fit(frame).transform(frame)
+    plan = FoldPlan.make(y, 8, "binary", seed=0)
+    prices = iter([0.001] + [3.0] * 10)  # the first copy is cheap; the second is priced at 3 s an epoch
+    monkeypatch.setattr(TabMModel, "_seconds_per_epoch", lambda self, *args: next(prices))
+    config = ModelConfig("t", "tabm", TINY, {"min_epochs": 10, "fold_copies": 2})
+    bagged = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1)
+    # The second copy's ~19 s pay for 6 of those epochs: fewer than 10, more than half of them.
+    oof = bagged.fit(TrainingData(table, y), plan, TimeBudget(20))
+    assert len(bagged.models_) == 2 and np.isfinite(oof).all()
+    assert [m.options["min_epochs"] for m in bagged.models_] == [10, 5]
+    with pytest.raises(ModelTimeout, match="per epoch"):  # the first copy alone decides whether TabM fits
+        prices = iter([3.0] * 10)
+        BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1).fit(TrainingData(table, y), plan,
+                                                                             TimeBudget(20))

@@ -159,7 +159,9 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(waves_left)
-            job = self._job(k, *folds[k], threads, self.params_, self.train_share_)
+            options = self.config.options if k < workers else family.later_copy_options(self.config.options,
+                                                                                          self.device)
+            job = self._job(k, *folds[k], threads, self.params_, self.train_share_, options)
             model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
@@ -193,10 +195,10 @@ class BaggedModel:
         return oof
 
     def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict,
-             train_share: float = 1.0) -> FoldJob:
-        """Fold ``k``'s copy as a job, seeded by its fold number."""
-        return FoldJob(self.config.family, params, self.config.options, self.info, self.seed + k, threads,
-                       self.device, train, held_out, train_share)
+             train_share: float = 1.0, options: dict | None = None) -> FoldJob:
+        """Fold ``k``'s copy as a job, seeded by its fold number (``options`` None: the configuration's)."""
+        return FoldJob(self.config.family, params, self.config.options if options is None else options, self.info,
+                       self.seed + k, threads, self.device, train, held_out, train_share)
 
     def refit_cost(self, n_rows: int) -> float:
         """Expected seconds to refit on ``n_rows`` rows: one wave of copies' share of the bag's fit

@@ -99,6 +99,13 @@ class Model(ABC):
         time out among the folds, so that the first fold's budget does not pay for it."""
 
     @classmethod
+    def later_copy_options(cls, options: dict, device: str) -> dict:
+        """The options of a copy trained after the bag's first wave: the first copies decided that
+        the configuration fits its time, so a family whose copies refuse a short budget may ask
+        less of the later ones rather than have the finished copies thrown away."""
+        return options
+
+    @classmethod
     def fold_copies(cls, options: dict, device: str, n_folds: int) -> int:
         """How many copies BaggedModel trains: one per fold, unless a slow family asks for fewer
         (each then trains on the rows outside a group of folds, see ``FoldPlan.grouped``)."""
