@@ -17,9 +17,9 @@ and prediction are ours:
 
 On the CPU a TabM step costs about k times an MLP's, so the CPU variant (``CPU_DEFAULTS``) has
 fewer and narrower members, trains 4 copies on groups of folds rather than one per fold
-(``FoldPlan.grouped``) and trains on a row sample of large tables; a fold whose budget
-cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``), so the time
-budget decides whether TabM runs. Weight initialisation and dropout draw from torch's
+(``FoldPlan.grouped``) and trains on a row sample of large tables; a first copy whose budget
+cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``; later copies need
+half), so the time budget decides whether TabM runs. Weight initialisation and dropout draw from torch's
 process-wide generator, so folds train one at a time (``parallel_folds = False``) on every
 thread the model is given.
 """
@@ -62,7 +62,7 @@ DEFAULTS = {
 # How a TabM configuration is run (its ``options``), apart from what it is.
 OPTIONS = {
     "max_train_rows": None,  # None: every row
-    "min_epochs": 10,  # a fold whose budget affords fewer epochs is not started
+    "min_epochs": 10,  # a first copy whose budget affords fewer epochs is not started
     "fold_copies": None,  # None: one copy per fold of the plan; n: n copies on groups of folds
     "max_threads": None,  # None: the n_threads the model is given
 }
