@@ -209,7 +209,7 @@ def test_a_later_copy_a_few_epochs_short_still_trains_and_the_bag_is_kept(binary
     oof = bagged.fit(TrainingData(table, y), plan, TimeBudget(20))
     assert len(bagged.models_) == 2 and np.isfinite(oof).all()
     assert [m.options["min_epochs"] for m in bagged.models_] == [10, 5]
+    prices = iter([3.0] * 10)  # (the patched price reads this name) now the first copy is priced out too
     with pytest.raises(ModelTimeout, match="per epoch"):  # the first copy alone decides whether TabM fits
-        prices = iter([3.0] * 10)
         BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1).fit(TrainingData(table, y), plan,
                                                                              TimeBudget(20))

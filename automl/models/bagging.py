@@ -144,6 +144,8 @@ class BaggedModel:
         data = data_of(0, plan.n_folds)
         fold_seconds: list[float] = []  # wall seconds of each finished fold
         trained, predicted = [], []  # seconds of each finished any-time fold's training, its prediction
+        # Copies after the first wave: the first decided that the configuration fits its time.
+        later_options = family.later_copy_options(self.config.options, self.device)
 
         def fit_fold(k: int):
             # The pool starts folds in order, ``workers`` at a time: this fold's wave and those
@@ -159,8 +161,7 @@ class BaggedModel:
                                    f"{budget.remaining():.0f}s remain")
             t = time.perf_counter()
             share = budget.share(waves_left)
-            options = self.config.options if k < workers else family.later_copy_options(self.config.options,
-                                                                                          self.device)
+            options = self.config.options if k < workers else later_options
             job = self._job(k, *folds[k], threads, self.params_, self.train_share_, options)
             model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:

@@ -19,9 +19,9 @@ On the CPU a TabM step costs about k times an MLP's, so the CPU variant (``CPU_D
 fewer and narrower members, trains 4 copies on groups of folds rather than one per fold
 (``FoldPlan.grouped``) and trains on a row sample of large tables; a first copy whose budget
 cannot pay for ``min_epochs`` epochs is not started at all (``ModelTimeout``; later copies need
-half), so the time budget decides whether TabM runs. Weight initialisation and dropout draw from torch's
-process-wide generator, so folds train one at a time (``parallel_folds = False``) on every
-thread the model is given.
+half), so the time budget decides whether TabM runs. Weight initialisation and dropout draw
+from torch's process-wide generator, so folds train one at a time (``parallel_folds = False``)
+on every thread the model is given.
 """
 from __future__ import annotations
 
