@@ -62,7 +62,7 @@ def _timed(fn, *args, **kwargs):
     return out, time.perf_counter() - start
 
 
-def _fit_predict_sklearn_api(model, X_train, y_train, X_test, task, **fit_kwargs) -> Prediction:
+def fit_predict_sklearn_api(model, X_train, y_train, X_test, task, **fit_kwargs) -> Prediction:
     _, fit_s = _timed(model.fit, X_train, y_train, **fit_kwargs)
     if task == "regression":
         pred, pred_s = _timed(model.predict, X_test)
@@ -82,7 +82,7 @@ def fit_predict_automl(X_train, y_train, X_test, task, time_limit, automl_kwargs
     kwargs.update(automl_kwargs or {})
     cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
     model = cls(**kwargs)
-    out = _fit_predict_sklearn_api(model, X_train, y_train, X_test, task)
+    out = fit_predict_sklearn_api(model, X_train, y_train, X_test, task)
     # which configurations finished within the limit (e.g. whether TabM ran), and their weights
     board = model.leaderboard()
     out.notes["models"] = dict(zip(board["config"], board["ensemble_weight"].round(3)))
@@ -156,7 +156,7 @@ def catboost_default(X_train: pd.DataFrame, task: str):
 def fit_predict_catboost_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
     """CatBoost defaults (``catboost_default``)."""
     model, prep, cat_cols = catboost_default(X_train, task)
-    return _fit_predict_sklearn_api(model, prep(X_train), y_train, prep(X_test), task, cat_features=cat_cols)
+    return fit_predict_sklearn_api(model, prep(X_train), y_train, prep(X_test), task, cat_features=cat_cols)
 
 
 def fit_predict_lightgbm_default(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:
@@ -173,7 +173,7 @@ def fit_predict_lightgbm_default(X_train, y_train, X_test, task, time_limit, **_
         X_test[c] = X_test[c].astype(object).where(X_test[c].notna(), None).astype(dtype)
 
     cls = LGBMRegressor if task == "regression" else LGBMClassifier
-    return _fit_predict_sklearn_api(cls(random_state=0, verbose=-1), X_train, y_train, X_test, task)
+    return fit_predict_sklearn_api(cls(random_state=0, verbose=-1), X_train, y_train, X_test, task)
 
 
 def fit_predict_autogluon_best(X_train, y_train, X_test, task, time_limit, **_) -> Prediction:

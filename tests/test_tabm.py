@@ -157,6 +157,25 @@ def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
              budget=TimeBudget(5))
 
 
+def test_one_stalled_batch_does_not_price_tabm_out_of_its_budget(binary, monkeypatch):
+    """The first timed batch of the epoch's price stalls (as a garbage collection would): priced
+    by it, 5 epochs would need far more than the 10 s budget and the fold would be skipped."""
+    frame, y = binary
+    forward, calls = TabMModel._forward, []
+
+    def stalling_forward(module, x_num, x_cat):
+        calls.append(1)
+        if len(calls) == 2:  # the first call after the one-off warm-up
+            time.sleep(0.5)
+        return forward(module, x_num, x_cat)
+
+    monkeypatch.setattr(TabMModel, "_forward", staticmethod(stalling_forward))
+    model, _ = _fit(frame, y, "binary", budget=TimeBudget(10), options={"min_epochs": 5})
+    n_batches = -(-len(y) // batch_size_for(len(y)))
+    assert 0.5 * n_batches * 5 > 10  # the stalled call alone would have refused the fold
+    assert len(model.history_) >= 5
+
+
 def test_without_validation_rows_a_refit_trains_its_fixed_epochs(binary):
     frame, y = binary
     table = TabularEncoder().fit(frame).transform(frame)

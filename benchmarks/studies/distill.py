@@ -56,10 +56,11 @@ def measure(entry: dict, args) -> dict:
     from automl import AutoMLClassifier, AutoMLRegressor
 
     task = entry["task"]
+    regression = task == "regression"
     X, y = load_dataset(DEV, entry)
     X_train, X_test, y_train, y_test = split(X, y, task, seed=0)
-    classes = None if task == "regression" else sorted_classes(y)
-    estimator = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    classes = None if regression else sorted_classes(y)
+    estimator = AutoMLRegressor if regression else AutoMLClassifier
     row = {"dataset": entry["name"], "task": task, "metric": MAIN_METRIC[task], "time_limit": args.time_limit}
     start = time.perf_counter()
     model = estimator(time_limit=args.time_limit, random_state=0, verbosity=0, metric=MAIN_METRIC[task]).fit(
@@ -74,18 +75,19 @@ def measure(entry: dict, args) -> dict:
     row.update(ensemble_describe=model.ensemble_.describe(), ensemble_oof=model.ensemble_score_,
                student_oof=model.student_["oof_score"] if model.student_ else np.nan)
 
-    def scored(predict_proba, predict) -> float:
-        if task == "regression":
-            return score(task, y_test, None, pred=predict(X_test))["value"]
-        return score(task, y_test, classes, proba=predict_proba(X_test), proba_classes=list(model.classes_),
-                     pred=predict(X_test))["value"]
+    def scored(estimator, frame) -> float:
+        """The test value of a fitted estimator's predictions of ``frame`` (the test rows)."""
+        if regression:
+            return score(task, y_test, None, pred=estimator.predict(frame))["value"]
+        return score(task, y_test, classes, proba=estimator.predict_proba(frame),
+                     proba_classes=list(estimator.classes_), pred=estimator.predict(frame))["value"]
 
-    answer = model.predict if task == "regression" else model.predict_proba
+    answer = model.predict if regression else model.predict_proba
     for predictor in ("ensemble", "distilled", "cascade"):
-        if (predictor == "distilled" and model.student_ is None) or (predictor == "cascade" and task == "regression"):
+        if (predictor == "distilled" and model.student_ is None) or (predictor == "cascade" and regression):
             continue
         model.set_params(predictor=predictor)
-        row[f"{predictor}_value"] = scored(getattr(model, "predict_proba", None), model.predict)
+        row[f"{predictor}_value"] = scored(model, X_test)
         row[f"{predictor}_predict_s"] = median_seconds(lambda: answer(X_test))
         calls = args.row_calls if predictor == "distilled" else args.ensemble_row_calls
         row[f"{predictor}_row_ms"] = row_latency_ms(answer, X_test, calls)
@@ -100,7 +102,7 @@ def measure(entry: dict, args) -> dict:
     def best_raw(frame):
         return bag.predict(model._encode(frame))
 
-    if task == "regression":
+    if regression:
         row["best_model_value"] = score(task, y_test, None, pred=best_raw(X_test)[:, 0])["value"]
     else:
         raw = model._probabilities(best_raw(X_test))
@@ -114,13 +116,8 @@ def measure(entry: dict, args) -> dict:
     catboost.fit(prep(X_train), y_train, cat_features=cat_columns)
     row["catboost_fit_seconds"] = time.perf_counter() - start
     test = prep(X_test)
-    if task == "regression":
-        row["catboost_value"] = score(task, y_test, None, pred=catboost.predict(test))["value"]
-        catboost_answer = catboost.predict
-    else:
-        row["catboost_value"] = score(task, y_test, classes, proba=catboost.predict_proba(test),
-                                      proba_classes=list(catboost.classes_), pred=catboost.predict(test))["value"]
-        catboost_answer = catboost.predict_proba
+    row["catboost_value"] = scored(catboost, test)
+    catboost_answer = catboost.predict if regression else catboost.predict_proba
     row["catboost_predict_s"] = median_seconds(lambda: catboost_answer(test))
     row["catboost_row_ms"] = row_latency_ms(catboost_answer, test, args.row_calls)
     row["status"] = "ok"

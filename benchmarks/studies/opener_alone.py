@@ -21,7 +21,7 @@ import automl
 from automl.portfolio import read_portfolio
 from benchmarks.protocol import (MAIN_METRIC, append_row, load_dataset, read_manifest, resolve_suite, score,
                                  sorted_classes, split)
-from benchmarks.systems import _fit_predict_sklearn_api as fit_predict
+from benchmarks.systems import fit_predict_sklearn_api
 
 CONFIGS = ("catboost_shallow", "lightgbm_007", "xgboost_002", "catboost_000", "catboost_004", "lightgbm_005",
            "lightgbm_base", "xgboost_base")
@@ -36,7 +36,7 @@ def opener_alone(entry: dict, X, y, config: dict, limit: float, seed: int) -> di
         estimator = (automl.AutoMLRegressor if task == "regression" else automl.AutoMLClassifier)(
             time_limit=limit, random_state=0, metric=MAIN_METRIC[task], portfolio=str(portfolio),
             ensemble="best", refit=False, verbosity=0)
-        p = fit_predict(estimator, X_train, y_train, X_test, task)
+        p = fit_predict_sklearn_api(estimator, X_train, y_train, X_test, task)
     test = score(task, y_test, None if task == "regression" else sorted_classes(y), proba=p.proba,
                  proba_classes=p.proba_classes, pred=p.pred)
     board = estimator.leaderboard().iloc[0]
