@@ -244,3 +244,14 @@ def test_a_refit_is_priced_at_one_wave_of_copies_scaled_by_the_rows():
     assert bag.refit_cost(200) == pytest.approx(8.0)
     bag.workers_ = 1
     assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 2)
+    bag.save_seconds_ = 1.0  # the bag is saved again with the refit: its copies and one more, twice the rows
+    assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 2 + 1.0 * (1 + 2 / 5))
+
+
+def test_a_bag_times_its_save(tmp_path):
+    table, y = _table()
+    bag = BaggedModel(ModelConfig("m", "linear", {}), TaskInfo("binary", 2), seed=0, n_threads=1)
+    bag.fit(TrainingData(table, y), FoldPlan.make(y, 3, "binary", 0), TimeBudget(None))
+    assert bag.save_seconds_ == 0.0
+    bag.save(tmp_path / "m")
+    assert bag.save_seconds_ > 0.0

@@ -72,6 +72,7 @@ class BaggedModel:
         self.seed = seed
         self.n_threads = n_threads
         self.device = device
+        self.save_seconds_ = 0.0  # what the last ``save`` took (0 until one): a refit saves the bag again
 
     def fit(self, data: TrainingData, plan: FoldPlan, budget: TimeBudget, schedule: Schedule = SCHEDULE,
             executor: LocalExecutor | RayExecutor = LOCAL,
@@ -202,12 +203,16 @@ class BaggedModel:
                        self.seed + k, threads, self.device, train, held_out, train_share)
 
     def refit_cost(self, n_rows: int) -> float:
-        """Expected seconds to refit on ``n_rows`` rows: one wave of copies' share of the bag's fit
-        (``workers_`` copies trained side by side), scaled by the rows. (Per copy instead, two
-        copies side by side were priced at half their time: manyclass_30, a refit priced at 4 s
-        outlasted its 7 s.)"""
+        """Expected seconds to refit on ``n_rows`` rows and save the bag with it: one wave of
+        copies' share of the bag's fit (``workers_`` copies trained side by side), scaled by the
+        rows, and the last save's seconds with one more copy's share, scaled likewise. (Per copy
+        instead, two copies side by side were priced at half their time: manyclass_30, a refit
+        priced at 4 s outlasted its 7 s. Without the save, 201_pol at 120 s: lightgbm_007's five
+        copies, 2,100-2,400 rounds of 252 leaves, are 260 MB of text that took 5 s to save, and the
+        refit step took 30 s where 18 s were priced, ending the fit 11 s past its limit.)"""
         waves = math.ceil(len(self.models_) / self.workers_)
-        return self.fit_seconds_ / waves * n_rows / self.copy_fit_rows_
+        scale = n_rows / self.copy_fit_rows_
+        return self.fit_seconds_ / waves * scale + self.save_seconds_ * (1 + scale / len(self.models_))
 
     def refit(self, data: TrainingData, budget: TimeBudget) -> None:
         """Trains one copy on all rows (``full_``), which then predicts alone instead of the fold copies.
@@ -263,7 +268,9 @@ class BaggedModel:
 
     def save(self, folder: Path) -> None:
         """Writes the bag to ``folder`` as a whole (a temporary folder renamed): a kill leaves it or nothing."""
+        start = time.perf_counter()
         write_atomic_folder(Path(folder), lambda temporary: write_state(temporary, BAG, self.get_state()))
+        self.save_seconds_ = time.perf_counter() - start
 
     @classmethod
     def load(cls, folder: Path) -> "BaggedModel":
