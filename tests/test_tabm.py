@@ -157,6 +157,23 @@ def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
              budget=TimeBudget(5))
 
 
+def test_after_the_first_copy_refuses_no_later_copy_trains(binary, monkeypatch):
+    # spambase at 30 s: the second copy, started by the pool before the refusal reached the bag,
+    # trained for 2.1 s and was thrown away with the bag
+    frame, y = binary
+    table = TabularEncoder().fit(frame).transform(frame)
+    prices = iter([3.0] + [0.001] * 10)  # the first copy is priced out; the later ones are cheap
+    monkeypatch.setattr(TabMModel, "_seconds_per_epoch", lambda self, *args: next(prices))
+    trained = []
+    train = TabMModel._train
+    monkeypatch.setattr(TabMModel, "_train", lambda self, *args: trained.append(1) or train(self, *args))
+    config = ModelConfig("t", "tabm", TINY, {"min_epochs": 10, "fold_copies": 4})
+    with pytest.raises(ModelTimeout, match="per epoch"):
+        BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1).fit(
+            TrainingData(table, y), FoldPlan.make(y, 8, "binary", seed=0), TimeBudget(20))
+    assert trained == []
+
+
 def test_one_stalled_batch_does_not_price_tabm_out_of_its_budget(binary, monkeypatch):
     """The first timed batch of the epoch's price stalls (as a garbage collection would): priced
     by it, 5 epochs would need far more than the 10 s budget and the fold would be skipped."""
