@@ -352,7 +352,7 @@ class TabMModel(Model):
         the batch, so that one call stalled by the machine (a garbage collection, another process)
         does not price TabM out of the fit: on 201_pol one such call, 0.42 s against ~0.005 s,
         priced an epoch at 40 s and the table's best model was skipped. An estimate on the low
-        side costs at most its first epoch: ``_train`` prices the next ones by the epochs it ran."""
+        side can overrun by at most the first epoch: ``_train`` prices the next by those it ran."""
         x_num, x_cat, y, _ = train
         rows = torch.arange(min(batch_size, len(y)), device=y.device)
         module.train()
