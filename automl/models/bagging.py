@@ -115,7 +115,7 @@ class BaggedModel:
         and ``adapted_`` (what changed, for the log and the leaderboard)."""
         probe_params = {**self.config.params, "max_rounds": schedule.probe_rounds}
         train, held_out = plan.split(0)
-        probe = train_copy(self._job(0, train, held_out, threads, probe_params), data, budget)
+        probe = train_copy(self._job(0, train, held_out, threads, probe_params, self.config.options), data, budget)
         rounds = probe.rounds_
         started = time.perf_counter()
         probe.predict(data.X.take(held_out))
@@ -177,7 +177,7 @@ class BaggedModel:
             t = time.perf_counter()
             share = budget.share(waves_left)
             options = self.config.options if k < workers else later_options
-            job = self._job(k, *folds[k], threads, self.params_, self.train_share_, options)
+            job = self._job(k, *folds[k], threads, self.params_, options, self.train_share_)
             model, prediction, seconds = executor.fit_fold(job, data_of(k, plan.n_folds), share)
             if not model.usable:
                 raise ModelTimeout(f"fold {k}, stopped by its {share.elapsed():.1f}s budget, learned nothing usable")
@@ -210,11 +210,11 @@ class BaggedModel:
         self.predict_seconds_per_1k_ = predict_seconds * plan.n_folds * 1000.0 / len(data)
         return oof
 
-    def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict,
-             train_share: float = 1.0, options: dict | None = None) -> FoldJob:
-        """Fold ``k``'s copy as a job, seeded by its fold number (``options`` None: the configuration's)."""
-        return FoldJob(self.config.family, params, self.config.options if options is None else options, self.info,
-                       self.seed + k, threads, self.device, train, held_out, train_share)
+    def _job(self, k: int, train: np.ndarray, held_out: np.ndarray, threads: int, params: dict, options: dict,
+             train_share: float = 1.0) -> FoldJob:
+        """Fold ``k``'s copy as a job, seeded by its fold number."""
+        return FoldJob(self.config.family, params, options, self.info, self.seed + k, threads, self.device, train,
+                       held_out, train_share)
 
     def refit_cost(self, n_rows: int) -> float:
         """Expected seconds to refit on ``n_rows`` rows and save the bag with it: one wave of

@@ -75,6 +75,10 @@ def measure(entry: dict, args) -> dict:
     row.update(ensemble_describe=model.ensemble_.describe(), ensemble_oof=model.ensemble_score_,
                student_oof=model.student_["oof_score"] if model.student_ else np.nan)
 
+    def answer_of(estimator):
+        """What is scored of a fitted estimator: its values, or its class probabilities."""
+        return estimator.predict if regression else estimator.predict_proba
+
     def scored(estimator, frame) -> float:
         """The test value of a fitted estimator's predictions of ``frame`` (the test rows)."""
         if regression:
@@ -82,7 +86,7 @@ def measure(entry: dict, args) -> dict:
         return score(task, y_test, classes, proba=estimator.predict_proba(frame),
                      proba_classes=list(estimator.classes_), pred=estimator.predict(frame))["value"]
 
-    answer = model.predict if regression else model.predict_proba
+    answer = answer_of(model)
     for predictor in ("ensemble", "distilled", "cascade"):
         if (predictor == "distilled" and model.student_ is None) or (predictor == "cascade" and regression):
             continue
@@ -117,7 +121,7 @@ def measure(entry: dict, args) -> dict:
     row["catboost_fit_seconds"] = time.perf_counter() - start
     test = prep(X_test)
     row["catboost_value"] = scored(catboost, test)
-    catboost_answer = catboost.predict if regression else catboost.predict_proba
+    catboost_answer = answer_of(catboost)
     row["catboost_predict_s"] = median_seconds(lambda: catboost_answer(test))
     row["catboost_row_ms"] = row_latency_ms(catboost_answer, test, args.row_calls)
     row["status"] = "ok"
