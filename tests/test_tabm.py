@@ -157,20 +157,28 @@ def test_budget_too_small_for_min_epochs_skips_the_fold(binary):
              budget=TimeBudget(5))
 
 
+def _fit_priced_bag(binary, epoch_prices, fold_copies):
+    """Fits a TabM bag (``min_epochs`` 10, a 20 s budget) whose copies are priced in turn at
+    ``epoch_prices`` seconds an epoch (patched for this fit only); returns the bag and its OOF
+    predictions."""
+    frame, y = binary
+    table = TabularEncoder().fit(frame).transform(frame)
+    prices = iter(epoch_prices)
+    config = ModelConfig("t", "tabm", TINY, {"min_epochs": 10, "fold_copies": fold_copies})
+    bag = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TabMModel, "_seconds_per_epoch", lambda self, *args: next(prices))
+        return bag, bag.fit(TrainingData(table, y), FoldPlan.make(y, 8, "binary", seed=0), TimeBudget(20))
+
+
 def test_after_the_first_copy_refuses_no_later_copy_trains(binary, monkeypatch):
     # spambase at 30 s: the second copy, started by the pool before the refusal reached the bag,
     # trained for 2.1 s and was thrown away with the bag
-    frame, y = binary
-    table = TabularEncoder().fit(frame).transform(frame)
-    prices = iter([3.0] + [0.001] * 10)  # the first copy is priced out; the later ones are cheap
-    monkeypatch.setattr(TabMModel, "_seconds_per_epoch", lambda self, *args: next(prices))
     trained = []
     train = TabMModel._train
     monkeypatch.setattr(TabMModel, "_train", lambda self, *args: trained.append(1) or train(self, *args))
-    config = ModelConfig("t", "tabm", TINY, {"min_epochs": 10, "fold_copies": 4})
-    with pytest.raises(ModelTimeout, match="per epoch"):
-        BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1).fit(
-            TrainingData(table, y), FoldPlan.make(y, 8, "binary", seed=0), TimeBudget(20))
+    with pytest.raises(ModelTimeout, match="per epoch"):  # the first copy is priced out; the later ones are cheap
+        _fit_priced_bag(binary, [3.0] + [0.001] * 10, fold_copies=4)
     assert trained == []
 
 
@@ -232,20 +240,12 @@ def test_cpu_variant_trains_fewer_copies_on_groups_of_folds(binary):
     assert TabMModel.fold_copies({}, "cuda", 8) == 8
 
 
-def test_a_later_copy_a_few_epochs_short_still_trains_and_the_bag_is_kept(binary, monkeypatch):
+def test_a_later_copy_a_few_epochs_short_still_trains_and_the_bag_is_kept(binary):
     # letter at 120 s: the third of 4 copies afforded 9.99 of 10 epochs and the finished copies were lost
-    frame, y = binary
-    table = TabularEncoder().fit(frame).transform(frame)
-    plan = FoldPlan.make(y, 8, "binary", seed=0)
-    prices = iter([0.001] + [3.0] * 10)  # the first copy is cheap; the second is priced at 3 s an epoch
-    monkeypatch.setattr(TabMModel, "_seconds_per_epoch", lambda self, *args: next(prices))
-    config = ModelConfig("t", "tabm", TINY, {"min_epochs": 10, "fold_copies": 2})
-    bagged = BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1)
-    # The second copy's ~19 s pay for 6 of those epochs: fewer than 10, more than half of them.
-    oof = bagged.fit(TrainingData(table, y), plan, TimeBudget(20))
-    assert len(bagged.models_) == 2 and np.isfinite(oof).all()
-    assert [m.options["min_epochs"] for m in bagged.models_] == [10, 5]
-    prices = iter([3.0] * 10)  # (the patched price reads this name) now the first copy is priced out too
+    # The first copy is cheap; the second's ~19 s at 3 s an epoch pay for 6 epochs: fewer than 10,
+    # more than half of them.
+    bag, oof = _fit_priced_bag(binary, [0.001] + [3.0] * 10, fold_copies=2)
+    assert len(bag.models_) == 2 and np.isfinite(oof).all()
+    assert [m.options["min_epochs"] for m in bag.models_] == [10, 5]
     with pytest.raises(ModelTimeout, match="per epoch"):  # the first copy alone decides whether TabM fits
-        BaggedModel(config, TaskInfo("binary", 2), seed=0, n_threads=1).fit(TrainingData(table, y), plan,
-                                                                             TimeBudget(20))
+        _fit_priced_bag(binary, [3.0] * 10, fold_copies=2)
