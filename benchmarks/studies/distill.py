@@ -79,19 +79,21 @@ def measure(entry: dict, args) -> dict:
         """What is scored of a fitted estimator: its values, or its class probabilities."""
         return estimator.predict if regression else estimator.predict_proba
 
-    def scored(estimator, frame) -> float:
-        """The test value of a fitted estimator's predictions of ``frame`` (the test rows)."""
+    def scored(answer: np.ndarray, estimator) -> float:
+        """The test value of an answer for the test rows: values, or class probabilities with
+        columns in ``estimator.classes_``' order (the main metric reads the probabilities; the
+        label, for accuracy, is the most probable class)."""
         if regression:
-            return score(task, y_test, None, pred=estimator.predict(frame))["value"]
-        return score(task, y_test, classes, proba=estimator.predict_proba(frame),
-                     proba_classes=list(estimator.classes_), pred=estimator.predict(frame))["value"]
+            return score(task, y_test, None, pred=np.ravel(answer))["value"]
+        labels = np.asarray(estimator.classes_)[answer.argmax(axis=1)]
+        return score(task, y_test, classes, proba=answer, proba_classes=list(estimator.classes_), pred=labels)["value"]
 
     answer = answer_of(model)
     for predictor in ("ensemble", "distilled", "cascade"):
         if (predictor == "distilled" and model.student_ is None) or (predictor == "cascade" and regression):
             continue
         model.set_params(predictor=predictor)
-        row[f"{predictor}_value"] = scored(model, X_test)
+        row[f"{predictor}_value"] = scored(answer(X_test), model)
         row[f"{predictor}_predict_s"] = median_seconds(lambda: answer(X_test))
         calls = args.row_calls if predictor == "distilled" else args.ensemble_row_calls
         row[f"{predictor}_row_ms"] = row_latency_ms(answer, X_test, calls)
@@ -106,12 +108,8 @@ def measure(entry: dict, args) -> dict:
     def best_raw(frame):
         return bag.predict(model._encode(frame))
 
-    if regression:
-        row["best_model_value"] = score(task, y_test, None, pred=best_raw(X_test)[:, 0])["value"]
-    else:
-        raw = model._probabilities(best_raw(X_test))
-        row["best_model_value"] = score(task, y_test, classes, proba=raw, proba_classes=list(model.classes_),
-                                        pred=model.classes_[raw.argmax(axis=1)])["value"]
+    raw = best_raw(X_test)
+    row["best_model_value"] = scored(raw if regression else model._probabilities(raw), model)
     row["best_model_predict_s"] = median_seconds(lambda: best_raw(X_test))
     row["best_model_row_ms"] = row_latency_ms(best_raw, X_test, args.row_calls)
 
@@ -120,8 +118,8 @@ def measure(entry: dict, args) -> dict:
     catboost.fit(prep(X_train), y_train, cat_features=cat_columns)
     row["catboost_fit_seconds"] = time.perf_counter() - start
     test = prep(X_test)
-    row["catboost_value"] = scored(catboost, test)
     catboost_answer = answer_of(catboost)
+    row["catboost_value"] = scored(catboost_answer(test), catboost)
     row["catboost_predict_s"] = median_seconds(lambda: catboost_answer(test))
     row["catboost_row_ms"] = row_latency_ms(catboost_answer, test, args.row_calls)
     row["status"] = "ok"
