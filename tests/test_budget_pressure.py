@@ -1,5 +1,6 @@
 """Under time pressure: boosting is priced and adapted, folds cut short keep their rounds, a strong
 model trains first, leftover time goes to the search, and the search needs evidence to switch."""
+import itertools
 import logging
 from dataclasses import replace
 
@@ -20,6 +21,7 @@ from automl.models.base import ModelConfig, ModelTimeout, TaskInfo
 from automl.models.boosting import MAX_LEARNING_RATE, MIN_ROUNDS
 from automl.models.catboost import CatBoostModel
 from automl.models.lightgbm import LightGBMModel
+from automl.models import sklearn_models
 from automl.models.sklearn_models import MIN_TREES, ExtraTreesModel
 from automl.schedule import SCHEDULE
 from automl.store import ModelRecord, PredictionStore
@@ -150,11 +152,21 @@ def test_a_forest_short_of_time_grows_fewer_trees_in_every_fold_rather_than_bein
     assert refit_params["n_estimators"] == round(np.mean(trees))
 
 
-def test_a_forest_stopped_before_it_has_trees_enough_is_not_kept():
+def test_a_forest_whose_budget_cannot_grow_trees_enough_gives_up_once_its_trees_are_priced(monkeypatch):
     table, y = _table()
-    forest = ExtraTreesModel({}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y, budget=TimeBudget(0.0))
-    assert forest.trees_.n_trees < MIN_TREES and not forest.usable
-    assert ExtraTreesModel({"n_estimators": 12}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y).usable
+    with pytest.raises(ModelTimeout, match=f"of the {MIN_TREES} trees a forest needs"):
+        ExtraTreesModel({}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y, budget=TimeBudget(0.0))
+    # A clock that says the first chunk of 10 trees took 10 s: 5 s pays for fewer than MIN_TREES,
+    # so the forest stops after that chunk instead of growing until the budget ends.
+    monkeypatch.setattr(sklearn_models.time, "perf_counter", itertools.count(0.0, 10.0).__next__)
+    budget = TimeBudget(5.0)
+    with pytest.raises(ModelTimeout, match="trees a forest needs"):
+        ExtraTreesModel({}, TaskInfo("binary", 2), seed=0, n_threads=1).fit(table, y, budget=budget)
+    assert budget.elapsed() < 2.0
+    monkeypatch.undo()
+    # A forest configured with fewer trees than MIN_TREES needs only those.
+    small = ExtraTreesModel({"n_estimators": 12}, TaskInfo("binary", 2), seed=0, n_threads=1)
+    assert small.fit(table, y, budget=TimeBudget(60.0)).trees_.n_trees == 12
 
 
 def test_the_first_configuration_trained_is_a_boosting_one():

@@ -78,7 +78,8 @@ class Model(ABC):
     # (``adapt``; BaggedModel prices a round on a probe first, see models/boosting.py).
     anytime: ClassVar[bool] = False
     # Whether a fit stopped by its budget keeps what it has grown (rounds, trees) and says through
-    # ``usable`` whether that is worth keeping. BaggedModel never abandons such a model for what
+    # ``usable`` whether that is worth keeping (a forest raises ModelTimeout instead, as soon as
+    # its priced trees say it cannot grow enough). BaggedModel never abandons such a model for what
     # its first folds took: the folds after them grow less. (Abandoned instead, extra trees on
     # letter at 30 s threw away 7 s of finished folds; given the time, it was the best model.)
     keeps_partial: ClassVar[bool] = False
