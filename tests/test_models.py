@@ -152,6 +152,21 @@ def test_forest_arrays_predict_as_scikit_learn_by_either_path(classification):
     assert np.array_equal(arrays.predict(X), compiled)
 
 
+@pytest.mark.parametrize("max_leaf_nodes, most_leaves", [(None, 8), (10_000, 8), (4, 4)])
+def test_a_forest_on_many_rows_caps_its_leaves_whatever_its_configuration_asks(monkeypatch, max_leaf_nodes,
+                                                                              most_leaves):
+    from automl.models import sklearn_models
+
+    # As if 240 rows were many: a configured cap above MAX_LEAVES is lowered to it, one below is kept.
+    monkeypatch.setattr(sklearn_models, "MANY_ROWS", 100)
+    monkeypatch.setattr(sklearn_models, "MAX_LEAVES", 8)
+    table, signal = _table()
+    params = {"n_estimators": 5} if max_leaf_nodes is None else {"n_estimators": 5, "max_leaf_nodes": max_leaf_nodes}
+    forest = get_family("extra_trees")(params, TaskInfo("regression", 1), seed=0, n_threads=1).fit(table, signal)
+    assert forest.trees_.n_trees == 5
+    assert forest.trees_.node_counts.max() == 2 * most_leaves - 1  # a binary tree of n leaves has 2n - 1 nodes
+
+
 def test_held_out_rows_are_priced_before_a_slow_prediction_runs(monkeypatch):
     """A copy whose prediction would outlast its budget and its own training is given up after
     predicting a sample, instead of running on (kNN on many rows)."""
