@@ -2,6 +2,7 @@
 model trains first, leftover time goes to the search, and the search needs evidence to switch."""
 import itertools
 import logging
+from types import SimpleNamespace
 from dataclasses import replace
 
 import numpy as np
@@ -249,15 +250,34 @@ def test_the_refit_plan_pays_for_the_most_prediction_time_saved_per_second_first
     assert SCHEDULE.refit_order(costs, savings, None) == (["cheap_slow_predictor", "cheap_fast", "costly"], [])
 
 
-def test_a_refit_is_priced_at_one_wave_of_copies_scaled_by_the_rows():
+def _boosted_copy(trained_rounds: int, best_rounds: int):
+    return SimpleNamespace(rounds_=SimpleNamespace(done=trained_rounds), best_rounds=best_rounds)
+
+
+def test_a_refit_is_priced_at_one_wave_of_copies_scaled_by_the_rows_and_the_rounds():
     bag = BaggedModel(ModelConfig("m", "lightgbm", {}), TaskInfo("binary", 2), seed=0, n_threads=2)
-    bag.models_, bag.fit_seconds_, bag.copy_fit_rows_ = [None] * 5, 12.0, 100.0
+    # Copies that early-stopped at 50 rounds after 100: the refit on twice the rows trains 100.
+    bag.models_, bag.fit_seconds_, bag.copy_fit_rows_ = [_boosted_copy(100, 50)] * 5, 12.0, 100.0
     bag.workers_ = 2  # 5 copies side by side on 2 workers: 3 waves of 4 s
     assert bag.refit_cost(200) == pytest.approx(8.0)
     bag.workers_ = 1
     assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 2)
     bag.save_seconds_ = 1.0  # the bag is saved again with the refit: its copies and one more, twice the rows
     assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 2 + 1.0 * (1 + 2 / 5))
+    # Copies whose budget stopped them at their best round: the refit's 100 rounds are twice
+    # theirs, on twice the rows (a 200,000-row CatBoost refit priced at rows alone took twice its price).
+    bag.models_, bag.save_seconds_ = [_boosted_copy(50, 50)] * 5, 0.0
+    assert bag.refit_cost(200) == pytest.approx(12.0 / 5 * 4)
+
+
+def test_a_refit_growth_counts_what_the_copies_trained_or_a_loaded_copy_its_best():
+    assert CatBoostModel.refit_growth([_boosted_copy(300, 200)] * 2, 1.5) == pytest.approx(1.0)
+    assert CatBoostModel.refit_growth([SimpleNamespace(best_rounds=200)] * 2, 1.5) == pytest.approx(1.5)
+    assert ExtraTreesModel.refit_growth([None], 1.5) == 1.0  # a forest's refit grows the trees its copies did
+    from automl.models.tabm import TabMModel
+
+    # 40 epochs trained, the best the 30th: the refit on twice the rows trains 60
+    assert TabMModel.refit_growth([SimpleNamespace(history_=[{}] * 40, best_epoch_=29)], 2.0) == pytest.approx(1.5)
 
 
 def test_a_bag_times_its_save(tmp_path):

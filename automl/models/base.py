@@ -160,6 +160,13 @@ class Model(ABC):
         size the copies stopped at (rounds, epochs), scaled; the others their parameters."""
         return params
 
+    @classmethod
+    def refit_growth(cls, copies: list, scale: float) -> float:
+        """The training a refit on ``scale`` times a copy's rows does per row, against what the
+        fitted ``copies`` did: 1 for families of fixed size (``full_params`` keeps it); more where
+        it scales the size the copies stopped at (rounds, epochs) by the rows."""
+        return 1.0
+
     @property
     def usable(self) -> bool:
         """Whether this fitted model is worth keeping (a fit cut short by its budget may not be)."""

@@ -128,6 +128,13 @@ class BoostedModel(Model):
         return {**params, "max_rounds": max(1, int(round(rounds)))}
 
     @classmethod
+    def refit_growth(cls, copies: list, scale: float) -> float:
+        """The refit's rounds against those the copies trained (their best, then patience's, or
+        the budget's): a copy loaded from a folder keeps only its best rounds and counts those."""
+        trained = np.mean([copy.rounds_.done if hasattr(copy, "rounds_") else copy.best_rounds for copy in copies])
+        return cls.full_params({}, copies, scale)["max_rounds"] / max(1.0, float(trained))
+
+    @classmethod
     def adapt(cls, params: dict, n_copies: int, affordable_rounds) -> tuple[dict, int, str]:
         """Copies are cut (down to 2) until one can afford the rounds the configuration needs at
         the highest learning rate; then the rate rises so that it converges in the rounds there are."""

@@ -293,6 +293,13 @@ class TabMModel(Model):
         epochs = max(1, int(round(np.mean([copy.best_epoch_ + 1 for copy in copies]) * scale)))
         return {**params, "max_epochs": epochs}
 
+    @classmethod
+    def refit_growth(cls, copies: list, scale: float) -> float:
+        """The refit's epochs against those the copies trained (a loaded copy: its best ones)."""
+        trained = np.mean([len(copy.history_) if hasattr(copy, "history_") else copy.best_epoch_ + 1
+                           for copy in copies])
+        return cls.full_params({}, copies, scale)["max_epochs"] / max(1.0, float(trained))
+
     def _predict(self, X: EncodedTable) -> np.ndarray:
         x_num, x_cat = self.inputs_.transform(X)
         device = self._predict_device()

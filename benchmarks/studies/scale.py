@@ -8,7 +8,7 @@ size: fit seconds (inside the limit?), peak resident memory, folds, configuratio
 ROC AUC, predict seconds, and the growth ratio of fit seconds and memory from the size before.
 
     python -m benchmarks.studies.scale --sizes 10000,100000,1000000 --time-limit 600 \\
-        --out benchmarks/results/scale.csv
+        --out benchmarks/results/scale.csv [--log-dir benchmarks/results/scale_logs]
 """
 from __future__ import annotations
 
@@ -69,11 +69,15 @@ def run_one(n_rows: int, time_limit: float) -> dict:
             "predict_seconds_100k": round(predict_seconds, 2)}
 
 
-def measure(n_rows: int, time_limit: float) -> dict:
-    """``run_one`` in a fresh process under /usr/bin/time -v, with its peak resident memory."""
+def measure(n_rows: int, time_limit: float, log_dir: Path | None = None) -> dict:
+    """``run_one`` in a fresh process under /usr/bin/time -v, with its peak resident memory; the
+    fit's log (what each configuration became) is written to ``log_dir`` when given."""
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "benchmarks.studies.scale", "--one", str(n_rows),
                "--time-limit", str(time_limit)]
     done = subprocess.run(command, capture_output=True, text=True)
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / f"{n_rows}_{time_limit:g}.log").write_text(done.stderr)
     if done.returncode != 0:
         raise RuntimeError(f"{n_rows} rows failed:\n{done.stderr[-3000:]}")
     peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
@@ -86,6 +90,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/scale.csv"))
+    ap.add_argument("--log-dir", type=Path, help="write each fit's log here")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the child process of one size
     args = ap.parse_args()
     if args.one:
@@ -94,7 +99,7 @@ def main() -> None:
     done = {int(r["rows"]): r for r in csv.DictReader(open(args.out))} if args.out.exists() else {}
     previous = None
     for n_rows in (int(s) for s in args.sizes.split(",")):
-        row = done.get(n_rows) or measure(n_rows, args.time_limit)
+        row = done.get(n_rows) or measure(n_rows, args.time_limit, args.log_dir)
         if previous is not None:
             row["fit_growth"] = round(float(row["fit_seconds"]) / float(previous["fit_seconds"]), 2)
             row["memory_growth"] = round(float(row["peak_gib"]) / float(previous["peak_gib"]), 2)
