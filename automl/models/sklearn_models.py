@@ -15,19 +15,19 @@ from .forest_arrays import ForestArrays
 # chunk is small and prices a tree; later chunks fit in what is left: a 50-tree chunk on 43,000
 # rows (diamonds) took 5 s on one thread and overran a 30 s fit.
 FIRST_CHUNK, TREES_PER_CHUNK = 10, 50
-# A forest whose budget cannot grow this many trees is given up as soon as its priced trees say so
-# (not when the budget ends: extra trees on 300,000 rows at 120 s spent their whole 8.3 s fold
-# share on fewer): fully grown trees average into poor probabilities below it (extra trees,
-# max_features 0.75, test log loss by trees, 10 / 20 / 40 / 300: letter 0.430 / 0.295 / 0.253 /
-# 0.228, satimage 0.511 / 0.343 / 0.299 / 0.257).
+# A forest whose budget cannot grow this many trees is given up as soon as its priced trees say so,
+# not when its share ends (at 1M rows, 600 s: after 10 trees, with 23.5 s of the fold's share
+# left, benchmarks/results/scale_logs): fully grown trees average into poor probabilities below it
+# (extra trees, max_features 0.75, test log loss by trees, 10 / 20 / 40 / 300: letter 0.430 /
+# 0.295 / 0.253 / 0.228, satimage 0.511 / 0.343 / 0.299 / 0.257).
 MIN_TREES = 40
 # Missing values go to one side of every split, below all real values.
 MISSING_SENTINEL = -1e9
 # Above this many training rows a forest's trees are capped at MAX_LEAVES leaves, a configuration's
 # own larger cap included: grown to full depth, 300-tree copies of a bag held ~2 GB each on 750,000
 # rows (the 1M-row fit peaked at 13.6 GiB) and the 100k-row fit peaked at 9.3 GiB (issue 14); the
-# default's extra trees ask for 18,392 leaves (a synthetic 200,000-row fit at 120 s peaked at 2.27
-# GiB with them, 1.75 GiB capped). Below it (every dev dataset's copies train on fewer than 41,000
+# default's extra trees ask for 18,392 leaves (benchmarks.studies.scale, 200,000 rows at 120 s:
+# 3.35 GiB at peak with them, 2.84 GiB capped). Below it (every dev dataset's copies train on fewer than 41,000
 # rows) the trees grow as configured.
 MANY_ROWS, MAX_LEAVES = 50_000, 5_000
 
