@@ -2,8 +2,8 @@
 model trains first, leftover time goes to the search, and the search needs evidence to switch."""
 import itertools
 import logging
-from types import SimpleNamespace
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest

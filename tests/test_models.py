@@ -7,6 +7,7 @@ import pytest
 from automl.data.training import TrainingData
 from automl.budget import TimeBudget
 from automl.data.encoder import EncodedTable
+from automl.models import sklearn_models
 from automl.models.bagging import BaggedModel, thread_plan
 from automl.models.base import ModelConfig, TaskInfo
 from automl.models.registry import FAMILIES, get_family
@@ -155,8 +156,6 @@ def test_forest_arrays_predict_as_scikit_learn_by_either_path(classification):
 @pytest.mark.parametrize("max_leaf_nodes, most_leaves", [(None, 8), (10_000, 8), (4, 4)])
 def test_a_forest_on_many_rows_caps_its_leaves_whatever_its_configuration_asks(monkeypatch, max_leaf_nodes,
                                                                               most_leaves):
-    from automl.models import sklearn_models
-
     # As if 240 rows were many: a configured cap above MAX_LEAVES is lowered to it, one below is kept.
     monkeypatch.setattr(sklearn_models, "MANY_ROWS", 100)
     monkeypatch.setattr(sklearn_models, "MAX_LEAVES", 8)

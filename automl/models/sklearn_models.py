@@ -27,8 +27,8 @@ MISSING_SENTINEL = -1e9
 # own larger cap included: grown to full depth, 300-tree copies of a bag held ~2 GB each on 750,000
 # rows (the 1M-row fit peaked at 13.6 GiB) and the 100k-row fit peaked at 9.3 GiB (issue 14); the
 # default's extra trees ask for 18,392 leaves (benchmarks.studies.scale, 200,000 rows at 120 s:
-# 3.35 GiB at peak with them, 2.84 GiB capped). Below it (every dev dataset's copies train on fewer than 41,000
-# rows) the trees grow as configured.
+# 3.35 GiB at peak with them, 2.84 GiB capped). Below it (every dev dataset's copies train on
+# fewer than 41,000 rows) the trees grow as configured.
 MANY_ROWS, MAX_LEAVES = 50_000, 5_000
 
 
