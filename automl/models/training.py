@@ -1,5 +1,6 @@
-"""Training a portfolio: every configuration bagged on the shared FoldPlan, in portfolio order,
-until the time budget runs out. Failures are logged and skipped; the store stays valid throughout
+"""Training a portfolio: every configuration bagged on the shared FoldPlan, in portfolio order
+(once every family has been tried, ordered for the table: ``portfolio.order``), until the time
+budget runs out. Failures are logged and skipped; the store stays valid throughout
 (any-time), so a fit stopped by its limit still predicts with what finished.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..data.training import TrainingData
 from ..failures import raise_if_strict
 from ..folds import FoldPlan
 from ..metrics import Metric
+from ..portfolio.order import families_last, left_out_families, reorder_point
 from ..store import ModelRecord, PredictionStore
 from .bagging import BaggedModel
 from .base import ModelConfig, ModelTimeout
@@ -34,6 +36,9 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
                     done: dict[str, BaggedModel] | None = None) -> dict[str, BaggedModel]:
     """Fits each configuration in order, adds its OOF predictions to ``store``, returns the models.
 
+    Once every family has had a configuration tried, the families an ensemble of the stored models
+    leaves out train their remaining configurations last.
+
     Each finished model is written to ``models_dir/NAME`` before its line in the store's index, so
     a fit killed at any moment leaves every indexed model on disk. Configurations in ``done``
     (finished by an earlier run, already in the store) are not trained again. Every OOF score is
@@ -48,7 +53,11 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
                  ", ".join(unweighted))
     family_seconds: dict[str, float] = {}  # what the last finished model of each family took
     configs = strong_first(configs)
-    for i, config in enumerate(configs):
+    reorder_at = reorder_point(configs)
+    for i in range(len(configs)):
+        if i == reorder_at and len(store):
+            configs[i:] = _ordered_for_table(configs[i:], store, context)
+        config = configs[i]
         if budget.remaining() < schedule.min_seconds_to_start and models:
             log.info("Time budget used up: %d of %d configurations trained.", len(models), len(configs))
             break
@@ -75,6 +84,16 @@ def train_portfolio(configs: list[ModelConfig], data: TrainingData, plan: FoldPl
             raise RuntimeError("Every model failed to train, including the fallback; see the log above.")
         models[FALLBACK.name] = model
     return models
+
+
+def _ordered_for_table(rest: list[ModelConfig], store: PredictionStore, context: FitContext) -> list[ModelConfig]:
+    """``rest`` with the families this table's ensemble leaves out moved last (``portfolio.order``)."""
+    left_out = left_out_families(store, context.metric, context.info.task, context.seed)
+    moved = [c for c in rest if c.family in left_out]
+    if moved:
+        log.info("Ordered for this table: an ensemble of the %d models trained leaves out %s; their %d "
+                 "configurations train last.", len(store), ", ".join(sorted(left_out)), len(moved))
+    return families_last(rest, left_out)
 
 
 def strong_first(configs: list[ModelConfig]) -> list[ModelConfig]:
