@@ -84,3 +84,18 @@ def test_a_fit_trains_the_left_out_families_configurations_last(monkeypatch, cap
     assert seen == [["lgb_a", "lin_a", "knn_a"]]
     assert store.names == ["lgb_a", "lin_a", "knn_a", "lin_b", "lgb_b", "knn_b"]
     assert "leaves out knn; their 1 configurations train last" in caplog.text
+
+
+def test_no_family_is_left_out_without_evidence():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=500)
+    metric = get_metric("roc_auc", "binary")
+    useless = rng.uniform(0.3, 0.7, size=len(y))
+    assert left_out_families(_store(y, {"lightgbm_a": _noisy_truth(y, rng), "linear_a": useless}), metric,
+                             "binary") == {"linear"}
+    # one family: nothing to compare; rows of one class: ROC AUC is not defined
+    assert left_out_families(_store(y, {"lightgbm_a": _noisy_truth(y, rng), "lightgbm_b": useless}), metric,
+                             "binary") == set()
+    one_class = np.ones_like(y)
+    assert left_out_families(_store(one_class, {"lightgbm_a": _noisy_truth(y, rng), "linear_a": useless}), metric,
+                             "binary") == set()

@@ -34,13 +34,19 @@ def reorder_point(configs: list[ModelConfig]) -> int:
 
 
 def left_out_families(store: PredictionStore, metric: Metric, task: str, seed: int = 0) -> set[str]:
-    """Families of the stored models that a greedy ensemble of their OOF predictions gives no weight."""
+    """Families of the stored models that a greedy ensemble of their OOF predictions gives no weight
+    (none when the store holds one family, or when a model's score on the rows weighed is not finite,
+    as on rows of one class: no evidence to order by)."""
+    families = {record.family for record in store.records}
+    if len(families) < 2:
+        return set()
     data = EnsembleData.from_store(store)
     if len(data) > ORDER_ROWS:
         data = data.take(np.sort(np.random.default_rng(seed).choice(len(data), ORDER_ROWS, replace=False)))
+    if not all(np.isfinite(metric.score(data.y, p, data.sample_weight)) for p in data.predictions):
+        return set()
     weights = GreedyEnsemble(metric, task, seed, n_iterations=ORDER_ITERATIONS).fit(data).weights_
-    used = {record.family for record, weight in zip(store.records, weights) if weight > 0}
-    return {record.family for record in store.records} - used
+    return families - {record.family for record, weight in zip(store.records, weights) if weight > 0}
 
 
 def families_last(rest: list[ModelConfig], families: set[str]) -> list[ModelConfig]:
